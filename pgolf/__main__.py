@@ -1,0 +1,59 @@
+"""`python -m pgolf <verb>`: parse arguments, call one function.
+
+Each verb lives in its own module under `pgolf.cli`, which exposes
+`add_arguments(parser)` and `main(args) -> int`. Modules are imported lazily so
+that `--help` and light verbs never pay for torch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from pgolf.errors import PgolfError
+
+# verb -> (module under pgolf.cli, one-line help)
+VERBS: dict[str, tuple[str, str]] = {
+    "prepare": ("prepare", "build the default corpus (or a user's text, or FineWeb) into shards + tokenizer"),
+    "train": ("train", "train one seed (single process or under torchrun) and write the int8+zlib artifact"),
+    "eval": ("eval", "score an artifact under one ablation condition: flat, doc, sliding or ttt"),
+    "aggregate": ("aggregate", "collect per-seed eval JSONs into results tables"),
+    "stats": ("stats", "t-test of the headline condition and paired comparisons between conditions"),
+    "plots": ("plots", "render the ablation and per-position figures"),
+    "report": ("report", "write the Markdown report"),
+    "check-logs": ("check_logs", "reviewer mode: test a published claim from its train logs"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m pgolf", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="verb", metavar="VERB")
+    for verb, (_module, help_text) in VERBS.items():
+        sub.add_parser(verb, help=help_text, add_help=False)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in {"-h", "--help"} or argv[0] not in VERBS:
+        parser = build_parser()
+        if argv and argv[0] not in {"-h", "--help"}:
+            parser.error(f"unknown verb {argv[0]!r}; choose from {', '.join(VERBS)}")
+        parser.print_help()
+        return 0
+    verb, rest = argv[0], argv[1:]
+    module_name, help_text = VERBS[verb]
+    module = importlib.import_module(f"pgolf.cli.{module_name}")
+    parser = argparse.ArgumentParser(prog=f"python -m pgolf {verb}", description=help_text)
+    module.add_arguments(parser)
+    args = parser.parse_args(rest)
+    try:
+        return int(module.main(args) or 0)
+    except PgolfError as exc:
+        print(f"pgolf {verb}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""One module per `python -m pgolf` verb: `add_arguments(parser)` and `main(args)`."""

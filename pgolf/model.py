@@ -1,0 +1,275 @@
+"""The record's baseline GPT, with the reference's tensor names so its checkpoints load strictly.
+
+Shape (record-77.md, "The baseline model"): RMS-normalised embedding, blocks that
+mix in the block-0 input, GQA attention with RMS-normalised q/k, rotary
+embeddings and a learned per-head query gain, relu^2 MLP, U-Net skips from the
+first half of the blocks to the second, tied soft-capped logits.
+
+Test-time training needs per-document low-rank deltas on q, v and the LM head;
+`forward_logits` takes an optional `LoraDeltas` so the evaluator can add them
+without the model knowing anything about adapters or optimisers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Protocol
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+# Small "control" tensors: kept in float32 in the artifact and trained with Adam.
+CONTROL_TENSOR_NAME_PATTERNS: tuple[str, ...] = (
+    "attn_scale",
+    "attn_scales",
+    "mlp_scale",
+    "mlp_scales",
+    "resid_mix",
+    "resid_mixes",
+    "q_gain",
+    "skip_weight",
+    "skip_weights",
+)
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Every size of the model; defaults are the record's (17,059,912 parameters)."""
+
+    vocab_size: int = 1024
+    num_layers: int = 9
+    model_dim: int = 512
+    num_heads: int = 8
+    num_kv_heads: int = 4
+    mlp_mult: int = 2
+    tie_embeddings: bool = True
+    tied_embed_init_std: float = 0.005
+    logit_softcap: float = 30.0
+    rope_base: float = 10000.0
+    qk_gain_init: float = 1.5
+
+    def __post_init__(self) -> None:
+        if self.model_dim % self.num_heads != 0:
+            raise ValueError(f"model_dim={self.model_dim} must be divisible by num_heads={self.num_heads}")
+        if self.num_heads % self.num_kv_heads != 0:
+            raise ValueError(f"num_heads={self.num_heads} must be divisible by num_kv_heads={self.num_kv_heads}")
+        if (self.model_dim // self.num_heads) % 2 != 0:
+            raise ValueError(f"head size {self.model_dim // self.num_heads} must be even for rotary embeddings")
+        if self.logit_softcap <= 0:
+            raise ValueError(f"logit_softcap must be positive, got {self.logit_softcap}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class LoraDeltas(Protocol):
+    """Per-layer additive deltas the evaluator supplies (x -> delta of the linear's output)."""
+
+    def q(self, layer: int, x: Tensor) -> Tensor | None: ...
+
+    def v(self, layer: int, x: Tensor) -> Tensor | None: ...
+
+    def head(self, x: Tensor) -> Tensor | None: ...
+
+
+class RMSNorm(nn.Module):
+    """RMSNorm without a learned weight, as the reference."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        return F.rms_norm(x, (x.size(-1),))
+
+
+class CastedLinear(nn.Linear):
+    """Weights stay float32 for the optimiser; the matmul runs in the input's dtype (bf16 on CUDA)."""
+
+    def forward(self, x: Tensor) -> Tensor:
+        bias = self.bias.to(x.dtype) if self.bias is not None else None
+        return F.linear(x, self.weight.to(x.dtype), bias)
+
+
+class Rotary(nn.Module):
+    """Rotary tables for one head size; cached per (length, device)."""
+
+    def __init__(self, dim: int, base: float) -> None:
+        super().__init__()
+        inv_freq = 1.0 / (base ** (torch.arange(0, dim, 2, dtype=torch.float32) / dim))
+        self.register_buffer("inv_freq", inv_freq, persistent=False)
+        self._cache: tuple[int, torch.device, Tensor, Tensor] | None = None
+
+    def forward(self, seq_len: int, device: torch.device, dtype: torch.dtype) -> tuple[Tensor, Tensor]:
+        if self._cache is None or self._cache[0] != seq_len or self._cache[1] != device:
+            t = torch.arange(seq_len, device=device, dtype=self.inv_freq.dtype)
+            freqs = torch.outer(t, self.inv_freq.to(device))
+            self._cache = (seq_len, device, freqs.cos()[None, None], freqs.sin()[None, None])
+        return self._cache[2].to(dtype), self._cache[3].to(dtype)
+
+
+def apply_rotary(x: Tensor, cos: Tensor, sin: Tensor) -> Tensor:
+    half = x.size(-1) // 2
+    x1, x2 = x[..., :half], x[..., half:]
+    return torch.cat((x1 * cos + x2 * sin, x1 * (-sin) + x2 * cos), dim=-1)
+
+
+class CausalSelfAttention(nn.Module):
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        dim = cfg.model_dim
+        self.num_heads = cfg.num_heads
+        self.num_kv_heads = cfg.num_kv_heads
+        self.head_dim = dim // cfg.num_heads
+        kv_dim = cfg.num_kv_heads * self.head_dim
+        self.c_q = CastedLinear(dim, dim, bias=False)
+        self.c_k = CastedLinear(dim, kv_dim, bias=False)
+        self.c_v = CastedLinear(dim, kv_dim, bias=False)
+        self.proj = CastedLinear(dim, dim, bias=False)
+        self.proj._zero_init = True
+        self.q_gain = nn.Parameter(torch.full((cfg.num_heads,), cfg.qk_gain_init, dtype=torch.float32))
+        self.rotary = Rotary(self.head_dim, cfg.rope_base)
+
+    def forward(self, x: Tensor, dq: Tensor | None = None, dv: Tensor | None = None) -> Tensor:
+        bsz, seqlen, dim = x.shape
+        q = self.c_q(x)
+        v = self.c_v(x)
+        if dq is not None:
+            q = q + dq
+        if dv is not None:
+            v = v + dv
+        q = q.reshape(bsz, seqlen, self.num_heads, self.head_dim).transpose(1, 2)
+        k = self.c_k(x).reshape(bsz, seqlen, self.num_kv_heads, self.head_dim).transpose(1, 2)
+        v = v.reshape(bsz, seqlen, self.num_kv_heads, self.head_dim).transpose(1, 2)
+        q = F.rms_norm(q, (q.size(-1),))
+        k = F.rms_norm(k, (k.size(-1),))
+        cos, sin = self.rotary(seqlen, x.device, q.dtype)
+        q = apply_rotary(q, cos, sin)
+        k = apply_rotary(k, cos, sin)
+        q = q * self.q_gain.to(q.dtype)[None, :, None, None]
+        y = F.scaled_dot_product_attention(
+            q, k, v, is_causal=True, enable_gqa=self.num_kv_heads != self.num_heads
+        )
+        return self.proj(y.transpose(1, 2).contiguous().reshape(bsz, seqlen, dim))
+
+
+class MLP(nn.Module):
+    """relu(x)^2 MLP, `mlp_mult` times wider than the model."""
+
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        hidden = cfg.mlp_mult * cfg.model_dim
+        self.fc = CastedLinear(cfg.model_dim, hidden, bias=False)
+        self.proj = CastedLinear(hidden, cfg.model_dim, bias=False)
+        self.proj._zero_init = True
+
+    def forward(self, x: Tensor) -> Tensor:
+        return self.proj(torch.relu(self.fc(x)).square())
+
+
+class Block(nn.Module):
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        dim = cfg.model_dim
+        self.attn_norm = RMSNorm()
+        self.mlp_norm = RMSNorm()
+        self.attn = CausalSelfAttention(cfg)
+        self.mlp = MLP(cfg)
+        self.attn_scale = nn.Parameter(torch.ones(dim, dtype=torch.float32))
+        self.mlp_scale = nn.Parameter(torch.ones(dim, dtype=torch.float32))
+        self.resid_mix = nn.Parameter(torch.stack((torch.ones(dim), torch.zeros(dim))).float())
+
+    def forward(self, x: Tensor, x0: Tensor, layer: int = 0, lora: LoraDeltas | None = None) -> Tensor:
+        mix = self.resid_mix.to(x.dtype)
+        x = mix[0][None, None, :] * x + mix[1][None, None, :] * x0
+        h = self.attn_norm(x)
+        dq = lora.q(layer, h) if lora is not None else None
+        dv = lora.v(layer, h) if lora is not None else None
+        x = x + self.attn_scale.to(x.dtype)[None, None, :] * self.attn(h, dq, dv)
+        return x + self.mlp_scale.to(x.dtype)[None, None, :] * self.mlp(self.mlp_norm(x))
+
+
+class GPT(nn.Module):
+    def __init__(self, cfg: ModelConfig) -> None:
+        super().__init__()
+        self.config = cfg
+        self.tie_embeddings = cfg.tie_embeddings
+        self.logit_softcap = cfg.logit_softcap
+        self.tok_emb = nn.Embedding(cfg.vocab_size, cfg.model_dim)
+        self.num_encoder_layers = cfg.num_layers // 2
+        self.num_decoder_layers = cfg.num_layers - self.num_encoder_layers
+        num_skips = min(self.num_encoder_layers, self.num_decoder_layers)
+        self.skip_weights = nn.Parameter(torch.ones(num_skips, cfg.model_dim, dtype=torch.float32))
+        self.blocks = nn.ModuleList([Block(cfg) for _ in range(cfg.num_layers)])
+        self.final_norm = RMSNorm()
+        self.lm_head = None if cfg.tie_embeddings else CastedLinear(cfg.model_dim, cfg.vocab_size, bias=False)
+        if self.lm_head is not None:
+            self.lm_head._zero_init = True
+        self._init_weights(cfg.tied_embed_init_std)
+
+    def _init_weights(self, std: float) -> None:
+        if self.tie_embeddings:
+            nn.init.normal_(self.tok_emb.weight, mean=0.0, std=std)
+        for module in self.modules():
+            if isinstance(module, nn.Linear) and getattr(module, "_zero_init", False):
+                nn.init.zeros_(module.weight)
+
+    def hidden(self, input_ids: Tensor, lora: LoraDeltas | None = None) -> Tensor:
+        """Final-normed hidden states, (batch, seq, dim)."""
+        x = self.tok_emb(input_ids)
+        x = F.rms_norm(x, (x.size(-1),))
+        x0 = x
+        skips: list[Tensor] = []
+        for i in range(self.num_encoder_layers):
+            x = self.blocks[i](x, x0, i, lora)
+            skips.append(x)
+        for i in range(self.num_decoder_layers):
+            if skips:
+                x = x + self.skip_weights[i].to(x.dtype)[None, None, :] * skips.pop()
+            layer = self.num_encoder_layers + i
+            x = self.blocks[layer](x, x0, layer, lora)
+        return self.final_norm(x)
+
+    def forward_logits(self, input_ids: Tensor, lora: LoraDeltas | None = None) -> Tensor:
+        """Soft-capped logits, (batch, seq, vocab)."""
+        x = self.hidden(input_ids, lora)
+        if self.lm_head is not None:
+            logits = self.lm_head(x)
+        else:
+            logits = F.linear(x, self.tok_emb.weight.to(x.dtype))
+        if lora is not None and (dh := lora.head(x)) is not None:
+            logits = logits + dh
+        return self.logit_softcap * torch.tanh(logits / self.logit_softcap)
+
+    def token_losses(self, input_ids: Tensor, target_ids: Tensor, lora: LoraDeltas | None = None) -> Tensor:
+        """Per-token cross-entropy in nats, float32, shaped like `target_ids`."""
+        logits = self.forward_logits(input_ids, lora)
+        return F.cross_entropy(
+            logits.float().reshape(-1, logits.size(-1)), target_ids.reshape(-1), reduction="none"
+        ).reshape(target_ids.shape)
+
+    def forward(self, input_ids: Tensor, target_ids: Tensor) -> Tensor:
+        """Mean cross-entropy in nats: the training objective."""
+        logits = self.forward_logits(input_ids)
+        return F.cross_entropy(logits.float().reshape(-1, logits.size(-1)), target_ids.reshape(-1))
+
+
+def is_control_tensor(name: str) -> bool:
+    return any(pattern in name for pattern in CONTROL_TENSOR_NAME_PATTERNS)
+
+
+def cast_like_reference(model: GPT) -> GPT:
+    """The reference's CUDA precision layout: bf16 embedding, float32 linears and control tensors.
+
+    Used on CUDA only; on CPU pgolf keeps every tensor float32.
+    """
+    model.bfloat16()
+    for module in model.modules():
+        if isinstance(module, CastedLinear):
+            module.float()
+    with torch.no_grad():
+        for name, param in model.named_parameters():
+            if (param.ndim < 2 or is_control_tensor(name)) and param.dtype != torch.float32:
+                param.data = param.data.float()
+    return model
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
