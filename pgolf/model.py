@@ -230,10 +230,8 @@ class GPT(nn.Module):
     def forward_logits(self, input_ids: Tensor, lora: LoraDeltas | None = None) -> Tensor:
         """Soft-capped logits, (batch, seq, vocab)."""
         x = self.hidden(input_ids, lora)
-        if self.lm_head is not None:
-            logits = self.lm_head(x)
-        else:
-            logits = F.linear(x, self.tok_emb.weight.to(x.dtype))
+        head = self.lm_head.weight if self.lm_head is not None else self.tok_emb.weight
+        logits = F.linear(x, head.to(x.dtype))
         if lora is not None and (dh := lora.head(x)) is not None:
             logits = logits + dh
         return self.logit_softcap * torch.tanh(logits / self.logit_softcap)

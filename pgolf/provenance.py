@@ -43,13 +43,11 @@ def git_revision(cwd: str | None = None) -> str | None:
 
 def device_description(device: Any = None) -> str:
     """A human name for the device numbers were computed on (GPU name, or CPU model)."""
-    try:
-        import torch
+    if device is not None and str(device).startswith("cuda"):
+        import torch  # only here: reviewer mode records provenance without loading torch
 
-        if device is not None and str(device).startswith("cuda") and torch.cuda.is_available():
+        if torch.cuda.is_available():
             return torch.cuda.get_device_name(torch.device(device))
-    except ImportError:  # provenance must work without torch (reviewer mode)
-        pass
     return f"cpu:{platform.processor() or platform.machine()}"
 
 
@@ -62,5 +60,5 @@ def collect(**fields: Any) -> dict[str, Any]:
         "host": platform.node(),
         "platform": platform.platform(),
         "device_name": device_description(fields.get("device")),
-        "created_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "created_utc": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
     }
