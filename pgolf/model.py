@@ -98,7 +98,9 @@ class Rotary(nn.Module):
         self._cache: tuple[int, torch.device, Tensor, Tensor] | None = None
 
     def forward(self, seq_len: int, device: torch.device, dtype: torch.dtype) -> tuple[Tensor, Tensor]:
-        if self._cache is None or self._cache[0] != seq_len or self._cache[1] != device:
+        # Tables built under inference_mode cannot be saved for backward: rebuild them for training.
+        stale = self._cache is not None and self._cache[2].is_inference() and not torch.is_inference_mode_enabled()
+        if stale or self._cache is None or self._cache[0] != seq_len or self._cache[1] != device:
             t = torch.arange(seq_len, device=device, dtype=self.inv_freq.dtype)
             freqs = torch.outer(t, self.inv_freq.to(device))
             self._cache = (seq_len, device, freqs.cos()[None, None], freqs.sin()[None, None])

@@ -92,3 +92,14 @@ def test_head_delta_is_added_before_the_soft_cap():
 def test_bad_shapes_are_rejected_with_the_offending_values():
     with pytest.raises(ValueError, match="num_kv_heads=3"):
         ModelConfig(num_heads=8, num_kv_heads=3)
+
+
+def test_training_after_inference_mode_scoring_still_backpropagates():
+    model = _randomised(TINY)
+    x = torch.randint(0, TINY.vocab_size, (2, 8))
+    with torch.inference_mode():
+        model(x, x)  # builds the rotary tables as inference tensors
+    model.train()
+    loss = model(x, x)
+    loss.backward()
+    assert model.blocks[0].attn.c_q.weight.grad is not None

@@ -1,0 +1,208 @@
+"""Training hyperparameters: the reference's names and the record's values, overridable from YAML or `--set`.
+
+The reference reads each hyperparameter from an environment variable; pgolf keeps
+the same names (lower case) and defaults, and takes them from a YAML file and
+`--set key=value` instead, so a run is described by files rather than by a shell.
+Unknown keys and values of the wrong type are errors, never silently ignored.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+from pgolf.errors import ConfigError
+from pgolf.model import ModelConfig
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
+
+
+@dataclass
+class Hyperparameters:
+    """Every knob of a training run. Defaults are record #77's (8xH100, 600 s cap)."""
+
+    # Data. Empty train_files/val_files are derived from data_path (see resolve()).
+    data_path: str = "./data/datasets/fineweb10B_sp1024"
+    train_files: str = ""
+    val_files: str = ""
+    tokenizer_path: str = "./data/tokenizers/fineweb_1024_bpe.model"
+    seed: int = 1337
+
+    # Validation cadence and batch.
+    val_batch_size: int = 524_288
+    val_loss_every: int = 1000
+    train_log_every: int = 200
+
+    # Training length.
+    iterations: int = 20_000
+    warmdown_iters: int = 1200
+    warmup_steps: int = 20
+    train_batch_tokens: int = 524_288
+    train_seq_len: int = 1024
+    max_wallclock_seconds: float = 600.0  # 0 = no cap
+    qk_gain_init: float = 1.5
+
+    # Model shape.
+    vocab_size: int = 1024
+    num_layers: int = 9
+    num_kv_heads: int = 4
+    model_dim: int = 512
+    num_heads: int = 8
+    mlp_mult: int = 2
+    tie_embeddings: bool = True
+    rope_base: float = 10000.0
+    logit_softcap: float = 30.0
+
+    # Optimisers.
+    embed_lr: float = 0.6
+    head_lr: float = 0.008
+    tied_embed_lr: float = 0.05
+    tied_embed_init_std: float = 0.005
+    matrix_lr: float = 0.04
+    scalar_lr: float = 0.04
+    muon_momentum: float = 0.95
+    muon_backend_steps: int = 5
+    muon_momentum_warmup_start: float = 0.85
+    muon_momentum_warmup_steps: int = 500
+    beta1: float = 0.9
+    beta2: float = 0.95
+    adam_eps: float = 1e-8
+    grad_clip_norm: float = 0.0
+
+    # pgolf extras (not in the reference).
+    compile: bool = False  # torch.compile the model (the reference always compiles on CUDA)
+    device: str = "auto"  # auto = cuda:<local rank> when available, else cpu
+    grad_accum_base: int = 8  # grad_accum_steps = grad_accum_base / world_size (reference: 8)
+    val_max_tokens: int = 0  # >0: score only the first N validation tokens (quick CPU runs); 0 = all
+
+    def resolve(self) -> Hyperparameters:
+        """Fill the derived paths (reference: `<data_path>/fineweb_{train,val}_*.bin`).
+
+        pgolf globs `*_train_*.bin` / `*_val_*.bin`, which matches the FineWeb names and the
+        default corpus's `pgolf_train_*.bin` alike.
+        """
+        if not self.train_files:
+            self.train_files = os.path.join(self.data_path, "*_train_*.bin")
+        if not self.val_files:
+            self.val_files = os.path.join(self.data_path, "*_val_*.bin")
+        return self
+
+    def model_config(self) -> ModelConfig:
+        try:
+            return ModelConfig(
+                vocab_size=self.vocab_size,
+                num_layers=self.num_layers,
+                model_dim=self.model_dim,
+                num_heads=self.num_heads,
+                num_kv_heads=self.num_kv_heads,
+                mlp_mult=self.mlp_mult,
+                tie_embeddings=self.tie_embeddings,
+                tied_embed_init_std=self.tied_embed_init_std,
+                logit_softcap=self.logit_softcap,
+                rope_base=self.rope_base,
+                qk_gain_init=self.qk_gain_init,
+            )
+        except ValueError as exc:
+            raise ConfigError(f"model shape is inconsistent: {exc}") from exc
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+def field_types() -> dict[str, type]:
+    """Field name -> its Python type (bool, int, float or str)."""
+    names = {"bool": bool, "int": int, "float": float, "str": str}
+    return {f.name: names[f.type] if isinstance(f.type, str) else f.type for f in fields(Hyperparameters)}
+
+
+def _unknown_key(key: str, where: str) -> ConfigError:
+    valid = list(field_types())
+    close = difflib.get_close_matches(key, valid, n=3, cutoff=0.5)
+    hint = f"; did you mean {', '.join(close)}?" if close else f"; valid keys: {', '.join(valid)}"
+    return ConfigError(f"unknown hyperparameter {key!r} in {where}{hint}")
+
+
+def coerce(key: str, value: Any, where: str) -> Any:
+    """Convert `value` to the type of field `key`; strings (from --set) are parsed, others checked."""
+    types = field_types()
+    if key not in types:
+        raise _unknown_key(key, where)
+    want = types[key]
+    bad = ConfigError(f"{where}: {key}={value!r} is not a valid {want.__name__}")
+    if isinstance(value, str) and want is not str:
+        text = value.strip()
+        if want is bool:
+            if text.lower() in _TRUE:
+                return True
+            if text.lower() in _FALSE:
+                return False
+            raise bad
+        try:
+            return want(text)
+        except ValueError:
+            if want is int:  # accept "1e3" only when it is a whole number
+                try:
+                    as_float = float(text)
+                except ValueError:
+                    raise bad from None
+                if as_float.is_integer():
+                    return int(as_float)
+            raise bad from None
+    if want is bool:
+        if isinstance(value, bool):
+            return value
+        raise bad
+    if isinstance(value, bool):  # bool is an int subclass; never accept it for numbers
+        raise bad
+    if want is int:
+        if isinstance(value, int):
+            return value
+        if isinstance(value, float) and value.is_integer():
+            return int(value)
+        raise bad
+    if want is float:
+        if isinstance(value, int | float):
+            return float(value)
+        raise bad
+    if want is str and isinstance(value, str):
+        return value
+    raise bad
+
+
+def parse_override(text: str) -> tuple[str, str]:
+    if "=" not in text:
+        raise ConfigError(f"--set {text!r}: expected key=value (for example --set iterations=200)")
+    key, value = text.split("=", 1)
+    return key.strip(), value
+
+
+def load_config(path: str | os.PathLike[str] | None = None, overrides: list[str] | None = None) -> Hyperparameters:
+    """Record defaults, then the YAML file (a mapping of field -> value), then each `key=value`."""
+    values: dict[str, Any] = {}
+    if path is not None:
+        import yaml
+
+        p = Path(path)
+        try:
+            loaded = yaml.safe_load(p.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError(f"cannot read config file {p}: {exc.strerror}; check the --config path") from exc
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"config file {p} is not valid YAML: {exc}") from exc
+        if loaded is None:
+            loaded = {}
+        if not isinstance(loaded, dict):
+            raise ConfigError(f"config file {p} must hold a mapping of hyperparameter: value, got {type(loaded).__name__}")
+        for key, value in loaded.items():
+            values[str(key)] = coerce(str(key), value, f"config file {p}")
+    for item in overrides or []:
+        key, value = parse_override(item)
+        values[key] = coerce(key, value, f"--set {item}")
+    hp = Hyperparameters(**values).resolve()
+    hp.model_config()  # fail early on an impossible shape
+    return hp

@@ -1,0 +1,74 @@
+"""Hyperparameters: record defaults, YAML and --set overrides, and the errors a user sees."""
+
+from __future__ import annotations
+
+import pytest
+
+from pgolf.config import Hyperparameters, load_config
+from pgolf.errors import ConfigError
+from pgolf.model import ModelConfig
+
+
+def test_defaults_are_the_record_values() -> None:
+    hp = load_config(None, [])
+    assert (hp.seed, hp.iterations, hp.warmdown_iters, hp.warmup_steps) == (1337, 20000, 1200, 20)
+    assert (hp.train_batch_tokens, hp.train_seq_len, hp.max_wallclock_seconds) == (524288, 1024, 600.0)
+    assert (hp.tied_embed_lr, hp.matrix_lr, hp.scalar_lr, hp.muon_momentum) == (0.05, 0.04, 0.04, 0.95)
+    assert (hp.muon_momentum_warmup_start, hp.muon_momentum_warmup_steps) == (0.85, 500)
+    assert (hp.beta1, hp.beta2, hp.adam_eps, hp.grad_clip_norm) == (0.9, 0.95, 1e-8, 0.0)
+    assert (hp.compile, hp.device, hp.grad_accum_base) == (False, "auto", 8)
+    assert hp.model_config() == ModelConfig()
+
+
+def test_yaml_then_set_overrides_are_typed_by_field(tmp_path) -> None:
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("iterations: 50\nmatrix_lr: 1\ntie_embeddings: false\ndata_path: /d\n")
+    hp = load_config(cfg, ["iterations=70", "max_wallclock_seconds=0", "compile=true", "train_batch_tokens=8_192"])
+    assert hp.iterations == 70 and isinstance(hp.iterations, int)
+    assert hp.matrix_lr == 1.0 and isinstance(hp.matrix_lr, float)
+    assert hp.tie_embeddings is False and hp.compile is True
+    assert hp.max_wallclock_seconds == 0.0 and hp.train_batch_tokens == 8192
+    assert hp.train_files == "/d/*_train_*.bin" and hp.val_files == "/d/*_val_*.bin"
+    assert hp.model_config().tie_embeddings is False
+
+
+def test_unknown_key_names_it_and_the_closest_valid_keys(tmp_path) -> None:
+    with pytest.raises(ConfigError, match=r"'matrix_lrr'.*matrix_lr"):
+        load_config(None, ["matrix_lrr=0.1"])
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("num_layer: 3\n")
+    with pytest.raises(ConfigError, match=r"'num_layer'.*c\.yaml.*num_layers"):
+        load_config(cfg, [])
+
+
+@pytest.mark.parametrize("item", ["iterations=abc", "iterations=1.5", "tie_embeddings=maybe", "matrix_lr=fast"])
+def test_bad_value_type_names_key_and_value(item: str) -> None:
+    key, value = item.split("=")
+    with pytest.raises(ConfigError, match=rf"{key}=.*{value}"):
+        load_config(None, [item])
+
+
+def test_yaml_wrong_types_and_shapes_are_errors(tmp_path) -> None:
+    cfg = tmp_path / "c.yaml"
+    cfg.write_text("iterations: true\n")
+    with pytest.raises(ConfigError, match="iterations=True"):
+        load_config(cfg, [])
+    cfg.write_text("- 1\n- 2\n")
+    with pytest.raises(ConfigError, match="mapping"):
+        load_config(cfg, [])
+    with pytest.raises(ConfigError, match="key=value"):
+        load_config(None, ["iterations"])
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_config(tmp_path / "missing.yaml", [])
+
+
+def test_impossible_model_shape_is_a_config_error() -> None:
+    with pytest.raises(ConfigError, match="divisible"):
+        load_config(None, ["model_dim=30", "num_heads=8"])
+
+
+def test_every_field_has_a_simple_type() -> None:
+    from pgolf.config import field_types
+
+    assert set(field_types().values()) <= {bool, int, float, str}
+    assert set(field_types()) == set(Hyperparameters().to_dict())
