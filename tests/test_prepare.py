@@ -74,8 +74,8 @@ def test_byte_tables_count_exactly_the_utf8_bytes_of_the_split(tiny_data, split)
 
 
 def test_prepare_twice_gives_byte_identical_shards_and_tokenizer(tmp_path):
-    a = prepare_dataset(tmp_path / "a", vocab_size=400, max_docs=40, val_docs=4, shard_tokens=20_000)
-    b = prepare_dataset(tmp_path / "b", vocab_size=400, max_docs=40, val_docs=4, shard_tokens=20_000)
+    a = prepare_dataset(tmp_path / "a", vocab_size=400, max_docs=40, val_docs=4, shard_tokens=3_000)
+    b = prepare_dataset(tmp_path / "b", vocab_size=400, max_docs=40, val_docs=4, shard_tokens=3_000)
     assert a["splits"]["train"]["files"] > 1  # several shards, each identical
     assert {k: v["sha256"] for k, v in a["files"].items()} == {k: v["sha256"] for k, v in b["files"].items()}
     for name in a["files"]:

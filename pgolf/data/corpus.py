@@ -43,24 +43,38 @@ def clean_text(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", " ").strip()
 
 
-def _docstrings(tree: ast.Module, module: str) -> list[str]:
-    """Module docstring, then every class/function docstring in source order, titled by qualname."""
-    parts: list[str] = []
+def _docstrings(tree: ast.Module, module: str) -> list[tuple[str, str]]:
+    """(name, text) groups: the module docstring, then one group per top-level class or function.
+
+    A group holds the definition's docstring and those nested in it, in source order,
+    titled by qualname. Documents of this size (median ~100 tokens, like web pages
+    against the record's window) let the document-isolated conditions matter.
+    """
+    groups: list[tuple[str, str]] = []
     doc = ast.get_docstring(tree)
     if doc:
-        parts.append(doc)
+        groups.append((f"module:{module}", doc))
 
-    def visit(node: ast.AST, prefix: str) -> None:
+    def visit(node: ast.AST, prefix: str, parts: list[str]) -> None:
         for child in ast.iter_child_nodes(node):
             if isinstance(child, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
                 qual = f"{prefix}.{child.name}"
                 d = ast.get_docstring(child)
                 if d:
                     parts.append(f"{qual}\n{d}")
-                visit(child, qual)
+                visit(child, qual, parts)
 
-    visit(tree, module)
-    return parts
+    for child in tree.body:
+        if isinstance(child, ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            parts: list[str] = []
+            qual = f"{module}.{child.name}"
+            d = ast.get_docstring(child)
+            if d:
+                parts.append(f"{qual}\n{d}")
+            visit(child, qual, parts)
+            if parts:
+                groups.append((f"def:{qual}", "\n\n".join(parts)))
+    return groups
 
 
 def stdlib_root() -> Path:
@@ -68,7 +82,7 @@ def stdlib_root() -> Path:
 
 
 def stdlib_documents(root: Path | None = None) -> list[Document]:
-    """One document per standard-library module that has any docstring, sorted by module name."""
+    """Documents of the standard library's docstrings: each module's own, and one per top-level definition."""
     root = root or stdlib_root()
     out: list[tuple[str, str]] = []
     for path in root.rglob("*.py"):
@@ -85,11 +99,11 @@ def stdlib_documents(root: Path | None = None) -> list[Document]:
             tree = ast.parse(path.read_bytes(), filename=str(path))
         except (SyntaxError, ValueError, UnicodeDecodeError):
             continue  # e.g. lib2to3's deliberately broken fixtures
-        text = clean_text("\n\n".join(_docstrings(tree, module)))
-        if text:
-            out.append((module, text))
+        for name, text in _docstrings(tree, module):
+            if text := clean_text(text):
+                out.append((name, text))
     out.sort()
-    return [Document(f"module:{m}", t) for m, t in out]
+    return [Document(name, text) for name, text in dict(out).items()]
 
 
 # C-implemented stdlib modules whose docstrings are documentation (importing them has no side effects).

@@ -1,0 +1,232 @@
+"""The report's Markdown sections, each a pure function of tables and dicts, and the template fill.
+
+The template (workflow/report/report_template.md) is Markdown with $placeholders;
+`PLACEHOLDERS` lists the ones filled. It is an input of the report rule, so editing
+it reruns the report alone.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import string
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from pgolf.errors import ConfigError
+from pgolf.report.tables import CONDITION_LABELS, markdown_table
+from pgolf.stats import format_p
+
+PLACEHOLDERS = ("title", "what_ran", "claim", "tables", "statistics", "noise", "plots", "published", "missing")
+
+
+def fill_template(template: str, sections: dict[str, str], where: str = "template") -> str:
+    """Substitute $placeholders; an unknown one is an error naming it and the known ones."""
+    try:
+        text = string.Template(template).substitute(sections)
+    except KeyError as exc:
+        raise ConfigError(
+            f"{where}: unknown placeholder ${exc.args[0]}; known: {', '.join('$' + p for p in PLACEHOLDERS)}"
+        ) from None
+    except ValueError as exc:
+        raise ConfigError(f"{where}: {exc}; write a literal dollar sign as $$") from None
+    # Collapse runs of blank lines left by empty sections.
+    lines, blank = [], 0
+    for line in text.splitlines():
+        blank = blank + 1 if not line.strip() else 0
+        if blank <= 1:
+            lines.append(line.rstrip())
+    return "\n".join(lines).strip() + "\n"
+
+
+def missing_section(missing: pd.DataFrame, expected: int) -> str:
+    """Empty when nothing is missing; otherwise a warning that names every missing evaluation."""
+    if missing.empty:
+        return ""
+    lines = [f"> **Incomplete run: {len(missing)} of {expected} evaluations are missing.** "
+             "The tables and tests below use the rest. Missing:", ">"]
+    for (seed, reason), sub in missing.groupby(["seed", "reason"], sort=True):
+        names = ", ".join(sub["path"].map(lambda p: Path(p).stem))
+        lines.append(f"> - seed {seed}: {reason}: {names}")
+    lines += [">", "> Rerun `snakemake --cores all results/report.md` once the cause is fixed "
+              "(the logs are under results/logs/)."]
+    return "\n".join(lines)
+
+
+def claim_section(claim: dict[str, Any], note: str = "") -> str:
+    """The claim in one sentence, then its numbers; or why no test ran."""
+    head = f"Claim: mean {claim['headline']} val_bpb < {claim['threshold']:g} over seeds."
+    if note:
+        head += f" {note.strip()}"
+    if not claim.get("tested"):
+        values = ", ".join(f"{v:.4f}" for v in claim.get("values") or [])
+        return f"{head}\n\n**No test was run:** {claim['reason']}." + (f" Values: {values}." if values else "")
+    r = claim["result"]
+    pct = f"{r['confidence'] * 100:g}%"
+    lines = [head, "", f"**{claim['sentence']}.**", "",
+             f"- per-seed bpb ({', '.join(str(s) for s in claim['seeds'])}): "
+             + ", ".join(f"{v:.4f}" for v in claim["values"]),
+             f"- mean {r['mean']:.4f}, sample std {r['std']:.4f}, t = {r['t']:.2f}, df = {r['df']}, "
+             f"p = {format_p(r['p_value'])} (one-sided, mean < {r['threshold']:g})",
+             f"- {pct} t-interval for the mean [{r['ci'][0]:.4f}, {r['ci'][1]:.4f}]; "
+             f"one-sided {pct} upper bound {r['bound']:.4f}"]
+    p = claim.get("power")
+    if p and p.get("n_for_power"):
+        lines.append(f"- taking the observed mean and std as the truth, {p['n_for_power']} seeds give "
+                     f"{p['target_power']:.0%} power at alpha = {p['alpha']:g} (power with n = {p['n']}: "
+                     f"{p['power_at_n']:.2f})")
+    return "\n".join(lines)
+
+
+def _hashes(obj: Any, prefix: str = "") -> Iterator[tuple[str, str]]:
+    """Every `...sha256` string in a manifest, with the path of keys that leads to it."""
+    if isinstance(obj, dict):
+        for k, v in obj.items():
+            if isinstance(v, str) and str(k).endswith("sha256"):
+                yield prefix.rstrip("."), v
+            else:
+                yield from _hashes(v, f"{prefix}{k}.")
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            name = v.get("name") or v.get("path") if isinstance(v, dict) else None
+            yield from _hashes(v, f"{prefix}{name or i}.")
+
+
+def what_ran_section(config: dict[str, Any], info: dict[str, Any]) -> str:
+    """Config summary, seeds, hardware, versions, data hashes and git revision."""
+    d, t, e, c = config["data"], config["train"], config["eval"], config["claim"]
+    hp = t.get("hyperparameters") or {}
+    gpus = int(t.get("gpus", 0))
+    lines = [
+        f"- seeds: {', '.join(str(s) for s in config['seeds'])} ({len(config['seeds'])} distinct training seeds)",
+        f"- data: source `{d['source']}`, vocabulary {d['vocab_size']}, folder `{d['dir']}`",
+        "- training: " + (f"torchrun on {gpus} GPU(s)" if gpus else "one CPU process per seed")
+        + ("; " + ", ".join(f"{k}={v}" for k, v in hp.items()) if hp else ""),
+        f"- evaluation: conditions {', '.join(e['conditions'])}; seq_len {e['seq_len']}, chunk {e['chunk']}, "
+        f"LoRA rank {e.get('ttt_rank')}, lr {e.get('ttt_lr')}, batch {e.get('ttt_batch')}, "
+        f"{e.get('ttt_draws', 1)} init draw(s) per checkpoint from eval seed {e.get('ttt_seed', 0)}",
+        f"- claim: {c['headline']} mean val_bpb < {c['threshold']:g}, alpha {c.get('alpha', 0.01):g}",
+        f"- hardware: {', '.join(info.get('devices') or ['unknown'])} on {', '.join(info.get('hosts') or ['unknown'])}",
+        f"- git revision: {', '.join(info.get('git_revisions') or ['unknown'])}",
+    ]
+    versions = info.get("versions") or {}
+    if versions:
+        lines.append("- versions: " + ", ".join(f"{k} {v}" for k, v in versions.items() if v))
+    train = info.get("train") or {}
+    if train:
+        lines += ["", "Training, per seed:", "", _train_table(train)]
+    hashes = list(_hashes(info.get("data_manifest") or {}))
+    if hashes:
+        lines += ["", "Data (sha256):", ""] + [f"- `{name}`: `{h}`" for name, h in hashes]
+    return "\n".join(lines)
+
+
+_TRAIN_KEYS = ("model_params", "world_size", "steps", "train_time_ms", "step_avg_ms", "artifact_bytes",
+               "total_submission_bytes")
+
+
+def _train_table(train: dict[str, dict[str, Any]]) -> str:
+    """The reference's headline training numbers that every seed reports."""
+    cols = [k for k in _TRAIN_KEYS if all(isinstance(m.get(k), int | float) for m in train.values())]
+    df = pd.DataFrame([{"seed": s, **{k: m.get(k) for k in cols}} for s, m in train.items()])
+    return markdown_table(df, formats={"train_time_ms": ".0f", "step_avg_ms": ".1f"})
+
+
+def tables_section(conditions_md: str, steps_md: str, confidence: float) -> str:
+    return "\n".join([
+        f"Per condition (draw 0 of every seed): mean, sample std and {confidence * 100:g}% t-interval of "
+        "val_bpb; the step is the mean per-seed change from the previous condition.",
+        "", conditions_md.strip(), "",
+        "Per seed, the step in val_bpb from each condition to the next (negative = better):", "",
+        steps_md.strip(),
+    ])
+
+
+def statistics_section(paired: pd.DataFrame, alpha: float) -> str:
+    if paired.empty:
+        return "Only one condition: no steps to compare."
+    df = paired.assign(
+        step=paired["from"] + " -> " + paired["to"],
+        interval=[("-" if math.isnan(lo) else f"[{lo:+.4f}, {hi:+.4f}]")
+                  for lo, hi in zip(paired["ci_low"], paired["ci_high"], strict=True)],
+        p=paired["p_value"].map(lambda v: "-" if pd.isna(v) else format_p(v)),
+        p_holm_text=paired["p_holm"].map(lambda v: "-" if pd.isna(v) else format_p(v)),
+    )
+    table = markdown_table(
+        df[["step", "n", "mean_diff", "std_diff", "interval", "p", "p_holm_text", "holds", "note"]],
+        formats={"mean_diff": "+.4f", "std_diff": ".4f"},
+        headers={"mean_diff": "mean step", "std_diff": "std", "interval": "paired-t interval",
+                 "p": "p (one-sided)", "p_holm_text": "p (Holm)", "holds": f"lower at alpha {alpha:g}"},
+    )
+    return ("Paired per-seed differences between consecutive conditions (later minus earlier); "
+            "one-sided paired t-tests that the later condition is lower, Holm-adjusted over the steps.\n\n" + table)
+
+
+def noise_section(noise: pd.DataFrame) -> str:
+    if noise.empty:
+        return ""
+    all_row = noise[noise["seed"].astype(str) == "all"].iloc[0]
+    table = markdown_table(noise[["seed", "draws", "mean_bpb", "std_bpb"]],
+                           formats={"mean_bpb": ".4f", "std_bpb": ".5f"})
+    share = all_row["eval_share"]
+    share_text = "-" if pd.isna(share) else f"{share:.0%}"
+    return "\n".join([
+        "### Evaluation noise apart from training noise", "",
+        "The ttt condition was scored with several LoRA init draws per checkpoint.", "", table, "",
+        f"Evaluation noise (pooled std over draws of one checkpoint): {all_row['eval_std']:.5f} bpb; "
+        f"spread of the per-seed means: {all_row['train_std']:.5f} bpb; the evaluation's share of that "
+        f"spread's variance: {share_text}.",
+    ])
+
+
+def plots_section(paths: dict[str, str | Path], report_path: str | Path) -> str:
+    """Image links relative to the report, so the folder can be moved or zipped."""
+    captions = {"ablation": "Ablation: bpb per condition, seeds joined, mean with t-interval",
+                "positions": "bpb by position in document, per condition (first positions; whole range)"}
+    base = Path(report_path).parent
+    lines = []
+    for name, path in paths.items():
+        rel = os.path.relpath(Path(path), base)
+        lines += [f"![{captions.get(name, name)}]({rel})", ""]
+    return "\n".join(lines).strip()
+
+
+def published_section(published: dict[str, Any] | None, summary: pd.DataFrame, claim: dict[str, Any]) -> str:
+    """The published record beside what was reproduced; empty when the config carries none."""
+    if not published:
+        return ""
+    lines = ["## Published record beside this reproduction", ""]
+    if published.get("source"):
+        lines += [f"Published: {published['source']}.", ""]
+    ours = summary.set_index("condition") if not summary.empty else pd.DataFrame()
+    rows = []
+    for p in published.get("ablation") or []:
+        c = p["condition"]
+        have = c in ours.index and ours.loc[c, "n"] > 0
+        rows.append({
+            "condition": CONDITION_LABELS.get(c, c),
+            "published val_loss": p.get("val_loss"), "published val_bpb": p.get("val_bpb"),
+            "reproduced val_loss": ours.loc[c, "mean_loss"] if have else None,
+            "reproduced val_bpb": ours.loc[c, "mean_bpb"] if have else None,
+            "difference bpb": (ours.loc[c, "mean_bpb"] - p["val_bpb"]) if have else None,
+        })
+    if rows:
+        fmt = {k: ".4f" for k in rows[0] if k != "condition"}
+        fmt["difference bpb"] = "+.4f"
+        lines += ["Ablation (published: one run; reproduced: mean over seeds):", "",
+                  markdown_table(pd.DataFrame(rows), formats=fmt), ""]
+    runs = published.get("runs") or []
+    pc = published.get("claim") or {}
+    if runs or pc:
+        values = ", ".join(f"{r['val_bpb']:.4f}" for r in runs)
+        lines.append(f"Published claim: bpb [{values}], mean {pc.get('mean', float('nan')):g}, "
+                     f"std {pc.get('std', float('nan')):g}, p = {pc.get('p_value', float('nan')):g} "
+                     f"against {pc.get('threshold', float('nan')):g}.")
+        if claim.get("tested"):
+            lines.append(f"Reproduced: {claim['sentence']}.")
+        else:
+            lines.append(f"Reproduced: no test ({claim.get('reason')}).")
+    return "\n".join(lines).strip()

@@ -1,0 +1,144 @@
+"""The real Snakemake DAG on the micro config (.test/config/config.yaml), in a temporary copy.
+
+One module-scoped run from clean, then: nothing to do when nothing changed; a
+template edit reruns the report alone; a failed seed under --keep-going still
+yields a report naming what is missing. Config errors fail at startup naming the key.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+MICRO = ".test/config/config.yaml"
+CONDITIONS = ("flat", "doc", "sliding", "ttt")
+
+
+def copy_workflow(dest: Path) -> Path:
+    """A fresh clone's workflow files; pgolf itself comes from the checkout via PYTHONPATH."""
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copy(REPO / "Snakefile", dest / "Snakefile")
+    for folder in ("workflow", "config", ".test"):
+        shutil.copytree(REPO / folder, dest / folder)
+    return dest
+
+
+def snakemake(where: Path, *args: str, configfiles: tuple[str, ...] = (MICRO,),
+              timeout: int = 600) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+    return subprocess.run(
+        [sys.executable, "-m", "snakemake", "--cores", "2", "--configfile", *configfiles, *args],
+        cwd=where, env=env, capture_output=True, text=True, timeout=timeout,
+    )
+
+
+def planned_jobs(where: Path) -> dict[str, int]:
+    """rule -> job count from a dry run's 'Job stats' table (empty when there is nothing to do)."""
+    out = snakemake(where, "--dry-run")
+    assert out.returncode == 0, out.stderr
+    text = out.stdout + out.stderr
+    if "Nothing to be done" in text:
+        return {}
+    table = text.split("Job stats:", 1)[1]
+    jobs = {}
+    for line in table.splitlines()[3:]:
+        m = re.match(r"^(\S+)\s+(\d+)$", line.strip())
+        if not m:
+            break
+        if m.group(1) != "total":
+            jobs[m.group(1)] = int(m.group(2))
+    return jobs
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory) -> Path:
+    where = copy_workflow(tmp_path_factory.mktemp("dag"))
+    out = snakemake(where)
+    assert out.returncode == 0, out.stderr[-4000:]
+    return where
+
+
+@pytest.mark.slow
+def test_full_dag_writes_every_output(run_dir):
+    res = run_dir / "results"
+    for seed in (1, 2):
+        train = res / "seeds" / str(seed) / "train"
+        for name in ("final_model.int8.ptz", "final_model.pt", "train.log", "metrics.json"):
+            assert (train / name).is_file(), train / name
+        for name in (*CONDITIONS, "ttt_draw1"):
+            for suffix in (".json", ".positions.csv", ".docs.csv"):
+                assert (res / "seeds" / str(seed) / "eval" / f"{name}{suffix}").is_file(), (seed, name, suffix)
+    runs = pd.read_csv(res / "tables" / "runs.csv")
+    assert len(runs) == 2 * 5
+    assert set(runs.columns) >= {"seed", "condition", "draw", "val_loss", "val_bpb", "tokens", "bytes", "seconds"}
+    assert sorted(runs[runs["condition"] == "ttt"]["draw"].unique().tolist()) == [0, 1]
+    for name in ("tables/conditions.md", "tables/steps.md", "tables/positions.csv", "tables/missing.csv",
+                 "stats/claim.json", "stats/paired.csv", "stats/noise.csv", "plots/ablation.png",
+                 "plots/positions.png", "report.md"):
+        assert (res / name).is_file(), name
+    report = (res / "report.md").read_text()
+    assert "one-sided t-test p = " in report and "n = 2" in report
+    assert "Evaluation noise apart from training noise" in report
+    assert "Incomplete" not in report
+    for log in ("prepare.log", "train/1.log", "eval/2/ttt_draw1.log", "aggregate.log", "report.log"):
+        assert (res / "logs" / log).is_file(), log
+
+
+@pytest.mark.slow
+def test_rerun_with_nothing_changed_has_nothing_to_do(run_dir):
+    assert planned_jobs(run_dir) == {}
+
+
+@pytest.mark.slow
+def test_editing_the_report_template_reruns_only_the_report(run_dir):
+    template = run_dir / "workflow" / "report" / "report_template.md"
+    template.write_text(template.read_text() + "\nReviewed by the template test.\n")
+    runs_before = (run_dir / "results" / "tables" / "runs.csv").stat().st_mtime_ns
+    assert planned_jobs(run_dir) == {"report": 1, "all": 1}
+    out = snakemake(run_dir)
+    assert out.returncode == 0, out.stderr[-4000:]
+    assert "Reviewed by the template test." in (run_dir / "results" / "report.md").read_text()
+    assert (run_dir / "results" / "tables" / "runs.csv").stat().st_mtime_ns == runs_before
+    assert planned_jobs(run_dir) == {}
+
+
+@pytest.mark.slow
+def test_keep_going_with_a_failed_seed_still_writes_a_report_naming_it(run_dir):
+    # A corrupt artifact makes seed 2's evaluations fail; seed 1 is untouched.
+    (run_dir / "results" / "seeds" / "2" / "train" / "final_model.int8.ptz").write_bytes(b"not an artifact")
+    out = snakemake(run_dir, "--keep-going")
+    assert out.returncode != 0
+    report = (run_dir / "results" / "report.md").read_text()
+    assert "Incomplete run: 5 of 10 evaluations are missing" in report
+    assert "seed 2: evaluation did not finish: flat, doc, sliding, ttt, ttt_draw1" in report
+    assert "No test was run" in report  # one seed left
+    runs = pd.read_csv(run_dir / "results" / "tables" / "runs.csv")
+    assert set(runs["seed"]) == {1}
+    assert (run_dir / "results" / "seeds" / "1" / "eval" / "ttt.json").is_file()
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "expected"),
+    [
+        ("seedz: [1, 2]\n", "'seedz' was unexpected"),
+        ("eval:\n  conditions: [flat, slidng]\n", "'slidng' is not one of ['flat', 'doc', 'sliding', 'ttt']"),
+        ("train:\n  hyperparameters:\n    num_layer: 3\n", "unknown hyperparameter 'num_layer'"),
+        ("eval:\n  conditions: [flat, doc]\n", "config key claim.headline: 'ttt' is not among eval.conditions"),
+        ("seeds: [1, 1]\n", "has non-unique elements"),
+        ("eval:\n  chunk: 999\n", "config key eval.chunk: 999 is longer than eval.seq_len 64"),
+    ],
+)
+def test_config_error_fails_at_startup_naming_the_key(tmp_path, yaml_text, expected):
+    where = copy_workflow(tmp_path / "wf")
+    (where / "bad.yaml").write_text(yaml_text)
+    out = snakemake(where, "--dry-run", configfiles=(MICRO, "bad.yaml"), timeout=120)
+    assert out.returncode != 0
+    assert expected in out.stdout + out.stderr

@@ -1,0 +1,277 @@
+# Helpers shared by the rules: paths, expected outputs and command-line arguments,
+# all derived from the validated config. Rules call these; they hold no logic.
+
+import json
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+from snakemake.exceptions import WorkflowError
+
+RESULTS = "results"
+DATA_DIR = config["data"]["dir"]
+SEEDS = [str(seed) for seed in config["seeds"]]
+CONDITIONS = list(config["eval"]["conditions"])
+TTT_DRAWS = int(config["eval"]["ttt_draws"])
+
+# One eval output per seed x name: the four conditions keep their own name
+# (`ttt.json` is the ttt condition with LoRA init draw 0); extra draws of the ttt
+# condition on the same checkpoint are `ttt_draw1.json`, `ttt_draw2.json`, ...
+EVAL_PATTERN = "results/seeds/{seed}/eval/{name}.json"
+ARTIFACT_PATTERN = "results/seeds/{seed}/train/final_model.int8.ptz"
+TRAIN_METRICS_PATTERN = "results/seeds/{seed}/train/metrics.json"
+
+
+wildcard_constraints:
+    seed=r"\d+",
+    condition=r"(flat|doc|sliding|ttt)(_draw[1-9]\d*)?",
+
+
+def folder_of(key, io="output"):
+    """A params function giving the folder of a named input/output (the folder is never hardcoded)."""
+
+    def folder(wildcards, input, output):
+        files = output if io == "output" else input
+        return str(Path(files[key]).parent)
+
+    return folder
+
+
+def _config_error(key, message):
+    return WorkflowError(f"config key {key}: {message}")
+
+
+def check_config():
+    """Cross-key rules the schema cannot say; each error names the key and the allowed values."""
+    headline = config["claim"]["headline"]
+    if headline not in CONDITIONS:
+        raise _config_error(
+            "claim.headline", f"{headline!r} is not among eval.conditions; allowed: {', '.join(CONDITIONS)}"
+        )
+    if TTT_DRAWS > 1 and "ttt" not in CONDITIONS:
+        raise _config_error("eval.ttt_draws", f"is {TTT_DRAWS} but eval.conditions has no 'ttt'")
+    seq_len, chunk = config["eval"]["seq_len"], config["eval"]["chunk"]
+    if chunk > seq_len:
+        raise _config_error("eval.chunk", f"{chunk} is longer than eval.seq_len {seq_len}; allowed: 1..{seq_len}")
+    check_hyperparameters()
+
+
+def check_hyperparameters():
+    """Unknown or mistyped train.hyperparameters fail now, naming the key (pgolf.config's own check)."""
+    try:
+        from pgolf.config import coerce
+        from pgolf.errors import PgolfError
+    except ImportError as exc:
+        raise WorkflowError(f"cannot import pgolf ({exc}): install it with `pip install -e .`") from None
+
+    for key, value in (config["train"].get("hyperparameters") or {}).items():
+        try:
+            coerce(str(key), value, "config key train.hyperparameters")
+        except PgolfError as exc:
+            raise WorkflowError(str(exc)) from None
+
+
+check_config()
+
+
+# --------------------------------------------------------------------- data
+
+
+def is_fineweb():
+    return config["data"]["source"] == "fineweb"
+
+
+def dataset_dir():
+    """Shards + manifest. FineWeb keeps the reference's layout under the data root."""
+    if is_fineweb():
+        return f"{DATA_DIR}/datasets/fineweb10B_sp1024"
+    return DATA_DIR
+
+
+def data_manifest():
+    return f"{dataset_dir()}/manifest.json"
+
+
+def tokenizer_path():
+    if is_fineweb():
+        return f"{DATA_DIR}/tokenizers/fineweb_1024_bpe.model"
+    return f"{DATA_DIR}/tokenizer.model"
+
+
+def val_glob():
+    prefix = "fineweb" if is_fineweb() else "pgolf"
+    return f"{dataset_dir()}/{prefix}_val_*.bin"
+
+
+def prepare_folder(wildcards, output):
+    """prepare's --out: the manifest's folder, or for FineWeb the data root two levels above it."""
+    folder = Path(output.manifest).parent
+    return str(folder.parents[1] if is_fineweb() else folder)
+
+
+def prepare_outputs():
+    """prepare writes the tokenizer for a built corpus; FineWeb's own is only checked, never
+    declared an output (Snakemake would delete it before the job runs)."""
+    outputs = {"manifest": data_manifest()}
+    if not is_fineweb():
+        outputs["tokenizer"] = tokenizer_path()
+    return outputs
+
+
+def prepare_arguments():
+    d = config["data"]
+    args = ["--source", d["source"], "--vocab-size", d["vocab_size"], "--seed", d["seed"]]
+    for key in ("val_docs", "max_docs"):
+        if d.get(key) is not None:
+            args += [f"--{key.replace('_', '-')}", d[key]]
+    return " ".join(shlex.quote(str(a)) for a in args)
+
+
+# --------------------------------------------------------------------- train
+
+
+def train_launcher():
+    """One process on CPU; torchrun over all of a node's GPUs otherwise."""
+    gpus = int(config["train"]["gpus"])
+    if gpus > 0:
+        return f"torchrun --standalone --nproc_per_node={gpus} -m pgolf"
+    return "python -m pgolf"
+
+
+def train_arguments():
+    """--config FILE (optional) and one --set per hyperparameter, data paths included."""
+    t = config["train"]
+    args = []
+    if t.get("config"):
+        args += ["--config", t["config"]]
+    settings = {"data_path": dataset_dir(), "tokenizer_path": tokenizer_path(), "vocab_size": config["data"]["vocab_size"]}
+    settings.update(t.get("hyperparameters") or {})
+    for key, value in settings.items():
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        args += ["--set", f"{key}={value}"]
+    return " ".join(shlex.quote(str(a)) for a in args)
+
+
+def train_gpus():
+    return int(config["train"]["gpus"])
+
+
+# --------------------------------------------------------------------- eval
+
+
+def eval_names():
+    """File stems of one seed's evaluations, in ablation order."""
+    names = list(CONDITIONS)
+    if "ttt" in CONDITIONS:
+        names += [f"ttt_draw{draw}" for draw in range(1, TTT_DRAWS)]
+    return names
+
+
+def eval_jsons(seeds=None):
+    return [EVAL_PATTERN.format(seed=s, name=n) for s in (seeds or SEEDS) for n in eval_names()]
+
+
+def split_condition(name):
+    """`ttt_draw2` -> ("ttt", 2); `sliding` -> ("sliding", 0)."""
+    condition, _, draw = name.partition("_draw")
+    return condition, int(draw or 0)
+
+
+def eval_arguments(wildcards):
+    e = config["eval"]
+    condition, draw = split_condition(wildcards.condition)
+    args = [
+        "--condition", condition,
+        "--val", val_glob(),
+        "--tokenizer", tokenizer_path(),
+        "--seq-len", e["seq_len"],
+        "--chunk", e["chunk"],
+    ]
+    if condition == "ttt":
+        args += [
+            "--ttt-rank", e["ttt_rank"],
+            "--ttt-lr", e["ttt_lr"],
+            "--ttt-batch", e["ttt_batch"],
+            "--seed", int(e["ttt_seed"]) + draw,  # the recorded LoRA init draw
+        ]
+    return " ".join(shlex.quote(str(a)) for a in args)
+
+
+def eval_gpus():
+    return 1 if int(config["eval"]["gpus"]) > 0 else 0
+
+
+# --------------------------------------------------------------------- aggregate / stats / report
+
+
+def aggregate_arguments(wildcards=None):
+    """A function, not a string: its {seed}/{name} patterns must reach pgolf unformatted."""
+    args = ["--seeds", *SEEDS, "--conditions", *CONDITIONS, "--ttt-draws", TTT_DRAWS,
+            "--eval-pattern", EVAL_PATTERN, "--artifact-pattern", ARTIFACT_PATTERN,
+            "--train-metrics-pattern", TRAIN_METRICS_PATTERN, "--manifest", data_manifest(),
+            "--confidence", config["claim"]["confidence"]]
+    return " ".join(shlex.quote(str(a)) for a in args)
+
+
+def stats_arguments():
+    c = config["claim"]
+    args = ["--headline", c["headline"], "--threshold", c["threshold"], "--alpha", c["alpha"],
+            "--confidence", c["confidence"], "--conditions", *CONDITIONS]
+    return " ".join(shlex.quote(str(a)) for a in args)
+
+
+def report_arguments(wildcards=None):
+    """The whole validated config as JSON (a function, so its braces stay unformatted):
+    the report's 'what ran' and the published numbers."""
+    return shlex.quote(json.dumps(config, sort_keys=True))
+
+
+TABLES = {
+    "runs": f"{RESULTS}/tables/runs.csv",
+    "conditions": f"{RESULTS}/tables/conditions.csv",
+    "conditions_md": f"{RESULTS}/tables/conditions.md",
+    "steps": f"{RESULTS}/tables/steps.csv",
+    "steps_md": f"{RESULTS}/tables/steps.md",
+    "positions": f"{RESULTS}/tables/positions.csv",
+    "missing": f"{RESULTS}/tables/missing.csv",
+    "runs_info": f"{RESULTS}/tables/provenance.json",
+}
+STATS = {
+    "claim": f"{RESULTS}/stats/claim.json",
+    "paired": f"{RESULTS}/stats/paired.csv",
+    "noise": f"{RESULTS}/stats/noise.csv",
+}
+PLOTS = {
+    "ablation": f"{RESULTS}/plots/ablation.png",
+    "positions": f"{RESULTS}/plots/positions.png",
+}
+
+
+def partial_report_commands():
+    """The aggregate -> stats -> plots -> report commands over whatever exists."""
+    logs = f"{RESULTS}/logs/partial_report.log"
+    return [
+        f"python -m pgolf aggregate {aggregate_arguments()} --out-dir {RESULTS}/tables >> {logs} 2>&1",
+        f"python -m pgolf stats {stats_arguments()} --runs {TABLES['runs']} --out-dir {RESULTS}/stats >> {logs} 2>&1",
+        f"python -m pgolf plots --runs {TABLES['runs']} --positions {TABLES['positions']} "
+        f"--conditions {' '.join(CONDITIONS)} --first {4 * int(config['eval']['seq_len'])} "
+        f"--out-dir {RESULTS}/plots >> {logs} 2>&1",
+        f"python -m pgolf report --config-json {report_arguments()} --template {shlex.quote(config['report']['template'])} "
+        f"--tables-dir {RESULTS}/tables --stats-dir {RESULTS}/stats --plots-dir {RESULTS}/plots "
+        f"--out {RESULTS}/report.md >> {logs} 2>&1",
+    ]
+
+
+def write_partial_report():
+    """onerror: with --keep-going the report still comes, naming the missing seeds."""
+    Path(f"{RESULTS}/logs").mkdir(parents=True, exist_ok=True)
+    for command in partial_report_commands():
+        # subprocess, not shell(): the commands hold literal braces ({seed}, the config JSON).
+        try:
+            subprocess.run(["bash", "-c", command], check=True)
+        except (OSError, subprocess.CalledProcessError):  # never hide the original failure
+            print(f"pgolf: partial report step failed, see {RESULTS}/logs/partial_report.log", file=sys.stderr)
+            return
+    print(f"pgolf: some jobs failed; {RESULTS}/report.md lists what is missing", file=sys.stderr)
