@@ -121,3 +121,14 @@ def test_empty_and_missing_files(tmp_path):
     assert "no final metric" in parse_log_text("").error
     with pytest.raises(DataError, match="no such file"):
         parse_log(tmp_path / "nope.txt")
+
+
+def test_windows_line_endings_parse_like_unix_ones(tmp_path):
+    """Published logs are stored with CRLF line endings; the fields must not change."""
+    text = (LOGS / "r77_v2.txt").read_text()
+    crlf = tmp_path / "r77_v2_crlf.txt"
+    crlf.write_bytes(text.replace("\n", "\r\n").encode())
+    a, b = parse_log(LOGS / "r77_v2.txt"), parse_log(crlf)
+    fields = ("seed", "world_size", "steps", "train_time_ms", "total_bytes", "metric", "val_loss", "val_bpb",
+              "eval_time_ms", "roundtrip_exact_val_bpb")
+    assert [getattr(a, f) for f in fields] == [getattr(b, f) for f in fields]
