@@ -26,6 +26,16 @@ include: "workflow/rules/report.smk"
 include: "workflow/rules/claims.smk"
 
 
+# Seconds-long table/figure/report rules run where Snakemake runs, never as cluster jobs.
+localrules:
+    all,
+    aggregate,
+    stats,
+    plots,
+    report,
+    check_claim,
+
+
 rule all:
     input:
         "results/report.md",

@@ -13,10 +13,12 @@ import difflib
 import os
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pgolf.errors import ConfigError
-from pgolf.model import ModelConfig
+
+if TYPE_CHECKING:  # pgolf.model imports torch; Snakemake imports this module at every start
+    from pgolf.model import ModelConfig
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -93,6 +95,8 @@ class Hyperparameters:
         return self
 
     def model_config(self) -> ModelConfig:
+        from pgolf.model import ModelConfig
+
         try:
             return ModelConfig(
                 vocab_size=self.vocab_size,
