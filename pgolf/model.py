@@ -229,14 +229,20 @@ class GPT(nn.Module):
             x = self.blocks[layer](x, x0, layer, lora)
         return self.final_norm(x)
 
-    def forward_logits(self, input_ids: Tensor, lora: LoraDeltas | None = None) -> Tensor:
-        """Soft-capped logits, (batch, seq, vocab)."""
-        x = self.hidden(input_ids, lora)
+    def head_logits(self, h: Tensor, lora: LoraDeltas | None = None) -> Tensor:
+        """Soft-capped logits of final hidden states of any leading shape.
+
+        Split from forward_logits so the evaluator can send only the positions it scores.
+        """
         head = self.lm_head.weight if self.lm_head is not None else self.tok_emb.weight
-        logits = F.linear(x, head.to(x.dtype))
-        if lora is not None and (dh := lora.head(x)) is not None:
+        logits = F.linear(h, head.to(h.dtype))
+        if lora is not None and (dh := lora.head(h)) is not None:
             logits = logits + dh
         return self.logit_softcap * torch.tanh(logits / self.logit_softcap)
+
+    def forward_logits(self, input_ids: Tensor, lora: LoraDeltas | None = None) -> Tensor:
+        """Soft-capped logits, (batch, seq, vocab)."""
+        return self.head_logits(self.hidden(input_ids, lora), lora)
 
     def token_losses(self, input_ids: Tensor, target_ids: Tensor, lora: LoraDeltas | None = None) -> Tensor:
         """Per-token cross-entropy in nats, float32, shaped like `target_ids`."""

@@ -1,0 +1,285 @@
+"""The four evaluation conditions of the ablation as one engine.
+
+- flat: the record's eval_val: the stream cut to whole windows of seq_len (+1 target),
+  every target scored once with the context inside its window, across documents.
+- sliding: each document alone, its targets in chunks of `chunk` from its start, each
+  chunk scored in the window of at most seq_len targets that ends at the chunk's end.
+- doc: sliding with chunk = seq_len.
+- ttt: sliding, plus per-document LoRA test-time training (pgolf.evaluate.ttt).
+
+Windows are built with array operations (pgolf.evaluate.windows), batched by
+length, and only scored positions reach the LM head. Sums are float64
+(pgolf.evaluate.totals); under torch.distributed, windows (flat) or documents
+(the others) are split across ranks in contiguous shares and the sums all-reduced.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import sys
+import time
+from dataclasses import asdict, dataclass, replace
+from typing import Any
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from torch import Tensor
+
+from pgolf.data.docs import doc_spans
+from pgolf.errors import ConfigError
+from pgolf.evaluate import ttt as ttt_mod
+from pgolf.evaluate.totals import EvalResult, Totals
+from pgolf.evaluate.windows import (
+    Windows,
+    check_sizes,
+    chunk_windows,
+    flat_windows,
+    length_batches,
+    merge_prefix_windows,
+    rank_slice,
+    target_positions,
+)
+from pgolf.model import GPT
+from pgolf.tokenizer import ByteTables
+
+CONDITIONS = ("flat", "doc", "sliding", "ttt")
+
+
+@dataclass(frozen=True)
+class EvalSettings:
+    """Everything that changes a condition's numbers or speed; defaults are the record's."""
+
+    seq_len: int = 1024
+    chunk: int = 256
+    ttt_rank: int = 8
+    ttt_lr: float = 0.01
+    ttt_batch: int = 64
+    ttt_beta1: float = 0.9
+    ttt_beta2: float = 0.95
+    ttt_eps: float = 1e-10
+    seed: int = 0
+    max_docs: int | None = None
+    batch_tokens: int | None = None  # padded tokens per forward pass (flat, doc, sliding); None: 65536
+    # on CUDA (the record's per-rank batch), 8192 on CPU (cache-friendlier, measured faster)
+    autocast: bool | None = None  # bf16 autocast as the reference; None: on for CUDA, off on CPU
+    progress_seconds: float = 0.0  # print progress to stderr this often (rank 0); 0: never
+
+    def effective_chunk(self, condition: str) -> int:
+        return self.seq_len if condition in ("doc", "flat") else self.chunk
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def model_dtype(model: GPT) -> torch.dtype:
+    """The dtype of the model's linear weights (float32, or float64 in exactness tests)."""
+    return model.blocks[0].attn.c_q.weight.dtype
+
+
+class _Progress:
+    def __init__(self, condition: str, total: int, every: float, rank: int) -> None:
+        self.condition, self.total, self.every = condition, max(total, 1), every
+        self.enabled = every > 0 and rank == 0
+        self.t0 = self.last = time.perf_counter()
+        self.done = 0
+
+    def add(self, n: int) -> None:
+        self.done += n
+        now = time.perf_counter()
+        if self.enabled and now - self.last >= self.every:
+            self.last = now
+            frac = self.done / self.total
+            eta = (now - self.t0) * (1 - frac) / max(frac, 1e-9)
+            print(
+                f"eval {self.condition}: {self.done}/{self.total} tokens on rank 0 ({100 * frac:.1f}%), "
+                f"{now - self.t0:.0f}s elapsed, ~{eta:.0f}s left",
+                file=sys.stderr,
+                flush=True,
+            )
+
+
+class _Engine:
+    """Scores windows of one plan and accumulates their targets into Totals."""
+
+    def __init__(self, model: GPT, stream: Tensor, tables: ByteTables, w: Windows, doc_starts: Tensor,
+                 totals: Totals, autocast: bool, progress: _Progress) -> None:
+        self.model, self.stream, self.tables, self.w = model, stream, tables, w
+        self.doc_starts, self.totals, self.progress = doc_starts, totals, progress
+        dev = stream.device
+        self.start = torch.as_tensor(w.start, device=dev)
+        self.length = torch.as_tensor(w.length, device=dev)
+        self.score_offset = torch.as_tensor(w.score_offset, device=dev)
+        self.score_len = torch.as_tensor(w.score_len, device=dev)
+        self.autocast = (
+            torch.autocast(device_type="cuda", dtype=torch.bfloat16) if autocast else contextlib.nullcontext()
+        )
+
+    def inputs(self, rows: Tensor) -> Tensor:
+        """Input tokens of windows `rows`, right-padded (causal: padding never reaches a scored target)."""
+        longest = int(self.length[rows].max())
+        idx = self.start[rows, None] + torch.arange(longest, device=rows.device)
+        return self.stream[idx.clamp_max(self.stream.numel() - 1)].long()
+
+    def score_flat(self, rows: Tensor) -> None:
+        """No adapters: gather only the scored positions' hidden states, then the head."""
+        rows = rows.to(self.start.device)
+        x = self.inputs(rows)
+        lens = self.score_len[rows]
+        row_of = torch.repeat_interleave(torch.arange(rows.numel(), device=rows.device), lens)
+        first = torch.cumsum(lens, 0) - lens
+        col = torch.arange(int(lens.sum()), device=rows.device) - first[row_of] + self.score_offset[rows][row_of]
+        with self.autocast:
+            h = self.model.hidden(x)
+            nats = ttt_mod.cross_entropy_nats(self.model.head_logits(h[row_of, col]), self._targets(rows, row_of, col))
+        self.accumulate(nats, self.start[rows][row_of] + col + 1)
+
+    def _targets(self, rows: Tensor, row_of: Tensor, col: Tensor) -> Tensor:
+        return self.stream[self.start[rows][row_of] + col + 1].long()
+
+    def score_padded(self, rows: Tensor, lora: ttt_mod.BatchedLora) -> tuple[Tensor, Tensor]:
+        """With per-row adapters: (nats, valid) of shape (rows, longest scored run)."""
+        rows = rows.to(self.start.device)
+        x = self.inputs(rows)
+        lens = self.score_len[rows]
+        span = torch.arange(int(lens.max()), device=rows.device)
+        valid = span[None, :] < lens[:, None]
+        col = (self.score_offset[rows][:, None] + span[None, :]).clamp_max(x.size(1) - 1)
+        with self.autocast:
+            h = self.model.hidden(x, lora)
+            hs = torch.gather(h, 1, col[..., None].expand(-1, -1, h.size(-1)))
+            y = self.stream[(self.start[rows][:, None] + col + 1).clamp_max(self.stream.numel() - 1)].long()
+            nats = ttt_mod.cross_entropy_nats(self.model.head_logits(hs, lora), y)
+        return nats, valid
+
+    def accumulate_padded(self, nats: Tensor, valid: Tensor, rows: Tensor) -> None:
+        rows = rows.to(self.start.device)
+        col = self.score_offset[rows][:, None] + torch.arange(valid.size(1), device=rows.device)[None, :]
+        t = (self.start[rows][:, None] + col + 1)[valid]
+        self.accumulate(nats.detach()[valid], t)
+
+    def accumulate(self, nats: Tensor, target_index: Tensor) -> None:
+        tgt = self.stream[target_index].long()
+        prev = self.stream[target_index - 1].long()
+        doc, pos = target_positions(target_index, self.doc_starts)
+        self.totals.add(nats, self.tables.token_bytes(prev, tgt), doc, pos)
+        self.progress.add(int(nats.numel()))
+
+
+def _dist_info() -> tuple[int, int]:
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_rank(), dist.get_world_size()
+    return 0, 1
+
+
+def _stream_tensor(tokens: Any, device: torch.device) -> Tensor:
+    if isinstance(tokens, Tensor):
+        return tokens.to(device=device, dtype=torch.int32)
+    return torch.from_numpy(np.asarray(tokens).astype(np.int32)).to(device)
+
+
+def run_condition(
+    model: GPT,
+    tokens: Any,
+    tables: ByteTables,
+    condition: str,
+    settings: EvalSettings | None = None,
+) -> EvalResult:
+    """Score `tokens` (the whole validation stream) under one condition; sums over all ranks.
+
+    The model is put in eval mode with frozen weights for the call and restored afterwards.
+    """
+    settings = settings or EvalSettings()
+    if condition not in CONDITIONS:
+        raise ConfigError(f"unknown condition {condition!r}; choose from {', '.join(CONDITIONS)}")
+    chunk = settings.effective_chunk(condition)
+    check_sizes(settings.seq_len, chunk)
+    if settings.ttt_batch < 1 or settings.ttt_rank < 1:
+        raise ConfigError(f"--ttt-batch and --ttt-rank must be at least 1, got {settings.ttt_batch}, {settings.ttt_rank}")
+    device = model.tok_emb.weight.device
+    autocast = settings.autocast if settings.autocast is not None else device.type == "cuda"
+    if autocast and device.type != "cuda":
+        raise ConfigError("bf16 autocast (as the reference) is only available on CUDA; use autocast=False on CPU")
+    rank, world = _dist_info()
+
+    host = tokens.cpu().numpy() if isinstance(tokens, Tensor) else np.asarray(tokens)
+    starts, lengths = doc_spans(host)
+    if settings.max_docs is not None and settings.max_docs < starts.size:
+        if settings.max_docs < 1:
+            raise ConfigError(f"--max-docs must be at least 1, got {settings.max_docs}")
+        # Keep the next document's BOS: it is the last target of the last document kept.
+        host = host[: starts[settings.max_docs] + 1]
+        starts, lengths = starts[: settings.max_docs], lengths[: settings.max_docs]
+    stream = _stream_tensor(host, device)
+    doc_starts = torch.as_tensor(starts, device=device)
+
+    if condition == "flat":
+        w = flat_windows(host.size, settings.seq_len)
+        w = w.take(np.arange(len(w))[rank_slice(len(w), rank, world)])
+    else:
+        share = rank_slice(starts.size, rank, world)
+        w = chunk_windows(starts[share], lengths[share], chunk, settings.seq_len)
+        w = replace(w, doc=w.doc + share.start)
+    n_positions = max(int(lengths.max()) - 1, int(starts[0]), 1)
+    totals = Totals(starts.size, n_positions, device)
+    progress = _Progress(condition, w.scored_tokens, settings.progress_seconds, rank)
+
+    was_training = model.training
+    grads = [p.requires_grad for p in model.parameters()]
+    model.eval()
+    model.requires_grad_(False)
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+    t0 = time.perf_counter()
+    try:
+        if condition == "ttt":
+            _run_ttt(model, stream, tables, w, doc_starts, totals, autocast, progress, settings, chunk)
+        else:
+            if condition != "flat":
+                w = merge_prefix_windows(w, starts)
+            engine = _Engine(model, stream, tables, w, doc_starts, totals, autocast, progress)
+            with torch.inference_mode():
+                batch_tokens = settings.batch_tokens or (65536 if device.type == "cuda" else 8192)
+                for rows in length_batches(w.length, batch_tokens):
+                    engine.score_flat(torch.as_tensor(rows))
+        totals.all_reduce()
+        if device.type == "cuda":
+            torch.cuda.synchronize(device)
+    finally:
+        model.train(was_training)
+        for p, g in zip(model.parameters(), grads, strict=True):
+            p.requires_grad_(g)
+    seconds = time.perf_counter() - t0
+    info = {
+        **settings.to_dict(),
+        "chunk": chunk,
+        "autocast": autocast,
+        "world_size": world,
+        "device": str(device),
+        "dtype": str(model_dtype(model)).removeprefix("torch."),
+    }
+    if condition != "ttt":
+        for key in ("ttt_rank", "ttt_lr", "ttt_batch", "ttt_beta1", "ttt_beta2", "ttt_eps", "seed"):
+            info.pop(key)
+    return totals.result(condition, starts, seconds, info)
+
+
+def _run_ttt(model: GPT, stream: Tensor, tables: ByteTables, w: Windows, doc_starts: Tensor, totals: Totals,
+             autocast: bool, progress: _Progress, settings: EvalSettings, chunk: int) -> None:
+    engine = _Engine(model, stream, tables, w, doc_starts, totals, autocast, progress)
+    docs, counts = np.unique(w.doc, return_counts=True)
+    # Longest documents first: with slots refilled as documents finish, the short ones fill the
+    # gaps at the end instead of one long document running alone.
+    order = docs[np.argsort(-counts, kind="stable")]
+    cfg = ttt_mod.TTTConfig(
+        rank=settings.ttt_rank,
+        lr=settings.ttt_lr,
+        betas=(settings.ttt_beta1, settings.ttt_beta2),
+        eps=settings.ttt_eps,
+        slots=settings.ttt_batch,
+        seed=settings.seed,
+    )
+    ttt_mod.run_ttt(
+        w, order, chunk, ttt_mod.lora_shapes(model), cfg, model_dtype(model), stream.device,
+        score=engine.score_padded, on_scored=engine.accumulate_padded,
+    )
