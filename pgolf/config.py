@@ -98,19 +98,8 @@ class Hyperparameters:
         from pgolf.model import ModelConfig
 
         try:
-            return ModelConfig(
-                vocab_size=self.vocab_size,
-                num_layers=self.num_layers,
-                model_dim=self.model_dim,
-                num_heads=self.num_heads,
-                num_kv_heads=self.num_kv_heads,
-                mlp_mult=self.mlp_mult,
-                tie_embeddings=self.tie_embeddings,
-                tied_embed_init_std=self.tied_embed_init_std,
-                logit_softcap=self.logit_softcap,
-                rope_base=self.rope_base,
-                qk_gain_init=self.qk_gain_init,
-            )
+            # Every ModelConfig field has a hyperparameter of the same name.
+            return ModelConfig(**{f.name: getattr(self, f.name) for f in fields(ModelConfig)})
         except ValueError as exc:
             raise ConfigError(f"model shape is inconsistent: {exc}") from exc
 
