@@ -2,7 +2,7 @@
 # The prepared GPU check: one short script for a lent CUDA machine (about 5 minutes on one
 # H100/H200). It prints the card, training throughput with MFU (tiny, medium and the record's
 # 17M-parameter model, compile off and on) and evaluation throughput per condition against the
-# reference algorithm, and runs the CUDA-only exactness tests when pytest is installed.
+# reference algorithm, then the model and evaluation unit tests on that machine (when pytest is there).
 # Usage: bash bench/gpu_check.sh [OUT_DIR]   (everything is also tee'd to OUT_DIR/gpu_check.log)
 set -uo pipefail
 out=${1:-${OUT:-/tmp}}
