@@ -27,7 +27,10 @@ VERBS: dict[str, tuple[str, str]] = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m pgolf", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m pgolf",
+        description="Reproduce parameter-golf record #77 (sliding window + LoRA TTT) and test its claim.",
+    )
     sub = parser.add_subparsers(dest="verb", metavar="VERB")
     for verb, (_module, help_text) in VERBS.items():
         sub.add_parser(verb, help=help_text, add_help=False)
