@@ -72,3 +72,11 @@ def test_every_field_has_a_simple_type() -> None:
 
     assert set(field_types().values()) <= {bool, int, float, str}
     assert set(field_types()) == set(Hyperparameters().to_dict())
+
+
+def test_record_defaults_of_the_config_and_the_model_agree():
+    """The model shape is written twice (pgolf.config stays torch-free); the record's defaults must match."""
+    from pgolf.config import Hyperparameters
+    from pgolf.model import ModelConfig
+
+    assert Hyperparameters().model_config() == ModelConfig()
