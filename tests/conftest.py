@@ -45,3 +45,15 @@ def tiny_data(tmp_path_factory: pytest.TempPathFactory) -> TinyData:
         vocab_size=manifest["vocab_size"],
         manifest=manifest,
     )
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """One CPU thread for in-process runs: the suite shares 2 busy cores, and a fixed thread
+    count keeps float reduction order (and so the numbers) the same in every run."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)

@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import pytest
-import torch
 
 from pgolf.__main__ import main as pgolf_main
 from pgolf.config import load_config
@@ -42,14 +41,7 @@ def _numbers(metrics: dict) -> dict:
     }
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    """One CPU thread for every in-process run here: fewer threads than a busy CI box has cores, and the
-    same reduction order in every run (thread count can change float sums)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
