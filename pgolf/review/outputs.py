@@ -31,3 +31,25 @@ def check_record_to(out: str | Path, folder: str | Path, **options: Any) -> dict
     atomic.write_json(out / "record.json", result)
     atomic.write_text(out / "report.md", record_report(result))
     return result
+
+
+def audit_to(out: str | Path, records_dir: str | Path, **options: Any) -> dict[str, Any]:
+    """audit(records_dir, **options), then DIR/runs.csv, records.csv, records.json, frontier.png, report.md."""
+    from pgolf.review.audit import RECORD_COLUMNS, RUN_COLUMNS, audit, record_row
+    from pgolf.review.frontier import draw_frontier
+    from pgolf.review.render import audit_report
+
+    result = audit(records_dir, **options)
+    out = Path(out)
+    records = result["records"]
+    runs = [{k: r.get(k) for k in RUN_COLUMNS} for d in records for r in d["runs"]]
+    write_csv(out / "runs.csv", runs, RUN_COLUMNS)
+    rows = [record_row(d) for d in records]
+    write_csv(out / "records.csv", rows, RECORD_COLUMNS)
+    draw_frontier(records, out / "frontier.png")
+    meta = provenance.collect(command="audit", records_dir=str(records_dir),
+                              **{k: (str(v) if isinstance(v, Path) else v) for k, v in options.items()})
+    atomic.write_json(out / "records.json", {"records": records, "seconds": result["seconds"], "provenance": meta})
+    atomic.write_text(out / "report.md", audit_report([{**row, "flag_list": d["flags"]} for row, d in
+                                                        zip(rows, records, strict=True)], result["seconds"]))
+    return result
