@@ -24,6 +24,7 @@ include: "workflow/rules/eval.smk"
 include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/claims.smk"
+include: "workflow/rules/audit.smk"
 
 
 # Seconds-long table/figure/report rules run where Snakemake runs, never as cluster jobs.
@@ -34,6 +35,7 @@ localrules:
     plots,
     report,
     check_claim,
+    audit,
 
 
 rule all:
