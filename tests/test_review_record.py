@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import shutil
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -191,3 +192,52 @@ def test_bad_folders_are_clear_errors(tmp_path, folder):
         check_record(broken)
     shutil.rmtree(broken)
     assert set(RECORDS) >= {"2026-04-01_Prev"}
+
+
+def _folder(tmp_path, submission, logs):
+    from tests.data.logs.families import build_log
+
+    folder = tmp_path / "2026-05-01_Adhoc"
+    for rel, run in logs.items():
+        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
+        (folder / rel).write_text(build_log(run))
+    (folder / "submission.json").write_text(json.dumps(submission))
+    return folder
+
+
+def test_best_k_of_n_logs_is_found_and_flagged_as_a_selection(tmp_path):
+    from tests.data.records.make_records import block
+
+    values = {1: 1.0701, 2: 1.0690, 3: 1.0712, 4: 1.0695, 5: 1.0720}
+    best3 = round((1.0690 + 1.0695 + 1.0701) / 3, 5)
+    r = check_record(_folder(tmp_path, {"val_bpb": best3}, {f"train_seed{s}.log": block(s, b)
+                                                            for s, b in values.items()}))
+    assert r["claim_supported"] is True and r["n"] == 3
+    assert "the headline is the mean of the best 3 of 5 logs: runs picked after the fact?" in texts(r, "warn")
+
+
+def test_a_separate_eval_log_per_seed_is_a_companion_not_an_error(tmp_path):
+    from tests.data.logs.families import Run, StageSpec
+    from tests.data.records.make_records import block
+
+    train = {f"train_seed{s}.log": replace(block(s, 1.07 + s / 1e4), stages=block(s, 1.07).stages[:2])
+             for s in (1, 2, 3)}
+    evals = {f"eval_seed{s}.log": Run("block", s, [StageSpec("quantized_ttt_phased", 1.07 + s / 1e4, 2.77, 500_000)],
+                                      seed_style="block", total_eval_s=500.0) for s in (1, 2, 3)}
+    r = check_record(_folder(tmp_path, {"val_bpb": 1.0702, "seeds": [1, 2, 3],
+                                        "seed_scores": [1.0701, 1.0702, 1.0703]}, {**train, **evals}))
+    assert r["claim_supported"] is True and r["n"] == 3 and r["stage"] == "quantized_ttt_phased"
+    assert sum("a companion log of seed" in t for t in texts(r, "warn")) == 3
+    assert not any("left out of the test" in t for t in texts(r, "error"))
+
+
+def test_cut_digits_seed_keys_and_stride_before_the_scores(tmp_path):
+    from pgolf.review.reader import read_log_text
+
+    assert matches(1.07119, Decimal("1.0711"))  # the claim dropped digits instead of rounding
+    assert not matches(1.07119, Decimal("1.0710"))
+    sub = tmp_path / "submission.json"
+    sub.write_text('{"val_bpb": "1.0711", "seed_results": {"seed_42": {"post_ttt_val_bpb": 1.0711}}}')
+    assert str(read_claim(sub).seeds[42].val_bpb) == "1.0711"
+    r = read_log_text("final_sliding_window_exact stride:64 val_loss:1.90463555 val_bpb:1.12803544\n")
+    assert r.stage("final_sliding_window").bpb == 1.12803544

@@ -57,13 +57,17 @@ class Claim:
 
 
 def matches(value: float | None, claimed: Decimal | None, value_digits: int | None = None) -> bool:
-    """Does a log's value equal a claimed number at the digits both printed (half a unit of the coarser)?"""
+    """Does a log's value equal a claimed number at the digits both printed? Rounded (within half a unit of
+    the coarser) or cut (the claim is the value with its further digits dropped)."""
     if value is None or claimed is None:
         return False
     digits = max(0, -int(claimed.as_tuple().exponent))
     if value_digits is not None:
         digits = min(digits, value_digits)
-    return abs(Decimal(repr(value)) - claimed) <= Decimal(5) * Decimal(10) ** (-digits - 1) * Decimal("1.000001")
+    v, unit = Decimal(repr(value)), Decimal(10) ** -digits
+    if abs(v - claimed) <= unit / 2 * Decimal("1.000001"):
+        return True
+    return digits == max(0, -int(claimed.as_tuple().exponent)) and v.quantize(unit, rounding="ROUND_DOWN") == claimed
 
 
 def _number(v: Any) -> Decimal | None:
@@ -86,13 +90,27 @@ def _int(v: Any) -> int | None:
     return int(n) if n is not None else None
 
 
+def _seed_key(seed: Any) -> int | None:
+    """42, "42" or "seed_42"."""
+    if isinstance(seed, str) and (m := re.search(r"\d+", seed)):
+        return int(m.group(0))
+    return _int(seed)
+
+
+def _bpb_of(entry: dict[str, Any]) -> Decimal | None:
+    for key in ("val_bpb", "bpb", *sorted(k for k in entry if isinstance(k, str) and k.endswith("val_bpb"))):
+        if (v := _number(entry.get(key))) is not None:
+            return v
+    return None
+
+
 def _seed_entry(seed: Any, entry: Any) -> SeedClaim | None:
-    s = _int(seed)
+    s = _seed_key(seed)
     if s is None:
         return None
     if not isinstance(entry, dict):  # `seeds: {"42": 1.0712}`
         return SeedClaim(seed=s, val_bpb=_number(entry))
-    return SeedClaim(seed=s, val_bpb=_number(entry.get("val_bpb", entry.get("bpb"))),
+    return SeedClaim(seed=s, val_bpb=_bpb_of(entry),
                      val_loss=_number(entry.get("val_loss")),
                      artifact_bytes=_int(entry.get("artifact_bytes", entry.get("bytes_total"))),
                      steps=_int(entry.get("steps")))
