@@ -89,3 +89,19 @@ def test_stage_lines_in_the_code_dump_and_unknown_lines_are_ignored():
                          extra_lines=["weird line val_bpb:0.1", "ttt_phased: total_docs:50000 prefix_docs:2400"]))
     r = read_log_text(text)
     assert list(r.stages) == ["quantized_ttt"] and r.val_bpb == 1.08  # not the dump's 9.9999
+
+
+def test_every_stage_name_of_the_families_is_kept_under_its_own_name(tmp_path):
+    names = ["pre-quantization post-ema", "quantized", "legal_ttt", "quantized_ttt_lora", "quantized_ttt",
+             "final_sliding_window", "final_int6_sliding_window", "final_int8_ttt_lora"]
+    stages = [StageSpec(n, 1.10 - i / 100, 1.9 - i / 100, 1000 + i, extra=" stride:64" if "sliding" in n else "")
+              for i, n in enumerate(names)]
+    r = read(Run("int6", 9, stages), tmp_path)
+    assert [s.name for s in r.ordered_stages()] == names
+    for i, n in enumerate(names):
+        s = r.stage(n + "_exact")
+        assert (s.val_bpb, s.exact_val_bpb, s.bpb_digits, s.eval_time_ms) == (round(1.10 - i / 100, 4),
+                                                                              round(1.10 - i / 100, 8), 8, 1000 + i)
+    assert r.stage("pre-quantization post-ema").diagnostic and not r.stage("quantized").diagnostic
+    only_exact = read_log_text("legal_ttt_exact val_loss:1.90000000 val_bpb:1.12500000\n")
+    assert only_exact.stage("legal_ttt").bpb == 1.125 and only_exact.metric == "legal_ttt"

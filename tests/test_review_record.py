@@ -186,10 +186,13 @@ def test_metric_overrides_the_matched_stage(folder):
 def test_bad_folders_are_clear_errors(tmp_path, folder):
     with pytest.raises(DataError, match="no such folder"):
         check_record(tmp_path / "missing")
+    with pytest.raises(DataError, match="--previous .*: no such record folder"):
+        check_record(folder("2026-04-01_Prev"), previous=tmp_path / "nope")
     broken = folder("2026-04-01_Prev")
     (broken / "submission.json").write_text("{not json")
-    with pytest.raises(DataError, match="submission.json: not valid JSON"):
-        check_record(broken)
+    r = check_record(broken)  # a finding of the record (an audit goes on), not a crash
+    assert any("submission.json: not valid JSON (Expecting property name" in t for t in texts(r, "error"))
+    assert r["n"] == 3 and r["claim_supported"] is None
     shutil.rmtree(broken)
     assert set(RECORDS) >= {"2026-04-01_Prev"}
 

@@ -57,6 +57,7 @@ class RecordCheck:
     flags: list[Flag] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)  # files read that are no train log
     sidecars: list[str] = field(default_factory=list)  # JSON result files beside the logs
+    problems: list[str] = field(default_factory=list)  # an unreadable submission.json
 
     @property
     def values(self) -> list[float]:
@@ -192,14 +193,20 @@ def load_record(folder: str | Path, logs: Sequence[str | Path] | None = None,
     """Read a record folder (or `logs` against the folder's claim) and find the claimed stage."""
     root = Path(folder)
     sub = root / "submission.json"
-    claim = read_claim(sub) if sub.is_file() else None
+    claim, problems = None, []
+    if sub.is_file():
+        try:
+            claim = read_claim(sub)
+        except DataError as exc:  # a finding of this record, not the end of an audit
+            problems.append(str(exc))
     found, sidecars = find_logs(root) if root.is_dir() else ([], [])
     paths = [Path(p) for p in logs] if logs is not None else found
     read = [read_log(p) for p in paths]
     runs = [r for r in read if _is_train_log(r)]
     rec = RecordCheck(folder=str(root), name=root.name, claim=claim, runs=runs,
                       date=(claim.date if claim and claim.date else None) or folder_date(root),
-                      ignored=[r.file for r in read if not _is_train_log(r)], sidecars=[str(p) for p in sidecars])
+                      ignored=[r.file for r in read if not _is_train_log(r)], sidecars=[str(p) for p in sidecars],
+                      problems=problems)
     claims_values = claim is not None and (claim.val_bpb is not None or any(s.val_bpb for s in claim.seeds.values()))
     if metric:
         rec.stage, rec.stage_source = canonical_stage(metric), "--metric"
@@ -224,6 +231,8 @@ def load_record(folder: str | Path, logs: Sequence[str | Path] | None = None,
 
 def _claim_flags(rec: RecordCheck) -> list[Flag]:
     c, out = rec.claim, []
+    if c is None and rec.problems:
+        return [Flag("error", "", f"{p}; the logs' default stage is tested") for p in rec.problems]
     if c is None:
         return [Flag("warn", "", "no submission.json: nothing claimed to check; the logs' default stage is tested")]
     if rec.claim_supported is False:
