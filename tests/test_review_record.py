@@ -244,3 +244,14 @@ def test_cut_digits_seed_keys_and_stride_before_the_scores(tmp_path):
     assert str(read_claim(sub).seeds[42].val_bpb) == "1.0711"
     r = read_log_text("final_sliding_window_exact stride:64 val_loss:1.90463555 val_bpb:1.12803544\n")
     assert r.stage("final_sliding_window").bpb == 1.12803544
+
+
+def test_a_claim_of_val_loss_only_is_matched_on_val_loss(tmp_path):
+    from tests.data.records.make_records import SP1024, int6
+
+    runs = {f"train_seed{s}.log": int6(s, b) for s, b in {1: 1.1234, 2: 1.1240}.items()}
+    loss = round((round(1.1234 / SP1024, 8) + round(1.1240 / SP1024, 8)) / 2, 5)
+    r = check_record(_folder(tmp_path, {"val_loss": loss, "artifact_size_bytes": 15_850_000, "std_val_bpb": 0.0004},
+                             runs))
+    assert r["claim_supported"] is True and r["stage"] == "final_int6_sliding_window" and r["n"] == 2
+    assert read_claim(tmp_path / "2026-05-01_Adhoc" / "submission.json").bytes_total == 15_850_000

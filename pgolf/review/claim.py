@@ -134,6 +134,11 @@ def _per_seed(data: dict[str, Any]) -> dict[int, SeedClaim]:
     return {}
 
 
+def _first(data: dict[str, Any], *keys: str) -> Any:
+    """The value of the first key present and not null (submissions spell some fields several ways)."""
+    return next((data[k] for k in keys if data.get(k) is not None), None)
+
+
 def read_claim(path: str | Path) -> Claim:
     """Read one submission.json; DataError naming the file when it is not a JSON object."""
     p = Path(path)
@@ -150,9 +155,10 @@ def read_claim(path: str | Path) -> Claim:
     return Claim(
         file=str(p), headline_key=key, val_bpb=_number(data.get(key)) if key else None,
         val_loss=_number(data.get("val_loss", data.get("mean_val_loss"))),
-        bytes_total=_int(data.get("bytes_total")), bytes_code=_int(data.get("bytes_code")),
+        bytes_total=_int(_first(data, "bytes_total", "artifact_bytes", "artifact_size_bytes", "total_bytes")),
+        bytes_code=_int(_first(data, "bytes_code", "code_bytes")),
         date=date.group(1) if date else None, seeds=_per_seed(data),
-        val_bpb_std=_number(data.get("val_bpb_std")), p_value=_number(data.get("p_value")),
+        val_bpb_std=_number(_first(data, "val_bpb_std", "std_val_bpb")), p_value=_number(data.get("p_value")),
         base_pr=data.get("base_pr"), comparison_baseline_pr=data.get("comparison_baseline_pr"),
         name=data.get("name") if isinstance(data.get("name"), str) else None,
     )

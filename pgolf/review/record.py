@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from pathlib import Path
 from statistics import fmean, stdev
 from typing import Any
@@ -113,6 +114,26 @@ def _candidates(runs: Sequence[ParsedRun]) -> list[str]:
     return sorted(last, key=lambda k: -last[k])
 
 
+def _value(r: ParsedRun, stage: str, unit: str) -> float | None:
+    st = r.stage(stage)
+    return st.bpb if unit == "bpb" else st.loss
+
+
+def _shows(r: ParsedRun, stage: str, bpb: Decimal | None, loss: Decimal | None) -> bool:
+    """Does the run's stage show a claimed value (val_bpb, else val_loss) at the printed digits?"""
+    st = r.stage(stage)
+    if bpb is not None:
+        return matches(st.bpb, bpb, st.bpb_digits)
+    return loss is not None and matches(st.loss, loss, st.bpb_digits)
+
+
+def _headline(claim: Claim | None) -> tuple[Decimal | None, str]:
+    """The claimed headline and its unit: val_bpb, else val_loss (some early claims print only that)."""
+    if claim is None:
+        return None, "bpb"
+    return (claim.val_bpb, "bpb") if claim.val_bpb is not None else (claim.val_loss, "loss")
+
+
 def _pick_runs(runs: Sequence[ParsedRun], claim: Claim | None, stage: str) -> list[ParsedRun]:
     """The runs the claim counts: one per claimed seed (the one matching it); without per-seed claims every
     run with the stage, or, when only the best k of them give the headline, those k (a selection, flagged)."""
@@ -122,21 +143,22 @@ def _pick_runs(runs: Sequence[ParsedRun], claim: Claim | None, stage: str) -> li
     picked = []
     for seed, sc in sorted(claim.seeds.items()):
         same = runs_of_seed(have, seed)
-        good = [r for r in same if matches(r.stage(stage).bpb, sc.val_bpb, r.stage(stage).bpb_digits)]
+        good = [r for r in same if _shows(r, stage, sc.val_bpb, sc.val_loss)]
         if good or same:
             picked.append((good or same)[0])
     return picked
 
 
 def _headline_matches(runs: Sequence[ParsedRun], claim: Claim, stage: str) -> bool:
-    if not runs:
+    value, unit = _headline(claim)
+    values = [_value(r, stage, unit) for r in runs]
+    if not runs or None in values:
         return False
-    digits = min(r.stage(stage).bpb_digits for r in runs)
-    return matches(fmean(r.stage(stage).bpb for r in runs), claim.val_bpb, digits)
+    return matches(fmean(values), value, min(r.stage(stage).bpb_digits for r in runs))
 
 
 def _best_matching(have: list[ParsedRun], claim: Claim | None, stage: str) -> list[ParsedRun]:
-    if claim is None or claim.val_bpb is None or _headline_matches(have, claim, stage):
+    if _headline(claim)[0] is None or _headline_matches(have, claim, stage):
         return have
     ranked = sorted(have, key=lambda r: r.stage(stage).bpb)
     for k in range(len(ranked) - 1, 0, -1):
@@ -146,21 +168,18 @@ def _best_matching(have: list[ParsedRun], claim: Claim | None, stage: str) -> li
 
 
 def _stage_score(runs: Sequence[ParsedRun], claim: Claim, stage: str) -> tuple[int, int, float | None]:
-    """(values matched, values claimed, mean of the counted runs) for one candidate stage."""
+    """(values matched, values claimed, mean val_bpb of the counted runs) for one candidate stage."""
     picked = _pick_runs(runs, claim, stage)
     hit = total = 0
     for seed, sc in claim.seeds.items():
-        if sc.val_bpb is None:
+        if sc.val_bpb is None and sc.val_loss is None:
             continue
         total += 1
-        hit += any(matches(r.stage(stage).bpb, sc.val_bpb, r.stage(stage).bpb_digits)
-                   for r in runs_of_seed(picked, seed))
-    mean = fmean(r.stage(stage).bpb for r in picked) if picked else None
-    if claim.val_bpb is not None:
+        hit += any(_shows(r, stage, sc.val_bpb, sc.val_loss) for r in runs_of_seed(picked, seed))
+    if _headline(claim)[0] is not None:
         total += 1
-        digits = min((r.stage(stage).bpb_digits for r in picked), default=None)
-        hit += matches(mean, claim.val_bpb, digits)
-    return hit, total, mean
+        hit += _headline_matches(picked, claim, stage)
+    return hit, total, fmean(r.stage(stage).bpb for r in picked) if picked else None
 
 
 def match_stage(runs: Sequence[ParsedRun], claim: Claim) -> tuple[str | None, bool, str | None]:
@@ -173,7 +192,7 @@ def match_stage(runs: Sequence[ParsedRun], claim: Claim) -> tuple[str | None, bo
             return stage, True, None
         if hit and (best is None or hit > best[0]):
             best = (hit, stage)
-        if closest is None and mean is not None and claim.val_bpb is not None:
+        if closest is None and mean is not None:
             closest = f"`{stage}` mean {mean:.6f}"
     if best is not None:
         return best[1], False, f"`{best[1]}` matches {best[0]} claimed value(s)"
@@ -207,7 +226,8 @@ def load_record(folder: str | Path, logs: Sequence[str | Path] | None = None,
                       date=(claim.date if claim and claim.date else None) or folder_date(root),
                       ignored=[r.file for r in read if not _is_train_log(r)], sidecars=[str(p) for p in sidecars],
                       problems=problems)
-    claims_values = claim is not None and (claim.val_bpb is not None or any(s.val_bpb for s in claim.seeds.values()))
+    claims_values = claim is not None and (_headline(claim)[0] is not None
+                                           or any(s.val_bpb or s.val_loss for s in claim.seeds.values()))
     if metric:
         rec.stage, rec.stage_source = canonical_stage(metric), "--metric"
     elif claims_values:
@@ -236,7 +256,9 @@ def _claim_flags(rec: RecordCheck) -> list[Flag]:
     if c is None:
         return [Flag("warn", "", "no submission.json: nothing claimed to check; the logs' default stage is tested")]
     if rec.claim_supported is False:
-        shown = f"{c.headline_key} {c.val_bpb}" if c.val_bpb is not None else "per-seed val_bpb"
+        value, unit = _headline(c)
+        shown = (f"{c.headline_key} {value}" if unit == "bpb" else f"val_loss {value}") if value is not None \
+            else "per-seed values"
         out.append(Flag("error", "", f"claimed {shown}: no stage of the logs shows it at its printed digits"
                                      + (f" (closest: {rec.closest})" if rec.closest else "") + "; claim unsupported"))
     logged = {run_seed(r) for r in rec.runs} | {fl.seed_from_name(r.file) for r in rec.runs}
@@ -380,6 +402,8 @@ def record_dict(rec: RecordCheck, stats: dict[str, Any]) -> dict[str, Any]:
         "record": rec.name, "folder": rec.folder, "date": rec.date,
         "claimed_bpb": float(c.val_bpb) if c and c.val_bpb is not None else None,
         "claimed_bpb_text": str(c.val_bpb) if c and c.val_bpb is not None else None,
+        "claim_text": (str(c.val_bpb) if c.val_bpb is not None else f"val_loss {c.val_loss}"
+                       if c.val_loss is not None else None) if c else None,
         "claimed_val_loss": float(c.val_loss) if c and c.val_loss is not None else None,
         "claimed_seeds": c.claimed_seeds if c else [], "claimed_p_value": float(c.p_value) if c and c.p_value else None,
         "claim_supported": rec.claim_supported, "stage": rec.stage, "stage_source": rec.stage_source,
