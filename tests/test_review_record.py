@@ -172,6 +172,7 @@ def test_check_record_verb_writes_its_files(folder, tmp_path, capsys):
     for key in ("n", "mean", "std", "claimed_bpb", "claim_supported", "stage", "flags", "previous", "p_previous",
                 "p_previous_margin", "holds_rule", "holds_practice", "verdict", "provenance"):
         assert key in record
+    assert record["stages"]["phased_log_42.txt"]["diagnostic quantized"]["eval_time_ms"] == 10342  # every stage
     rows = list(csv.DictReader((out / "runs.csv").open()))
     assert [r["file"] for r in rows][:3] == ["phased_log_1337.txt", "phased_log_2024.txt", "phased_log_42.txt"]
     assert "| phased_log_42.txt | 42 | 8 | 4703 |" in (out / "report.md").read_text()

@@ -14,7 +14,8 @@ log: file, seed, world_size, steps, train_time_ms, eval_time_ms, total_eval_time
 total_bytes, stage, val_loss, val_bpb, counted, error), flags ({severity, run, text}),
 previous, p_previous (one-sided Welch, no margin), p_previous_margin (0.005 nats in bpb),
 margin_bpb, holds_practice (p_previous < progression_alpha), holds_rule (p_previous_margin <
-alpha), threshold, p_threshold, holds_threshold, runs_needed, verdict.
+alpha), threshold, p_threshold, holds_threshold, runs_needed, stages (each log's every stage: val_loss,
+val_bpb, eval_time_ms), verdict.
 
 Lower level: `load_record(folder, logs=None, metric=None) -> RecordCheck` reads and matches
 once; `compare(record, previous, ...)` adds the statistics (the audit uses both).
@@ -413,6 +414,8 @@ def record_dict(rec: RecordCheck, stats: dict[str, Any]) -> dict[str, Any]:
         "claim_supported": rec.claim_supported, "stage": rec.stage, "stage_source": rec.stage_source,
         "closest": rec.closest, **stats, "values": rec.values,
         "runs": run_rows(rec), "flags": [f.to_dict() for f in rec.flags],
+        "stages": {r.name: {st.name: {"val_loss": st.loss, "val_bpb": st.bpb, "eval_time_ms": st.eval_time_ms}
+                            for st in r.ordered_stages()} for r in rec.runs},
         "n_errors": len(fl.errors(rec.flags)), "ignored": rec.ignored, "sidecars": rec.sidecars,
     }
     out["verdict"] = verdict_sentence(out)
