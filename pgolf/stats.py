@@ -524,3 +524,12 @@ def progression_test(new: Sequence[float], old: Sequence[float], margin: float =
     return ProgressionTest(method="one-sample", n_new=r.n, n_old=1, mean_new=r.mean, mean_old=float(xo[0]),
                            diff=r.mean - float(xo[0]), margin=float(margin), t=r.t, df=float(r.df),
                            p_value=r.p_value)
+
+
+def attempt(test: Any, *args: Any, **kwargs: Any) -> tuple[Any, str | None]:
+    """Run one test: (its result, None), or (None, why it cannot run) when it raises PgolfError
+    (too few runs, no spread): a reviewer's report says why instead of stopping."""
+    try:
+        return test(*args, **kwargs), None
+    except PgolfError as exc:
+        return None, str(exc)
