@@ -34,7 +34,7 @@ from typing import Any
 from pgolf import stats as st
 from pgolf.errors import DataError
 from pgolf.review import flags as fl
-from pgolf.review.claim import Claim, folder_date, matches, read_claim
+from pgolf.review.claim import Claim, folder_date, matches, read_claim, readme_p_values
 from pgolf.review.flags import Flag
 from pgolf.review.reader import ParsedRun, canonical_stage, read_log
 
@@ -410,6 +410,7 @@ def record_dict(rec: RecordCheck, stats: dict[str, Any]) -> dict[str, Any]:
         "stages": {r.name: {st.name: {"val_loss": st.loss, "val_bpb": st.bpb, "eval_time_ms": st.eval_time_ms}
                             for st in r.ordered_stages()} for r in rec.runs},
         "n_errors": len(fl.errors(rec.flags)), "ignored": rec.ignored, "sidecars": rec.sidecars,
+        "readme_p_values": readme_p_values(rec.folder),
     }
     out["verdict"] = verdict_sentence(out)
     return out
