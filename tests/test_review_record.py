@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import shutil
 from dataclasses import replace
@@ -258,3 +259,14 @@ def test_a_claim_of_val_loss_only_is_matched_on_val_loss(tmp_path):
                              runs))
     assert r["claim_supported"] is True and r["stage"] == "final_int6_sliding_window" and r["n"] == 2
     assert read_claim(tmp_path / "2026-05-01_Adhoc" / "submission.json").bytes_total == 15_850_000
+
+
+def test_check_record_files_for_a_rerun_name_the_logs(folder, tmp_path):
+    from pgolf.review.outputs import check_record_to
+
+    rerun = sorted(folder("2026-04-05_HParamBlock").glob("phased_log_*.txt"))
+    result = check_record_to(tmp_path / "out", folder("2026-04-01_Prev"), logs=rerun)
+    saved = json.loads((tmp_path / "out" / "record.json").read_text())
+    assert saved["provenance"]["logs"] == [str(p) for p in rerun] and result["claim_supported"] is False
+    assert [f["sha256"] for f in saved["provenance"]["files"]] == [hashlib.sha256(p.read_bytes()).hexdigest()
+                                                                   for p in rerun]

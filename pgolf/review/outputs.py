@@ -20,14 +20,21 @@ def write_csv(path: Path, rows: Sequence[dict[str, Any]], columns: Sequence[str]
     atomic.write_text(path, buf.getvalue())
 
 
+def _plain(v: Any) -> Any:
+    """Options as JSON values: paths as text."""
+    if isinstance(v, list | tuple):
+        return [_plain(x) for x in v]
+    return str(v) if isinstance(v, Path) else v
+
+
 def check_record_to(out: str | Path, folder: str | Path, **options: Any) -> dict[str, Any]:
     """check_record(folder, **options), then DIR/runs.csv, DIR/record.json and DIR/report.md."""
     result = check_record(folder, **options)
     out = Path(out)
     write_csv(out / "runs.csv", result["runs"])
-    logs = [{"file": r["file"]} for r in result["runs"]]
-    result["provenance"] = provenance.collect(command="check-record", folder=str(folder), logs=logs,
-                                              **{k: (str(v) if isinstance(v, Path) else v) for k, v in options.items()})
+    files = [{"file": r["file"], "sha256": sha} for r, sha in zip(result["runs"], result.pop("sha256s"), strict=True)]
+    result["provenance"] = provenance.collect(command="check-record", folder=str(folder), files=files,
+                                              **{k: _plain(v) for k, v in options.items()})
     atomic.write_json(out / "record.json", result)
     atomic.write_text(out / "report.md", record_report(result))
     return result
@@ -48,7 +55,7 @@ def audit_to(out: str | Path, records_dir: str | Path, **options: Any) -> dict[s
     write_csv(out / "records.csv", rows, RECORD_COLUMNS)
     draw_frontier(records, out / "frontier.png")
     meta = provenance.collect(command="audit", records_dir=str(records_dir),
-                              **{k: (str(v) if isinstance(v, Path) else v) for k, v in options.items()})
+                              **{k: _plain(v) for k, v in options.items()})
     atomic.write_json(out / "records.json", {"records": records, "seconds": result["seconds"], "provenance": meta})
     atomic.write_text(out / "report.md", audit_report([{**row, "flag_list": d["flags"]} for row, d in
                                                         zip(rows, records, strict=True)], result["seconds"]))

@@ -410,7 +410,7 @@ def record_dict(rec: RecordCheck, stats: dict[str, Any]) -> dict[str, Any]:
         "stages": {r.name: {st.name: {"val_loss": st.loss, "val_bpb": st.bpb, "eval_time_ms": st.eval_time_ms}
                             for st in r.ordered_stages()} for r in rec.runs},
         "n_errors": len(fl.errors(rec.flags)), "ignored": rec.ignored, "sidecars": rec.sidecars,
-        "readme_p_values": readme_p_values(rec.folder),
+        "readme_p_values": readme_p_values(rec.folder), "sha256s": [r.sha256 for r in rec.runs],
     }
     out["verdict"] = verdict_sentence(out)
     return out
