@@ -227,3 +227,23 @@ def test_a_document_that_cannot_decode_back_exactly_is_named_in_the_manifest(tmp
 def test_default_corpus_slice_decodes_back_exactly(tiny_data):
     assert tiny_data.manifest["splits"]["train"]["inexact_round_trip"] == []
     assert tiny_data.manifest["splits"]["val"]["inexact_round_trip"] == []
+
+
+def test_files_a_text_source_passes_over_are_logged_with_their_reason(tmp_path):
+    (tmp_path / "a.txt").write_text("A document.\n")
+    (tmp_path / "empty.txt").write_text("  \n")
+    (tmp_path / ".hidden").write_text("Not read.\n")
+    lines = []
+    docs = corpus.load_source(f"text:{tmp_path}", lines.append)
+    assert [d.name for d in docs] == ["file:a.txt"]
+    assert f"skipped {tmp_path / 'empty.txt'}: empty (only whitespace)" in lines
+    assert f"skipped {tmp_path / '.hidden'}: hidden (a name starting with '.')" in lines
+
+
+def test_a_stdlib_file_that_does_not_parse_is_recorded_not_lost_silently(tmp_path):
+    (tmp_path / "good.py").write_text('"""Good module."""\n')
+    (tmp_path / "broken.py").write_text('"""Broken."""\ndef (:\n')
+    skipped = []
+    docs = corpus.stdlib_documents(tmp_path, skipped)
+    assert [d.name for d in docs] == ["module:good"]
+    assert skipped and skipped[0][0] == str(tmp_path / "broken.py") and "does not parse" in skipped[0][1]

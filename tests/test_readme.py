@@ -161,7 +161,7 @@ def test_a_target_after_configfile_is_caught(tmp_path):
 def test_readme_has_the_commands_it_must_check():
     text = README.read_text(encoding="utf-8")
     commands = snakemake_commands(text)
-    assert "snakemake --cores all results/report.md" in commands
+    assert "snakemake results/report.md --cores all" in commands
     assert "snakemake --profile profiles/record results/record/report.md" in commands
     assert "snakemake --profile profiles/slurm results/record/report.md" in commands
     assert len(pgolf_commands(text)) >= 8
@@ -195,7 +195,8 @@ def parse_pgolf(words: list[str], fragment: bool = False) -> argparse.Namespace 
     if not rest:
         return None
     module = importlib.import_module(f"pgolf.cli.{VERBS[verb][0]}")
-    parser = argparse.ArgumentParser(prog=f"python -m pgolf {verb}", exit_on_error=False)
+    # no abbreviations: the README spells every option out in full
+    parser = argparse.ArgumentParser(prog=f"python -m pgolf {verb}", exit_on_error=False, allow_abbrev=False)
     module.add_arguments(parser)
     _placeholder_tolerant(parser)
     if fragment:
@@ -216,9 +217,12 @@ def test_readme_pgolf_command_parses(words):
         parse_pgolf(variant, fragment)
 
 
-def test_a_misspelled_option_is_caught():
-    with pytest.raises(AssertionError, match="does not parse|unrecognized"):
-        parse_pgolf(["prepare", "--out", "data", "--vocab", "512"])
+def test_a_misspelled_or_abbreviated_option_is_caught():
+    for wrong in ("--vocabulary-size", "--vocab"):
+        with pytest.raises(AssertionError, match="does not parse|unrecognized"):
+            parse_pgolf(["prepare", "--out", "data", wrong, "512"])
+    with pytest.raises(AssertionError, match="unknown verb 'prepair'"):
+        parse_pgolf(["prepair", "--out", "data"])
 
 
 def test_readme_fineweb_prepare_says_what_is_missing(tmp_path):

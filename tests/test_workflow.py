@@ -164,3 +164,13 @@ def test_config_error_fails_at_startup_naming_the_key(tmp_path, yaml_text, expec
     out = snakemake(where, "--dry-run", configfiles=(MICRO, "bad.yaml"), timeout=120)
     assert out.returncode != 0
     assert expected in out.stdout + out.stderr
+
+
+def test_plots_get_the_configured_confidence(tmp_path):
+    where = copy_workflow(tmp_path / "wf")
+    (where / "level.yaml").write_text("claim:\n  headline: ttt\n  threshold: 10.0\n  confidence: 0.9\n")
+    out = snakemake(where, "results/plots/ablation.png", "--dry-run", "--printshellcmds",
+                    configfiles=(MICRO, "level.yaml"), timeout=120)
+    assert out.returncode == 0, out.stderr[-3000:]
+    plots = [line for line in out.stdout.splitlines() if "python -m pgolf plots" in line]
+    assert plots and "--confidence 0.9 " in plots[0]
