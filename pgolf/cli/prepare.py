@@ -6,13 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from pgolf.data.prepare import (
-    DEFAULT_SHARD_TOKENS,
-    DEFAULT_VOCAB,
-    MANIFEST,
-    prepare_dataset,
-    validate_fineweb,
-)
+from pgolf.data.prepare import DEFAULT_SHARD_TOKENS, DEFAULT_VOCAB, prepare
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -32,24 +26,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    if args.source == "fineweb":
-        manifest = validate_fineweb(Path(args.out or "data"))
-        ds = manifest["splits"]
-        print(f"fineweb ok: {ds['train']['files']} train shards ({ds['train']['tokens']:,} tokens), "
-              f"{ds['val']['files']} val shards ({ds['val']['tokens']:,} tokens); manifest {manifest['path']}")
-        return 0
-    manifest = prepare_dataset(
-        Path(args.out or "data/default"),
-        source=args.source,
-        vocab_size=args.vocab_size,
-        val_docs=args.val_docs,
-        seed=args.seed,
-        max_docs=args.max_docs,
-        shard_tokens=args.shard_tokens,
-        log=print,
-    )
-    for split in ("train", "val"):
-        s = manifest["splits"][split]
-        print(f"{split}: {s['docs']} docs, {s['tokens']:,} tokens, {s['bytes']:,} bytes, {s['files']} shard(s)")
-    print(f"wrote {manifest['train_glob']}, {manifest['val_glob']}, {manifest['tokenizer_path']}, {MANIFEST}")
+    prepare(args.out and Path(args.out), args.source, vocab_size=args.vocab_size, val_docs=args.val_docs,
+            seed=args.seed, max_docs=args.max_docs, shard_tokens=args.shard_tokens, log=print)
     return 0

@@ -240,6 +240,23 @@ def validate_fineweb(root: Path, val_tokens: int = FINEWEB_VAL_TOKENS) -> dict[s
     return manifest
 
 
+def prepare(out: Path | None, source: str = "default", log: Log = print, **settings: Any) -> dict[str, Any]:
+    """What `python -m pgolf prepare` does: check FineWeb (out = the data root, default data/),
+    or build a dataset (default data/default/) with `settings` (prepare_dataset's); say what came out."""
+    if source == "fineweb":
+        manifest = validate_fineweb(out or Path("data"))
+        ds = manifest["splits"]
+        log(f"fineweb ok: {ds['train']['files']} train shards ({ds['train']['tokens']:,} tokens), "
+            f"{ds['val']['files']} val shards ({ds['val']['tokens']:,} tokens); manifest {manifest['path']}")
+        return manifest
+    manifest = prepare_dataset(out or Path("data/default"), source=source, log=log, **settings)
+    for split in ("train", "val"):
+        s = manifest["splits"][split]
+        log(f"{split}: {s['docs']} docs, {s['tokens']:,} tokens, {s['bytes']:,} bytes, {s['files']} shard(s)")
+    log(f"wrote {manifest['train_glob']}, {manifest['val_glob']}, {manifest['tokenizer_path']}, {MANIFEST}")
+    return manifest
+
+
 def read_manifest(folder: str | Path) -> dict[str, Any]:
     """A dataset folder's manifest (DataError if missing or unreadable)."""
     path = Path(folder) / MANIFEST
