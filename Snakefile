@@ -1,6 +1,8 @@
 # pgolf: the ablation of record #77 (flat -> doc -> sliding -> LoRA TTT) from seeds to report.
-#   snakemake --cores all results/report.md                          # embedded CPU default
-#   snakemake --cores all --configfile config/record.yaml results/report.md   # the record setting
+#   snakemake results/report.md --cores all                           # embedded CPU default -> results/
+#   snakemake --profile profiles/record results/record/report.md      # the record setting -> results/record/
+# Any other config: target first (--configfile takes several values and would swallow it):
+#   snakemake results/mine/report.md --cores all --configfile mine.yaml   # mine.yaml sets `results: results/mine`
 # Everything that computes is a `python -m pgolf <verb>` command; see workflow/rules/.
 
 from snakemake.utils import min_version, validate
@@ -40,7 +42,7 @@ localrules:
 
 rule all:
     input:
-        "results/report.md",
+        REPORT,
     default_target: True
 
 

@@ -483,6 +483,60 @@ def one_sample_sentence(r: OneSampleT, alpha: float, decimals: int = 4) -> str:
             f"n = {r.n}: {verdict} at alpha = {alpha:g}")
 
 
+def claim_test(seeds: Sequence[int], values: Sequence[float], headline: str, threshold: float, alpha: float,
+               confidence: float) -> dict[str, Any]:
+    """The claim 'mean < threshold' on one value per seed: the one-sided one-sample t-test, its
+    sentence, verdict and power; or, when no test can run, the reason (never an exception)."""
+    values = [float(v) for v in values]
+    out: dict[str, Any] = {
+        "headline": headline, "threshold": threshold, "alpha": alpha, "confidence": confidence,
+        "seeds": [int(s) for s in seeds], "values": values, "n": len(values),
+        "tested": False, "reason": None, "result": None, "sentence": None, "holds": None, "power": None,
+    }
+    if len(values) < 2:
+        out["reason"] = (f"{len(values)} seed(s) finished the {headline} condition; a t-test needs at least 2 "
+                         "distinct seeds (add seeds to `seeds` in the config)")
+        return out
+    try:
+        r = one_sample_t(values, threshold, alternative="less", confidence=confidence)
+    except PgolfError as exc:
+        out["reason"] = str(exc)
+        return out
+    out.update(tested=True, result=r.to_dict(), sentence=one_sample_sentence(r, alpha), holds=r.holds(alpha))
+    try:
+        out["power"] = power_one_sample(values, threshold, alpha=alpha, alternative="less").to_dict()
+    except PgolfError as exc:  # the test stands without it; say why it is missing
+        out["power_reason"] = str(exc)
+    return out
+
+
+def paired_step_tests(steps: Sequence[tuple[str, str, Sequence[float], Sequence[float]]], alpha: float,
+                      confidence: float) -> list[dict[str, Any]]:
+    """Per step (from, to, per-seed values of `from`, of `to`, aligned by seed): the one-sided
+    paired t-test that `to` is lower, Holm-adjusted over the steps that could be tested.
+    A step with fewer than 2 seeds, or no spread, gets a note instead of numbers (NaN)."""
+    nan = math.nan
+    rows = []
+    for before, after, values_before, values_after in steps:
+        row: dict[str, Any] = {"from": before, "to": after, "n": len(values_after), "mean_from": nan,
+                               "mean_to": nan, "mean_diff": nan, "std_diff": nan, "ci_low": nan, "ci_high": nan,
+                               "t": nan, "df": nan, "p_value": nan, "p_holm": nan, "holds": None, "note": ""}
+        if len(values_after) < 2:
+            row["note"] = f"{len(values_after)} paired seed(s): no test"
+        else:
+            try:
+                r = paired_differences(list(values_after), list(values_before), "less", confidence)
+                row.update(mean_from=r.mean_b, mean_to=r.mean_a, mean_diff=r.mean_diff, std_diff=r.std_diff,
+                           ci_low=r.ci[0], ci_high=r.ci[1], t=r.t, df=r.df, p_value=r.p_value)
+            except PgolfError as exc:
+                row["note"] = str(exc)
+        rows.append(row)
+    tested = [row for row in rows if not math.isnan(row["p_value"])]
+    for row, p in zip(tested, holm([row["p_value"] for row in tested]) if tested else [], strict=True):
+        row.update(p_holm=p, holds=bool(p < alpha))
+    return rows
+
+
 # =========================================================================== reviewer side: the progression
 # (kept as one block at the end so that other changes to this module merge cleanly)
 

@@ -31,7 +31,7 @@ TINY_VAL_DOCS = 24
 @pytest.fixture(scope="session")
 def tiny_data(tmp_path_factory: pytest.TempPathFactory) -> TinyData:
     """~190K train tokens, ~25K val tokens, BOS before every document; about 5 s to build."""
-    from pgolf.cli.prepare import prepare_dataset
+    from pgolf.data.prepare import prepare_dataset
 
     root = tmp_path_factory.mktemp("tiny_data")
     manifest = prepare_dataset(

@@ -11,10 +11,10 @@ import torch
 
 from pgolf.__main__ import main as pgolf_main
 from pgolf.atomic import sha256_file
-from pgolf.cli.prepare import prepare_dataset, read_manifest, validate_fineweb
 from pgolf.data import corpus
 from pgolf.data.docs import BOS_ID, doc_spans
-from pgolf.data.shards import load_tokens, write_shard
+from pgolf.data.prepare import FINEWEB_VAL_TOKENS, prepare_dataset, read_manifest, validate_fineweb
+from pgolf.data.shards import load_tokens, read_shard_header, write_shard
 from pgolf.errors import ConfigError, DataError
 from pgolf.tokenizer import build_byte_tables, load_tokenizer, train_tokenizer
 
@@ -150,8 +150,13 @@ def fake_fineweb(tmp_path, tiny_data):
     return root
 
 
+def fake_val_tokens(root) -> int:
+    """The fake's validation split size, in place of the published 62,021,632."""
+    return sum(read_shard_header(p) for p in (root / "datasets" / "fineweb10B_sp1024").glob("fineweb_val_*.bin"))
+
+
 def test_fineweb_files_present_are_validated_and_get_a_manifest(fake_fineweb):
-    m = validate_fineweb(fake_fineweb)
+    m = validate_fineweb(fake_fineweb, fake_val_tokens(fake_fineweb))
     ds = fake_fineweb / "datasets" / "fineweb10B_sp1024"
     assert json.loads((ds / "manifest.json").read_text()) == m
     assert m["splits"]["train"]["files"] == 2 and m["splits"]["val"]["files"] == 1
@@ -163,19 +168,33 @@ def test_fineweb_with_a_corrupt_shard_names_it(fake_fineweb):
     shard = fake_fineweb / "datasets" / "fineweb10B_sp1024" / "fineweb_train_000001.bin"
     shard.write_bytes(shard.read_bytes()[:-10])
     with pytest.raises(DataError, match=r"fineweb_train_000001\.bin: short file"):
-        validate_fineweb(fake_fineweb)
+        validate_fineweb(fake_fineweb, fake_val_tokens(fake_fineweb))
 
 
 def test_fineweb_with_a_tokenizer_of_the_wrong_vocabulary_is_an_error(fake_fineweb, tiny_data):
     shutil.copy(tiny_data.tokenizer_path, fake_fineweb / "tokenizers" / "fineweb_1024_bpe.model")
     with pytest.raises(ConfigError, match="vocab_size=1024 .* does not match the tokenizer's vocabulary of 512"):
-        validate_fineweb(fake_fineweb)
+        validate_fineweb(fake_fineweb, fake_val_tokens(fake_fineweb))
 
 
 def test_fineweb_val_without_bos_is_rejected(fake_fineweb):
     write_shard(fake_fineweb / "datasets" / "fineweb10B_sp1024" / "fineweb_val_000000.bin", [5, 6, 7])
     with pytest.raises(DataError, match="does not start with BOS"):
+        validate_fineweb(fake_fineweb, fake_val_tokens(fake_fineweb))
+
+
+def test_fineweb_val_split_of_another_size_than_published_is_rejected(fake_fineweb):
+    total = fake_val_tokens(fake_fineweb)
+    with pytest.raises(DataError, match=f"hold {total:,} tokens, the published split {FINEWEB_VAL_TOKENS:,}"):
         validate_fineweb(fake_fineweb)
+    assert FINEWEB_VAL_TOKENS == 62_021_632
+
+
+def test_every_fineweb_val_shard_is_checked_not_only_the_first(fake_fineweb):
+    ds = fake_fineweb / "datasets" / "fineweb10B_sp1024"
+    write_shard(ds / "fineweb_val_000001.bin", [1, 5, 2000])
+    with pytest.raises(DataError, match=r"fineweb_val_000001\.bin: token 2000 is outside the 1024-token"):
+        validate_fineweb(fake_fineweb, fake_val_tokens(fake_fineweb))
 
 
 @pytest.mark.slow
@@ -208,3 +227,23 @@ def test_a_document_that_cannot_decode_back_exactly_is_named_in_the_manifest(tmp
 def test_default_corpus_slice_decodes_back_exactly(tiny_data):
     assert tiny_data.manifest["splits"]["train"]["inexact_round_trip"] == []
     assert tiny_data.manifest["splits"]["val"]["inexact_round_trip"] == []
+
+
+def test_files_a_text_source_passes_over_are_logged_with_their_reason(tmp_path):
+    (tmp_path / "a.txt").write_text("A document.\n")
+    (tmp_path / "empty.txt").write_text("  \n")
+    (tmp_path / ".hidden").write_text("Not read.\n")
+    lines = []
+    docs = corpus.load_source(f"text:{tmp_path}", lines.append)
+    assert [d.name for d in docs] == ["file:a.txt"]
+    assert f"skipped {tmp_path / 'empty.txt'}: empty (only whitespace)" in lines
+    assert f"skipped {tmp_path / '.hidden'}: hidden (a name starting with '.')" in lines
+
+
+def test_a_stdlib_file_that_does_not_parse_is_recorded_not_lost_silently(tmp_path):
+    (tmp_path / "good.py").write_text('"""Good module."""\n')
+    (tmp_path / "broken.py").write_text('"""Broken."""\ndef (:\n')
+    skipped = []
+    docs = corpus.stdlib_documents(tmp_path, skipped)
+    assert [d.name for d in docs] == ["module:good"]
+    assert skipped and skipped[0][0] == str(tmp_path / "broken.py") and "does not parse" in skipped[0][1]

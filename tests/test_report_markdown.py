@@ -47,6 +47,13 @@ def test_missing_section_names_each_seed_and_reason():
     assert markdown.missing_section(missing.iloc[0:0], 8) == ""
 
 
+def test_a_partial_report_says_so_even_with_nothing_missing():
+    empty = pd.DataFrame(columns=["seed", "condition", "draw", "path", "reason"])
+    text = markdown.missing_section(empty, 8, "results/record", partial=True)
+    assert "Partial report" in text and "Incomplete" not in text
+    assert "results/record/logs/" in text
+
+
 def test_published_section_puts_reproduced_mean_beside_published():
     summary = pd.DataFrame({"condition": ["ttt"], "n": [3], "mean_bpb": [1.1920], "mean_loss": [2.01]})
     published = {"source": "PR #77", "ablation": [{"condition": "ttt", "val_loss": 2.0126, "val_bpb": 1.1910}],

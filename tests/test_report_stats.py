@@ -9,9 +9,14 @@ import pytest
 
 from pgolf import stats
 from pgolf.__main__ import main as pgolf_main
-from pgolf.cli.stats import claim_test, paired_steps
+from pgolf.report.tables import claim_sample, paired_tests
 
 PUBLISHED = [1.1927, 1.1935, 1.1921, 1.1929]
+
+
+def claim_test(runs: pd.DataFrame, headline: str, threshold: float, alpha: float, confidence: float) -> dict:
+    """What the stats verb runs: pgolf.stats' test on the draw-0 sample of the runs table."""
+    return stats.claim_test(*claim_sample(runs, headline), headline, threshold, alpha, confidence)
 
 
 def runs_frame(values: dict[str, list[float]]) -> pd.DataFrame:
@@ -43,7 +48,7 @@ def test_claim_test_uses_draw_zero_only():
 
 def test_paired_steps_match_pgolf_stats_and_are_holm_adjusted():
     values = {"flat": [2.70, 2.72, 2.71], "doc": [2.69, 2.70, 2.70], "ttt": [2.50, 2.53, 2.51]}
-    df = paired_steps(runs_frame(values), ["flat", "doc", "ttt"], 0.01, 0.95)
+    df = paired_tests(runs_frame(values), ["flat", "doc", "ttt"], 0.01, 0.95)
     assert df[["from", "to"]].values.tolist() == [["flat", "doc"], ["doc", "ttt"]]
     direct = stats.paired_differences(values["doc"], values["flat"], "less", 0.95)
     assert df.loc[0, "mean_diff"] == pytest.approx(direct.mean_diff)
@@ -52,7 +57,7 @@ def test_paired_steps_match_pgolf_stats_and_are_holm_adjusted():
 
 
 def test_paired_steps_with_one_seed_leave_a_note_not_an_error():
-    df = paired_steps(runs_frame({"flat": [2.7], "doc": [2.6]}), ["flat", "doc"], 0.01, 0.95)
+    df = paired_tests(runs_frame({"flat": [2.7], "doc": [2.6]}), ["flat", "doc"], 0.01, 0.95)
     assert df.loc[0, "n"] == 1 and "no test" in df.loc[0, "note"] and pd.isna(df.loc[0, "p_value"])
 
 

@@ -26,18 +26,21 @@ def copy_workflow(dest: Path) -> Path:
     """A fresh clone's workflow files; pgolf itself comes from the checkout via PYTHONPATH."""
     dest.mkdir(parents=True, exist_ok=True)
     shutil.copy(REPO / "Snakefile", dest / "Snakefile")
-    for folder in ("workflow", "config", ".test"):
+    for folder in ("workflow", "config", "profiles", ".test"):
         shutil.copytree(REPO / folder, dest / folder)
     return dest
 
 
 def snakemake(where: Path, *args: str, configfiles: tuple[str, ...] = (MICRO,),
               timeout: int = 600) -> subprocess.CompletedProcess[str]:
+    """Targets (in args) first: --configfile takes several values and would swallow them."""
+    return run_snakemake(where, *args, "--cores", "2", "--configfile", *configfiles, timeout=timeout)
+
+
+def run_snakemake(where: Path, *args: str, timeout: int = 600) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
-    return subprocess.run(
-        [sys.executable, "-m", "snakemake", "--cores", "2", "--configfile", *configfiles, *args],
-        cwd=where, env=env, capture_output=True, text=True, timeout=timeout,
-    )
+    return subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=where, env=env,
+                          capture_output=True, text=True, timeout=timeout)
 
 
 def planned_jobs(where: Path) -> dict[str, int]:
@@ -98,6 +101,17 @@ def test_rerun_with_nothing_changed_has_nothing_to_do(run_dir):
 
 
 @pytest.mark.slow
+def test_a_record_setting_dry_run_beside_the_default_leaves_it_with_nothing_new_to_do(run_dir):
+    before = planned_jobs(run_dir)
+    record = run_snakemake(run_dir, "--profile", "profiles/record", "results/record/report.md", "-n")
+    assert record.returncode == 0, record.stderr[-3000:]
+    outputs = re.findall(r"^\s+output: (.+)$", record.stdout, flags=re.M)
+    files = [f.strip() for line in outputs for f in line.split(",")]
+    assert files and all(f.startswith(("results/record/", "data/")) for f in files), files
+    assert planned_jobs(run_dir) == before
+
+
+@pytest.mark.slow
 def test_editing_the_report_template_reruns_only_the_report(run_dir):
     template = run_dir / "workflow" / "report" / "report_template.md"
     template.write_text(template.read_text() + "\nReviewed by the template test.\n")
@@ -114,9 +128,17 @@ def test_editing_the_report_template_reruns_only_the_report(run_dir):
 def test_keep_going_with_a_failed_seed_still_writes_a_report_naming_it(run_dir):
     # A corrupt artifact makes seed 2's evaluations fail; seed 1 is untouched.
     (run_dir / "results" / "seeds" / "2" / "train" / "final_model.int8.ptz").write_bytes(b"not an artifact")
+    report_path = run_dir / "results" / "report.md"
+    report_before = report_path.read_bytes()
+    # A failed target that is not the report leaves the report alone.
+    one = snakemake(run_dir, "results/seeds/2/eval/flat.json", "--keep-going", "--force")
+    assert one.returncode != 0
+    assert report_path.read_bytes() == report_before
+    assert not (run_dir / "results" / "logs" / "partial_report.log").exists()
     out = snakemake(run_dir, "--keep-going")
     assert out.returncode != 0
-    report = (run_dir / "results" / "report.md").read_text()
+    report = report_path.read_text()
+    assert "Partial report:" in report
     assert "Incomplete run: 5 of 10 evaluations are missing" in report
     assert "seed 2: evaluation did not finish: flat, doc, sliding, ttt, ttt_draw1" in report
     assert "No test was run" in report  # one seed left
@@ -142,3 +164,13 @@ def test_config_error_fails_at_startup_naming_the_key(tmp_path, yaml_text, expec
     out = snakemake(where, "--dry-run", configfiles=(MICRO, "bad.yaml"), timeout=120)
     assert out.returncode != 0
     assert expected in out.stdout + out.stderr
+
+
+def test_plots_get_the_configured_confidence(tmp_path):
+    where = copy_workflow(tmp_path / "wf")
+    (where / "level.yaml").write_text("claim:\n  headline: ttt\n  threshold: 10.0\n  confidence: 0.9\n")
+    out = snakemake(where, "results/plots/ablation.png", "--dry-run", "--printshellcmds",
+                    configfiles=(MICRO, "level.yaml"), timeout=120)
+    assert out.returncode == 0, out.stderr[-3000:]
+    plots = [line for line in out.stdout.splitlines() if "python -m pgolf plots" in line]
+    assert plots and "--confidence 0.9 " in plots[0]

@@ -20,11 +20,14 @@ import os
 import random
 import sys
 import sysconfig
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from pgolf.errors import DataError
+
+# (source, reason) of each file or module a loader passed over, so prepare can log it.
+Skipped = list[tuple[str, str]]
 
 # Folders of the stdlib that hold tests, vendored packages or installed third-party code.
 _SKIP_PARTS = frozenset({"site-packages", "dist-packages", "__pycache__", "test", "tests", "idle_test"})
@@ -81,9 +84,11 @@ def stdlib_root() -> Path:
     return Path(sysconfig.get_paths()["stdlib"])
 
 
-def stdlib_documents(root: Path | None = None) -> list[Document]:
-    """Documents of the standard library's docstrings: each module's own, and one per top-level definition."""
+def stdlib_documents(root: Path | None = None, skipped: Skipped | None = None) -> list[Document]:
+    """Documents of the standard library's docstrings: each module's own, and one per top-level definition.
+    A file that does not parse is passed over and, with `skipped`, recorded there with the reason."""
     root = root or stdlib_root()
+    skipped = [] if skipped is None else skipped
     out: list[tuple[str, str]] = []
     for path in root.rglob("*.py"):
         rel = path.relative_to(root)
@@ -97,8 +102,9 @@ def stdlib_documents(root: Path | None = None) -> list[Document]:
         module = ".".join(parts)
         try:
             tree = ast.parse(path.read_bytes(), filename=str(path))
-        except (SyntaxError, ValueError, UnicodeDecodeError):
-            continue  # e.g. lib2to3's deliberately broken fixtures
+        except (SyntaxError, ValueError, UnicodeDecodeError) as exc:  # e.g. lib2to3's broken fixtures
+            skipped.append((str(path), f"does not parse ({type(exc).__name__}: {exc})"))
+            continue
         for name, text in _docstrings(tree, module):
             if text := clean_text(text):
                 out.append((name, text))
@@ -115,17 +121,19 @@ _EXTENSION_MODULES = (
 )
 
 
-def builtin_documents() -> list[Document]:
+def builtin_documents(skipped: Skipped | None = None) -> list[Document]:
     """One document per C-implemented module (builtins, math, itertools, ...): the text `help()` shows.
 
     These have no .py source, so their docstrings come from the imported objects;
     only modules built into the interpreter or known to import without side effects.
     """
+    skipped = [] if skipped is None else skipped
     docs = []
     for name in sorted(set(sys.builtin_module_names) | set(_EXTENSION_MODULES)):
         try:
             module = importlib.import_module(name)
-        except ImportError:
+        except ImportError as exc:  # not built into this interpreter
+            skipped.append((f"module {name}", f"does not import ({exc})"))
             continue
         seen: set[str] = set()
         parts: list[str] = []
@@ -170,32 +178,40 @@ def pydoc_topic_documents() -> list[Document]:
     return docs
 
 
-def default_corpus() -> list[Document]:
-    """The embedded default corpus: stdlib module docstrings, C modules' docstrings, pydoc topics."""
-    return list(_default_corpus())
+def default_corpus(skipped: Skipped | None = None) -> list[Document]:
+    """The embedded default corpus: stdlib module docstrings, C modules' docstrings, pydoc topics.
+    With `skipped`, what was passed over is appended to it."""
+    docs, passed_over = _default_corpus()
+    if skipped is not None:
+        skipped.extend(passed_over)
+    return list(docs)
 
 
 @functools.cache
-def _default_corpus() -> tuple[Document, ...]:
+def _default_corpus() -> tuple[tuple[Document, ...], tuple[tuple[str, str], ...]]:
     # Parsing the stdlib takes seconds; one process (a test session) does it once.
-    docs = tuple(stdlib_documents() + builtin_documents() + pydoc_topic_documents())
+    skipped: Skipped = []
+    docs = tuple(stdlib_documents(skipped=skipped) + builtin_documents(skipped) + pydoc_topic_documents())
     if not docs:
         raise DataError(
             f"found no stdlib docstrings under {stdlib_root()}: this Python install has no .py sources; "
             "use --source text:FOLDER or jsonl:FILE instead"
         )
-    return docs
+    return docs, tuple(skipped)
 
 
-def text_folder_documents(folder: str | os.PathLike[str]) -> list[Document]:
-    """One document per file under `folder` (recursive, hidden files skipped), sorted by path."""
+def text_folder_documents(folder: str | os.PathLike[str], skipped: Skipped | None = None) -> list[Document]:
+    """One document per file under `folder` (recursive), sorted by path. Hidden files and folders
+    and empty files are passed over (recorded in `skipped`); a file that is not UTF-8 is an error."""
     folder = Path(folder)
+    skipped = [] if skipped is None else skipped
     if not folder.is_dir():
         raise DataError(f"text source {folder} is not a folder; give --source text:FOLDER with one document per file")
     docs = []
     for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         rel = path.relative_to(folder)
         if any(part.startswith(".") for part in rel.parts):
+            skipped.append((str(path), "hidden (a name starting with '.')"))
             continue
         try:
             text = path.read_text(encoding="utf-8")
@@ -204,14 +220,18 @@ def text_folder_documents(folder: str | os.PathLike[str]) -> list[Document]:
         text = clean_text(text)
         if text:
             docs.append(Document(f"file:{rel.as_posix()}", text))
+        else:
+            skipped.append((str(path), "empty (only whitespace)"))
     if not docs:
         raise DataError(f"text source {folder} holds no non-empty files")
     return docs
 
 
-def jsonl_documents(path: str | os.PathLike[str], field: str = "text") -> list[Document]:
-    """One document per line of a JSONL file, from its `field` (a string)."""
+def jsonl_documents(path: str | os.PathLike[str], field: str = "text", skipped: Skipped | None = None) -> list[Document]:
+    """One document per line of a JSONL file, from its `field` (a string); a line whose text is
+    empty is passed over (recorded in `skipped`), a blank line ignored."""
     path = Path(path)
+    skipped = [] if skipped is None else skipped
     if not path.is_file():
         raise DataError(f"JSONL source {path} not found")
     docs = []
@@ -228,21 +248,29 @@ def jsonl_documents(path: str | os.PathLike[str], field: str = "text") -> list[D
             text = clean_text(obj[field])
             if text:
                 docs.append(Document(f"line:{lineno}", text))
+            else:
+                skipped.append((f"{path}:{lineno}", f'empty "{field}"'))
     if not docs:
         raise DataError(f"JSONL source {path} holds no non-empty documents")
     return docs
 
 
-def load_source(source: str) -> list[Document]:
-    """`default`, `text:FOLDER` or `jsonl:FILE` -> documents."""
-    if source == "default":
-        return default_corpus()
+def load_source(source: str, log: Callable[[str], None] | None = None) -> list[Document]:
+    """`default`, `text:FOLDER` or `jsonl:FILE` -> documents; each file passed over goes to
+    `log` with its reason."""
+    skipped: Skipped = []
     kind, _, where = source.partition(":")
-    if kind == "text" and where:
-        return text_folder_documents(where)
-    if kind == "jsonl" and where:
-        return jsonl_documents(where)
-    raise DataError(f"unknown source {source!r}; use default, text:FOLDER, jsonl:FILE or fineweb")
+    if source == "default":
+        docs = default_corpus(skipped)
+    elif kind == "text" and where:
+        docs = text_folder_documents(where, skipped)
+    elif kind == "jsonl" and where:
+        docs = jsonl_documents(where, skipped=skipped)
+    else:
+        raise DataError(f"unknown source {source!r}; use default, text:FOLDER, jsonl:FILE or fineweb")
+    for name, reason in skipped if log else ():
+        log(f"skipped {name}: {reason}")
+    return docs
 
 
 def spread_subset(docs: Sequence[Document], max_docs: int | None) -> list[Document]:

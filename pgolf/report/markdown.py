@@ -42,17 +42,23 @@ def fill_template(template: str, sections: dict[str, str], where: str = "templat
     return "\n".join(lines).strip() + "\n"
 
 
-def missing_section(missing: pd.DataFrame, expected: int) -> str:
-    """Empty when nothing is missing; otherwise a warning that names every missing evaluation."""
-    if missing.empty:
+def missing_section(missing: pd.DataFrame, expected: int, results: str = "results", partial: bool = False) -> str:
+    """Empty for a complete run; otherwise a warning that names every missing evaluation, and,
+    for a partial report (written after failed jobs), says so first."""
+    lines = []
+    if partial:
+        lines += ["> **Partial report:** some jobs of this run failed; it was written from what exists "
+                  "after `--keep-going`, outside Snakemake's bookkeeping.", ">"]
+    if not missing.empty:
+        lines += [f"> **Incomplete run: {len(missing)} of {expected} evaluations are missing.** "
+                  "The tables and tests below use the rest. Missing:", ">"]
+        for (seed, reason), sub in missing.groupby(["seed", "reason"], sort=True):
+            names = ", ".join(sub["path"].map(lambda p: Path(p).stem))
+            lines.append(f"> - seed {seed}: {reason}: {names}")
+        lines.append(">")
+    if not lines:
         return ""
-    lines = [f"> **Incomplete run: {len(missing)} of {expected} evaluations are missing.** "
-             "The tables and tests below use the rest. Missing:", ">"]
-    for (seed, reason), sub in missing.groupby(["seed", "reason"], sort=True):
-        names = ", ".join(sub["path"].map(lambda p: Path(p).stem))
-        lines.append(f"> - seed {seed}: {reason}: {names}")
-    lines += [">", "> Rerun `snakemake --cores all results/report.md` once the cause is fixed "
-              "(the logs are under results/logs/)."]
+    lines.append(f"> Rerun the same `snakemake` command once the cause is fixed (the logs are under {results}/logs/).")
     return "\n".join(lines)
 
 

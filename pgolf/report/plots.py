@@ -20,7 +20,7 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from pgolf import atomic  # noqa: E402
-from pgolf.report.tables import CONDITION_LABELS, LN2, condition_summary, headline_runs  # noqa: E402
+from pgolf.report.tables import CONDITION_LABELS, LN2, condition_summary, draw0_runs  # noqa: E402
 
 COLORS = {"flat": "#7f7f7f", "doc": "#1f77b4", "sliding": "#2ca02c", "ttt": "#d62728"}
 # Deterministic PNG bytes: no timestamp or version in the file's metadata.
@@ -34,7 +34,7 @@ def _save(fig: plt.Figure, path: str | Path) -> None:
 
 
 def ablation_figure(runs: pd.DataFrame, conditions: Sequence[str], path: str | Path, confidence: float = 0.95) -> None:
-    h = headline_runs(runs)
+    h = draw0_runs(runs)
     x = {c: i for i, c in enumerate(conditions)}
     fig, ax = plt.subplots(figsize=(7, 4.2))
     for seed, sub in h.groupby("seed"):
@@ -94,3 +94,16 @@ def positions_figure(positions: pd.DataFrame, conditions: Sequence[str], path: s
     right.legend(fontsize=8)
     fig.tight_layout()
     _save(fig, path)
+
+
+def write_plots(runs_path: str | Path, positions_path: str | Path, conditions: Sequence[str], out: Path,
+                confidence: float = 0.95, first: int = 256) -> list[Path]:
+    """ablation.png and positions.png into `out`, from the aggregate tables; returns their paths."""
+    from pgolf.report.files import read_runs, read_table
+
+    runs = read_runs(runs_path)
+    positions = read_table(positions_path, "`python -m pgolf aggregate`", empty_ok=False)
+    paths = [out / "ablation.png", out / "positions.png"]
+    ablation_figure(runs, conditions, paths[0], confidence)
+    positions_figure(positions, conditions, paths[1], first)
+    return paths

@@ -108,9 +108,34 @@ def collect_runs(
     return runs, pd.DataFrame(gone, columns=MISSING_COLUMNS), results
 
 
-def headline_runs(runs: pd.DataFrame) -> pd.DataFrame:
+def draw0_runs(runs: pd.DataFrame) -> pd.DataFrame:
     """Draw 0 of every condition: one evaluation per checkpoint, the sample every test uses."""
     return runs[runs["draw"] == 0]
+
+
+def claim_sample(runs: pd.DataFrame, condition: str) -> tuple[list[int], list[float]]:
+    """(seeds, val_bpb) of one condition, draw 0, by seed: the claim test's sample."""
+    sub = draw0_runs(runs)
+    sub = sub[sub["condition"] == condition].sort_values("seed")
+    return [int(s) for s in sub["seed"]], sub["val_bpb"].astype(float).tolist()
+
+
+PAIRED_COLUMNS = ["from", "to", "n", "mean_from", "mean_to", "mean_diff", "std_diff", "ci_low", "ci_high",
+                  "t", "df", "p_value", "p_holm", "holds", "note"]
+
+
+def paired_tests(runs: pd.DataFrame, conditions: Sequence[str], alpha: float, confidence: float) -> pd.DataFrame:
+    """Each consecutive pair of conditions: pgolf.stats' paired test of the per-seed values (draw 0)."""
+    from pgolf.stats import paired_step_tests
+
+    h = draw0_runs(runs)
+    steps = []
+    for before, after in zip(conditions[:-1], conditions[1:], strict=True):
+        pair = paired_seed_values(h, before, after)
+        steps.append((before, after, pair["bpb_from"].tolist(), pair["bpb_to"].tolist()))
+    df = pd.DataFrame(paired_step_tests(steps, alpha, confidence), columns=PAIRED_COLUMNS)
+    df["holds"] = df["holds"].astype("boolean")
+    return df
 
 
 def _interval(values: np.ndarray, confidence: float) -> tuple[float, float]:
@@ -130,7 +155,7 @@ def _interval(values: np.ndarray, confidence: float) -> tuple[float, float]:
 def condition_summary(runs: pd.DataFrame, conditions: Sequence[str], confidence: float = 0.95) -> pd.DataFrame:
     """Per condition (draw 0): n, mean/sample std of bpb and nats, t-interval of the bpb mean,
     the mean paired step from the previous condition and whether it exceeds the seed spread."""
-    h = headline_runs(runs)
+    h = draw0_runs(runs)
     rows = []
     previous = None
     for condition in conditions:
@@ -152,7 +177,7 @@ def condition_summary(runs: pd.DataFrame, conditions: Sequence[str], confidence:
             "step_exceeds_spread": pd.NA,
         }
         if previous is not None:
-            steps = _paired_steps(h, previous, condition)
+            steps = paired_seed_values(h, previous, condition)
             if len(steps):
                 d = steps["delta_bpb"].to_numpy(dtype=float)
                 row["step_bpb"] = float(d.mean())
@@ -167,7 +192,9 @@ def condition_summary(runs: pd.DataFrame, conditions: Sequence[str], confidence:
     return out
 
 
-def _paired_steps(h: pd.DataFrame, before: str, after: str) -> pd.DataFrame:
+def paired_seed_values(h: pd.DataFrame, before: str, after: str) -> pd.DataFrame:
+    """The seeds that finished both conditions (sorted), their bpb in each and the step
+    (after minus before) in bpb and nats: the one pairing every step table and test uses."""
     a = h[h["condition"] == before].set_index("seed")
     b = h[h["condition"] == after].set_index("seed")
     both = a.index.intersection(b.index).sort_values()
@@ -175,6 +202,8 @@ def _paired_steps(h: pd.DataFrame, before: str, after: str) -> pd.DataFrame:
         "seed": both,
         "from": before,
         "to": after,
+        "bpb_from": a.loc[both, "val_bpb"].to_numpy(dtype=float),
+        "bpb_to": b.loc[both, "val_bpb"].to_numpy(dtype=float),
         "delta_bpb": (b.loc[both, "val_bpb"] - a.loc[both, "val_bpb"]).to_numpy(dtype=float),
         "delta_loss": (b.loc[both, "val_loss"] - a.loc[both, "val_loss"]).to_numpy(dtype=float),
     })
@@ -182,8 +211,8 @@ def _paired_steps(h: pd.DataFrame, before: str, after: str) -> pd.DataFrame:
 
 def seed_steps(runs: pd.DataFrame, conditions: Sequence[str]) -> pd.DataFrame:
     """Per seed, the step (later minus earlier, draw 0) from each condition to the next; long format."""
-    h = headline_runs(runs)
-    parts = [_paired_steps(h, a, b) for a, b in zip(conditions[:-1], conditions[1:], strict=True)]
+    h = draw0_runs(runs)
+    parts = [paired_seed_values(h, a, b) for a, b in zip(conditions[:-1], conditions[1:], strict=True)]
     cols = ["seed", "from", "to", "delta_bpb", "delta_loss"]
     if not parts:
         return pd.DataFrame(columns=cols)

@@ -19,8 +19,7 @@ rule aggregate:
     log:
         f"{RESULTS}/logs/aggregate.log",
     params:
-        args=aggregate_arguments,
-        out=folder_of("runs"),
+        command=aggregate_command,
     conda:
         "../envs/pgolf.yaml"
     threads: 1
@@ -28,7 +27,7 @@ rule aggregate:
         mem_mb=2000,
         runtime=10,
     shell:
-        "python -m pgolf aggregate {params.args} --out-dir {params.out} > {log} 2>&1"
+        "{params.command} > {log} 2>&1"
 
 
 rule stats:
@@ -41,8 +40,7 @@ rule stats:
     log:
         f"{RESULTS}/logs/stats.log",
     params:
-        args=stats_arguments(),
-        out=folder_of("claim"),
+        command=stats_command,
     conda:
         "../envs/pgolf.yaml"
     threads: 1
@@ -50,4 +48,4 @@ rule stats:
         mem_mb=1000,
         runtime=10,
     shell:
-        "python -m pgolf stats {params.args} --runs {input.runs} --out-dir {params.out} > {log} 2>&1"
+        "{params.command} > {log} 2>&1"

@@ -9,7 +9,10 @@ from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 
-RESULTS = "results"
+# Every path below derives from the config key `results`: each configuration keeps
+# its own folder (results/ for the default, results/record/ for the record setting),
+# so one never replaces the other's outputs and switching back reruns nothing.
+RESULTS = config["results"]
 DATA_DIR = config["data"]["dir"]
 SEEDS = [str(seed) for seed in config["seeds"]]
 CONDITIONS = list(config["eval"]["conditions"])
@@ -18,9 +21,9 @@ TTT_DRAWS = int(config["eval"]["ttt_draws"])
 # One eval output per seed x name: the four conditions keep their own name
 # (`ttt.json` is the ttt condition with LoRA init draw 0); extra draws of the ttt
 # condition on the same checkpoint are `ttt_draw1.json`, `ttt_draw2.json`, ...
-EVAL_PATTERN = "results/seeds/{seed}/eval/{name}.json"
-ARTIFACT_PATTERN = "results/seeds/{seed}/train/final_model.int8.ptz"
-TRAIN_METRICS_PATTERN = "results/seeds/{seed}/train/metrics.json"
+EVAL_PATTERN = f"{RESULTS}/seeds/{{seed}}/eval/{{name}}.json"
+ARTIFACT_PATTERN = f"{RESULTS}/seeds/{{seed}}/train/final_model.int8.ptz"
+TRAIN_METRICS_PATTERN = f"{RESULTS}/seeds/{{seed}}/train/metrics.json"
 
 
 wildcard_constraints:
@@ -204,30 +207,9 @@ def eval_gpus():
     return 1 if int(config["eval"]["gpus"]) > 0 else 0
 
 
-# --------------------------------------------------------------------- aggregate / stats / report
-
-
-def aggregate_arguments(wildcards=None):
-    """A function, not a string: its {seed}/{name} patterns must reach pgolf unformatted."""
-    args = ["--seeds", *SEEDS, "--conditions", *CONDITIONS, "--ttt-draws", TTT_DRAWS,
-            "--eval-pattern", EVAL_PATTERN, "--artifact-pattern", ARTIFACT_PATTERN,
-            "--train-metrics-pattern", TRAIN_METRICS_PATTERN, "--manifest", data_manifest(),
-            "--confidence", config["claim"]["confidence"]]
-    return " ".join(shlex.quote(str(a)) for a in args)
-
-
-def stats_arguments():
-    c = config["claim"]
-    args = ["--headline", c["headline"], "--threshold", c["threshold"], "--alpha", c["alpha"],
-            "--confidence", c["confidence"], "--conditions", *CONDITIONS]
-    return " ".join(shlex.quote(str(a)) for a in args)
-
-
-def report_arguments(wildcards=None):
-    """The whole validated config as JSON (a function, so its braces stay unformatted):
-    the report's 'what ran' and the published numbers."""
-    return shlex.quote(json.dumps(config, sort_keys=True))
-
+# --------------------------------------------------------------------- aggregate / stats / plots / report
+# Each of these four rules runs the command its *_command() helper builds, and the
+# --keep-going partial report (onerror) runs the same helpers: one source per command.
 
 TABLES = {
     "runs": f"{RESULTS}/tables/runs.csv",
@@ -248,34 +230,80 @@ PLOTS = {
     "ablation": f"{RESULTS}/plots/ablation.png",
     "positions": f"{RESULTS}/plots/positions.png",
 }
+REPORT = f"{RESULTS}/report.md"
 
 
-def partial_report_commands():
-    """The aggregate -> stats -> plots -> report commands over whatever exists."""
-    logs = f"{RESULTS}/logs/partial_report.log"
-    return [
-        f"python -m pgolf aggregate {aggregate_arguments()} --out-dir {RESULTS}/tables >> {logs} 2>&1",
-        f"python -m pgolf stats {stats_arguments()} --runs {TABLES['runs']} --out-dir {RESULTS}/stats >> {logs} 2>&1",
-        f"python -m pgolf plots --runs {TABLES['runs']} --positions {TABLES['positions']} "
-        f"--conditions {' '.join(CONDITIONS)} --first {4 * int(config['eval']['seq_len'])} "
-        f"--out-dir {RESULTS}/plots >> {logs} 2>&1",
-        f"python -m pgolf report --config-json {report_arguments()} --template {shlex.quote(config['report']['template'])} "
-        f"--tables-dir {RESULTS}/tables --stats-dir {RESULTS}/stats --plots-dir {RESULTS}/plots "
-        f"--out {RESULTS}/report.md >> {logs} 2>&1",
-    ]
+def _folder(paths):
+    return str(Path(next(iter(paths.values()))).parent)
+
+
+def _command(verb, args):
+    return f"python -m pgolf {verb} " + " ".join(shlex.quote(str(a)) for a in args)
+
+
+def aggregate_command(wildcards=None):
+    """Eval JSONs -> tables. A function, not a string: its {seed}/{name} patterns must reach
+    pgolf unformatted."""
+    return _command("aggregate", [
+        "--seeds", *SEEDS, "--conditions", *CONDITIONS, "--ttt-draws", TTT_DRAWS,
+        "--eval-pattern", EVAL_PATTERN, "--artifact-pattern", ARTIFACT_PATTERN,
+        "--train-metrics-pattern", TRAIN_METRICS_PATTERN, "--manifest", data_manifest(),
+        "--confidence", config["claim"]["confidence"], "--out-dir", _folder(TABLES),
+    ])
+
+
+def stats_command(wildcards=None):
+    c = config["claim"]
+    return _command("stats", [
+        "--headline", c["headline"], "--threshold", c["threshold"], "--alpha", c["alpha"],
+        "--confidence", c["confidence"], "--conditions", *CONDITIONS,
+        "--runs", TABLES["runs"], "--out-dir", _folder(STATS),
+    ])
+
+
+def plots_command(wildcards=None):
+    return _command("plots", [
+        "--runs", TABLES["runs"], "--positions", TABLES["positions"], "--conditions", *CONDITIONS,
+        "--confidence", config["claim"]["confidence"],
+        "--first", 4 * int(config["eval"]["seq_len"]),  # linear panel: the first four windows
+        "--out-dir", _folder(PLOTS),
+    ])
+
+
+def report_command(wildcards=None, partial=False):
+    """The whole validated config goes in as JSON (a function, so its braces stay
+    unformatted): the report's 'what ran' and the published numbers."""
+    return _command("report", [
+        "--config-json", json.dumps(config, sort_keys=True), "--template", config["report"]["template"],
+        "--tables-dir", _folder(TABLES), "--stats-dir", _folder(STATS), "--plots-dir", _folder(PLOTS),
+        "--out", REPORT, *(["--partial"] if partial else []),
+    ])
+
+
+def report_requested():
+    """True when the report is among this run's targets (no target = rule all = the report)."""
+    if workflow.dag_settings.target_jobs:  # a job of a cluster executor, not the main run
+        return False
+    targets = {str(t) for t in workflow.dag_settings.targets}
+    return not targets or bool(targets & {"all", REPORT, str(Path(REPORT).resolve())})
 
 
 def write_partial_report():
-    """onerror: with --keep-going the report still comes, naming the missing seeds."""
-    Path(f"{RESULTS}/logs").mkdir(parents=True, exist_ok=True)
-    for command in partial_report_commands():
+    """onerror: with --keep-going the report still comes, says it is partial and names
+    what is missing; only when the report was asked for."""
+    if not report_requested():
+        return
+    log = f"{RESULTS}/logs/partial_report.log"
+    Path(log).parent.mkdir(parents=True, exist_ok=True)
+    commands = [aggregate_command(), stats_command(), plots_command(), report_command(partial=True)]
+    for command in commands:
         # subprocess, not shell(): the commands hold literal braces ({seed}, the config JSON).
         try:
-            subprocess.run(["bash", "-c", command], check=True)
+            subprocess.run(["bash", "-c", f"{command} >> {shlex.quote(log)} 2>&1"], check=True)
         except (OSError, subprocess.CalledProcessError):  # never hide the original failure
-            print(f"pgolf: partial report step failed, see {RESULTS}/logs/partial_report.log", file=sys.stderr)
+            print(f"pgolf: partial report step failed, see {log}", file=sys.stderr)
             return
-    print(f"pgolf: some jobs failed; {RESULTS}/report.md lists what is missing", file=sys.stderr)
+    print(f"pgolf: some jobs failed; {REPORT} is a partial report that lists what is missing", file=sys.stderr)
 
 
 # --------------------------------------------------------------------- claims

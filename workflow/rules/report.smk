@@ -12,9 +12,7 @@ rule plots:
     log:
         f"{RESULTS}/logs/plots.log",
     params:
-        conditions=" ".join(CONDITIONS),
-        first=4 * int(config["eval"]["seq_len"]),  # linear panel: the first four windows
-        out=folder_of("ablation"),
+        command=plots_command,
     conda:
         "../envs/pgolf.yaml"
     threads: 1
@@ -22,8 +20,7 @@ rule plots:
         mem_mb=1000,
         runtime=10,
     shell:
-        "python -m pgolf plots --runs {input.runs} --positions {input.positions}"
-        " --conditions {params.conditions} --first {params.first} --out-dir {params.out} > {log} 2>&1"
+        "{params.command} > {log} 2>&1"
 
 
 rule report:
@@ -36,14 +33,11 @@ rule report:
         stats=list(STATS.values()),
         plots=list(PLOTS.values()),
     output:
-        report(f"{RESULTS}/report.md", caption="../report/report.rst", category="Report"),
+        report(REPORT, caption="../report/report.rst", category="Report"),
     log:
         f"{RESULTS}/logs/report.log",
     params:
-        config_json=report_arguments,
-        tables=folder_of("runs", "input"),
-        stats=folder_of("claim", "input"),
-        plots=folder_of("ablation", "input"),
+        command=report_command,
     conda:
         "../envs/pgolf.yaml"
     threads: 1
@@ -51,6 +45,4 @@ rule report:
         mem_mb=1000,
         runtime=10,
     shell:
-        "python -m pgolf report --config-json {params.config_json} --template {input.template}"
-        " --tables-dir {params.tables} --stats-dir {params.stats} --plots-dir {params.plots}"
-        " --out {output} > {log} 2>&1"
+        "{params.command} > {log} 2>&1"

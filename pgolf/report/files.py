@@ -1,0 +1,52 @@
+"""Reading and writing the DAG's tables: one CSV format for every table pgolf writes,
+and readers that name the file and the step to rerun when one is missing or broken."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pandas as pd
+
+from pgolf.errors import DataError
+from pgolf.report.tables import RUN_COLUMNS
+
+
+def csv_text(df: pd.DataFrame) -> str:
+    """A table as CSV text: no index, Unix newlines, floats to 10 significant digits
+    (stable bytes across platforms, and every digit a reader needs)."""
+    buf = io.StringIO()
+    df.to_csv(buf, index=False, lineterminator="\n", float_format="%.10g")
+    return buf.getvalue()
+
+
+def read_table(path: str | Path, rerun: str = "the step that writes it", empty_ok: bool = True) -> pd.DataFrame:
+    """A CSV table; with `empty_ok`, an empty file is an empty table."""
+    try:
+        return pd.read_csv(path)
+    except pd.errors.EmptyDataError as exc:
+        if empty_ok:
+            return pd.DataFrame()
+        raise DataError(f"cannot read {path}: {exc}; rerun {rerun}") from exc
+    except (OSError, pd.errors.ParserError) as exc:
+        raise DataError(f"cannot read {path}: {exc}; rerun {rerun}") from exc
+
+
+def read_runs(path: str | Path) -> pd.DataFrame:
+    """results/tables/runs.csv, checked for the columns every reader needs."""
+    rerun = "`python -m pgolf aggregate`"
+    try:
+        runs = pd.read_csv(path)
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        raise DataError(f"cannot read runs table {path}: {exc}; rerun {rerun}") from exc
+    lacking = set(RUN_COLUMNS) - set(runs.columns)
+    if lacking:
+        raise DataError(f"{path}: lacks column(s) {', '.join(sorted(lacking))}; rerun {rerun}")
+    return runs
+
+
+def read_text(path: str | Path, what: str) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except OSError as exc:
+        raise DataError(f"cannot read {what} {path}: {exc.strerror}") from exc
