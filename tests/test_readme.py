@@ -134,6 +134,19 @@ def dry_runs(tmp_path_factory) -> dict[str, subprocess.CompletedProcess[str]]:
         return dict(zip(commands, pool.map(lambda c: dry_run(c, where), commands), strict=True))
 
 
+def _only_user_data_missing(text: str) -> bool:
+    """A reviewer target whose inputs the user downloads first (published logs, the leaderboard's
+    record folders, all under data/ as the README says): Snakemake names each missing file."""
+    folder = re.search(r"(\S+): no such record folder \(missing input\)", text)
+    if folder:
+        return folder.group(1).startswith("data/")
+    if "Missing input files" not in text:
+        return False
+    affected = text.split("affected files:", 1)[-1].strip().splitlines()
+    files = [line.strip() for line in affected if line.startswith(" ")]
+    return bool(files) and all(f.startswith("data/") for f in files)
+
+
 def check_dry_run(command: str, out: subprocess.CompletedProcess[str]) -> None:
     text = out.stdout + out.stderr
     if out.returncode == 0:
@@ -142,6 +155,8 @@ def check_dry_run(command: str, out: subprocess.CompletedProcess[str]) -> None:
     for option, message in EXPECTED_MISSING.items():
         if option in command.split() and message in text:
             return
+    if _only_user_data_missing(text):
+        return
     pytest.fail(f"README command fails as written:\n  {command}\n{text[-3000:]}")
 
 

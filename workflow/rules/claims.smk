@@ -22,7 +22,8 @@ def folder_files(folder):
     """Every file under a folder: a change to any of them reruns the check."""
     root = Path(folder)
     if not root.is_dir():
-        raise WorkflowError(f"{folder}: no such record folder; check the path in the config")
+        raise WorkflowError(f"{folder}: no such record folder (missing input): put the record folder(s) there, "
+                            "e.g. a clone of the challenge's repository, or fix the path in the config")
     return sorted(str(p) for p in root.rglob("*") if p.is_file())
 
 

@@ -304,31 +304,3 @@ def write_partial_report():
             print(f"pgolf: partial report step failed, see {log}", file=sys.stderr)
             return
     print(f"pgolf: some jobs failed; {REPORT} is a partial report that lists what is missing", file=sys.stderr)
-
-
-# --------------------------------------------------------------------- claims
-
-
-def claim_entry(wildcards):
-    claims = config.get("claims") or {}
-    if wildcards.name not in claims:
-        known = ", ".join(sorted(claims)) or "none"
-        raise WorkflowError(f"config key claims.{wildcards.name}: no such claim; configured: {known}")
-    return claims[wildcards.name]
-
-
-def claim_logs(wildcards):
-    entry = claim_entry(wildcards)
-    return {"logs": entry["logs"], "previous": entry.get("previous", [])}
-
-
-def claim_arguments(wildcards):
-    """check-logs options from one claims entry (logs are the rule's inputs)."""
-    entry = claim_entry(wildcards)
-    args = ["--threshold", entry["threshold"]]
-    if entry.get("previous"):
-        args += ["--previous", *entry["previous"]]
-    for key in ("margin_nats", "metric", "alpha", "claimed_std"):
-        if entry.get(key) is not None:
-            args += [f"--{key.replace('_', '-')}", entry[key]]
-    return " ".join(shlex.quote(str(a)) for a in args)
