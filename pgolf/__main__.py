@@ -23,6 +23,8 @@ VERBS: dict[str, tuple[str, str]] = {
     "plots": ("plots", "render the ablation and per-position figures"),
     "report": ("report", "write the Markdown report"),
     "check-logs": ("check_logs", "reviewer mode: test a published claim from its train logs"),
+    "rerun-seed": ("rerun_seed", "compliance rerun: one seed of a submission's own script under torchrun"),
+    "rerun-check": ("rerun_check", "compliance rerun: the rerun logs checked against the submission's claim"),
 }
 
 
