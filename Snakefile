@@ -24,6 +24,7 @@ include: "workflow/rules/eval.smk"
 include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/claims.smk"
+include: "workflow/rules/rerun.smk"
 
 
 # Seconds-long table/figure/report rules run where Snakemake runs, never as cluster jobs.
@@ -34,6 +35,7 @@ localrules:
     plots,
     report,
     check_claim,
+    rerun_check,
 
 
 rule all:
@@ -46,3 +48,4 @@ rule all:
 # reaches the report; rebuild it from what exists, naming what is missing.
 onerror:
     write_partial_report()
+    write_partial_reruns()
