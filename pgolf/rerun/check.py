@@ -15,8 +15,8 @@ from pgolf import atomic, provenance
 from pgolf import stats as st
 from pgolf.errors import PgolfError
 from pgolf.rerun.claim import claimed_scores
-from pgolf.review.record import check_record
 from pgolf.rerun.report import render_report
+from pgolf.review.record import check_record
 
 POWER = 0.8  # of the detectable difference quoted beside a non-rejection
 
