@@ -3,6 +3,7 @@ then the reviewer's record report over the rerun logs (flags, progression)."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pgolf import stats as st
@@ -49,5 +50,6 @@ def render_report(r: dict[str, Any]) -> str:
         ]
     else:
         lines += ["- no spread to size the test by"]
-    lines += ["", "## Record check over the rerun logs", "", record_report(r).replace("\n# ", "\n### ")]
+    # check-record's own report, its headings two levels down (under this one)
+    lines += ["", "## Record check over the rerun logs", "", re.sub(r"(?m)^#", "###", record_report(r))]
     return "\n".join(lines).rstrip() + "\n"
