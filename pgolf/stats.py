@@ -484,6 +484,49 @@ def one_sample_sentence(r: OneSampleT, alpha: float, decimals: int = 4) -> str:
             f"n = {r.n}: {verdict} at alpha = {alpha:g}")
 
 
+# =========================================================================== reviewer side: the progression
+# (kept as one block at the end so that other changes to this module merge cleanly)
+
+
+@dataclass(frozen=True)
+class ProgressionTest(_Result):
+    """Does a record beat the one before it by more than `margin`? Lower is better.
+
+    method "welch": one-sided Welch test (both sides have >= 2 runs); "one-sample": the
+    previous record has one run, taken as a fixed bound (one-sided one-sample t-test of
+    mean(new) < old - margin).
+    """
+
+    method: str
+    n_new: int
+    n_old: int
+    mean_new: float
+    mean_old: float
+    diff: float
+    margin: float
+    t: float
+    df: float
+    p_value: float
+
+    def holds(self, alpha: float) -> bool:
+        return self.p_value < alpha
+
+
+def progression_test(new: Sequence[float], old: Sequence[float], margin: float = 0.0) -> ProgressionTest:
+    """One-sided test of mean(new) < mean(old) - margin: Welch, or one-sample when old has one run."""
+    xo = _as_values(old, "progression test (previous runs)", min_n=1)
+    if xo.size >= 2:
+        w = welch_one_sided(new, old, margin)
+        return ProgressionTest(method="welch", n_new=w.n_new, n_old=w.n_old, mean_new=w.mean_new,
+                               mean_old=w.mean_old, diff=w.diff, margin=w.margin, t=w.t, df=w.df,
+                               p_value=w.p_value)
+    bound = float(xo[0]) - float(margin)
+    r = one_sample_t(new, bound, "less")
+    return ProgressionTest(method="one-sample", n_new=r.n, n_old=1, mean_new=r.mean, mean_old=float(xo[0]),
+                           diff=r.mean - float(xo[0]), margin=float(margin), t=r.t, df=float(r.df),
+                           p_value=r.p_value)
+
+
 # --------------------------------------------------------------------------- rerun vs claim (two-sided)
 # Compliance reruns ask whether a rerun's mean differs from the claimed runs' mean, in
 # either direction; a non-rejection is only as strong as the smallest difference the

@@ -1,0 +1,33 @@
+"""`python -m pgolf check-record FOLDER`: do a record folder's logs show its claim, and does it beat --previous?
+
+Writes DIR/runs.csv, DIR/record.json and DIR/report.md and prints the verdict; exit 0 whenever
+the check ran: an unsupported claim or a broken rule is a finding in the files, not a failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from pgolf.cli.check_logs import probability
+from pgolf.review.outputs import check_record_to
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("folder", type=Path, help="record folder: submission.json, README.md, train logs")
+    parser.add_argument("--previous", type=Path, default=None, help="the previous record's folder")
+    parser.add_argument("--threshold", type=float, default=None, help="also test mean val_bpb < THRESHOLD")
+    parser.add_argument("--metric", default=None, help="stage to test; default: the one matching submission.json")
+    parser.add_argument("--margin-nats", type=float, default=0.005, help="required gain over --previous (nats)")
+    parser.add_argument("--alpha", type=probability, default=0.01, help="level of the written rule (with margin)")
+    parser.add_argument("--progression-alpha", type=probability, default=0.25,
+                        help="level of the practice (Welch without margin)")
+    parser.add_argument("--out", required=True, type=Path, help="output folder")
+
+
+def main(args: argparse.Namespace) -> int:
+    result = check_record_to(args.out, args.folder, previous=args.previous, threshold=args.threshold,
+                             metric=args.metric, margin_nats=args.margin_nats, alpha=args.alpha,
+                             progression_alpha=args.progression_alpha)
+    print(result["verdict"])
+    return 0

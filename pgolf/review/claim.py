@@ -1,0 +1,146 @@
+"""A record's claim, read from its `submission.json` in every shape the leaderboard used.
+
+Shapes (review-practice.md): a headline `val_bpb` or `mean_val_bpb`, often `val_loss`,
+`bytes_total`, `bytes_code`, `date`; per-seed results as `seed_results` or `seeds`
+(a dict seed -> {val_bpb, val_loss, artifact_bytes, steps, ...}, or a list of such dicts
+with a `seed` key) or as `seeds` + `seed_scores` lists; sometimes `val_bpb_std`,
+`p_value`, `base_pr`, `comparison_baseline_pr`.
+
+Numbers are kept as `Decimal` so that the digits the submission printed say how it
+rounded: a claim is matched "at its printed digits" (`matches`).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from pgolf.errors import DataError
+
+_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})")
+
+
+@dataclass
+class SeedClaim:
+    seed: int
+    val_bpb: Decimal | None = None
+    val_loss: Decimal | None = None
+    artifact_bytes: int | None = None
+    steps: int | None = None
+
+
+@dataclass
+class Claim:
+    """What a submission.json says; None where it says nothing."""
+
+    file: str | None = None
+    headline_key: str | None = None  # val_bpb or mean_val_bpb
+    val_bpb: Decimal | None = None
+    val_loss: Decimal | None = None
+    bytes_total: int | None = None
+    bytes_code: int | None = None
+    date: str | None = None  # YYYY-MM-DD
+    seeds: dict[int, SeedClaim] = field(default_factory=dict)
+    val_bpb_std: Decimal | None = None
+    p_value: Decimal | None = None
+    base_pr: Any = None
+    comparison_baseline_pr: Any = None
+    name: str | None = None
+
+    @property
+    def claimed_seeds(self) -> list[int]:
+        return sorted(self.seeds)
+
+
+def matches(value: float | None, claimed: Decimal | None, value_digits: int | None = None) -> bool:
+    """Does a log's value equal a claimed number at the digits both printed (half a unit of the coarser)?"""
+    if value is None or claimed is None:
+        return False
+    digits = max(0, -int(claimed.as_tuple().exponent))
+    if value_digits is not None:
+        digits = min(digits, value_digits)
+    return abs(Decimal(repr(value)) - claimed) <= Decimal(5) * Decimal(10) ** (-digits - 1) * Decimal("1.000001")
+
+
+def _number(v: Any) -> Decimal | None:
+    if isinstance(v, bool) or v is None:
+        return None
+    if isinstance(v, Decimal):
+        return v
+    if isinstance(v, int):
+        return Decimal(v)
+    if isinstance(v, str):
+        try:
+            return Decimal(v.strip())
+        except ArithmeticError:
+            return None
+    return None
+
+
+def _int(v: Any) -> int | None:
+    n = _number(v)
+    return int(n) if n is not None else None
+
+
+def _seed_entry(seed: Any, entry: Any) -> SeedClaim | None:
+    s = _int(seed)
+    if s is None:
+        return None
+    if not isinstance(entry, dict):  # `seeds: {"42": 1.0712}`
+        return SeedClaim(seed=s, val_bpb=_number(entry))
+    return SeedClaim(seed=s, val_bpb=_number(entry.get("val_bpb", entry.get("bpb"))),
+                     val_loss=_number(entry.get("val_loss")),
+                     artifact_bytes=_int(entry.get("artifact_bytes", entry.get("bytes_total"))),
+                     steps=_int(entry.get("steps")))
+
+
+def _per_seed(data: dict[str, Any]) -> dict[int, SeedClaim]:
+    for key in ("seed_results", "seeds"):
+        block = data.get(key)
+        entries: list[SeedClaim | None] = []
+        if isinstance(block, dict):
+            entries = [_seed_entry(k, v) for k, v in block.items()]
+        elif isinstance(block, list) and block and all(isinstance(e, dict) for e in block):
+            entries = [_seed_entry(e.get("seed"), e) for e in block]
+        elif isinstance(block, list) and isinstance(data.get("seed_scores"), list):
+            entries = [_seed_entry(s, v) for s, v in zip(block, data["seed_scores"], strict=False)]
+        elif isinstance(block, list):  # only the seeds, no scores
+            entries = [_seed_entry(s, None) for s in block]
+        found = {e.seed: e for e in entries if e is not None}
+        if found:
+            return found
+    return {}
+
+
+def read_claim(path: str | Path) -> Claim:
+    """Read one submission.json; DataError naming the file when it is not a JSON object."""
+    p = Path(path)
+    try:
+        data = json.loads(p.read_text(encoding="utf-8", errors="replace"), parse_float=Decimal)
+    except FileNotFoundError:
+        raise DataError(f"{p}: no such file; a record folder holds its claim in submission.json") from None
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{p}: not valid JSON ({exc.msg} at line {exc.lineno}); fix or remove it") from None
+    if not isinstance(data, dict):
+        raise DataError(f"{p}: expected a JSON object, got {type(data).__name__}")
+    key = next((k for k in ("val_bpb", "mean_val_bpb") if _number(data.get(k)) is not None), None)
+    date = _DATE.search(str(data.get("date", ""))) if data.get("date") else None
+    return Claim(
+        file=str(p), headline_key=key, val_bpb=_number(data.get(key)) if key else None,
+        val_loss=_number(data.get("val_loss", data.get("mean_val_loss"))),
+        bytes_total=_int(data.get("bytes_total")), bytes_code=_int(data.get("bytes_code")),
+        date=date.group(1) if date else None, seeds=_per_seed(data),
+        val_bpb_std=_number(data.get("val_bpb_std")), p_value=_number(data.get("p_value")),
+        base_pr=data.get("base_pr"), comparison_baseline_pr=data.get("comparison_baseline_pr"),
+        name=data.get("name") if isinstance(data.get("name"), str) else None,
+    )
+
+
+def folder_date(folder: str | Path) -> str | None:
+    """The date prefix of a record folder's name (`2026-03-19_Name` -> 2026-03-19)."""
+    m = re.match(r"(\d{4}-\d{2}-\d{2})", Path(folder).name)
+    return m.group(1) if m else None

@@ -1,0 +1,56 @@
+"""The audit's figure: bpb over date, each record's runs and mean with its t-interval, flags, the progression."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from scipy import stats as _st  # noqa: E402
+
+from pgolf import atomic  # noqa: E402
+
+_PNG_META = {"Software": None}  # deterministic bytes: no version in the file
+
+
+def _interval(values: Sequence[float], confidence: float = 0.95) -> float | None:
+    n = len(values)
+    if n < 2:
+        return None
+    mean = sum(values) / n
+    sd = (sum((v - mean) ** 2 for v in values) / (n - 1)) ** 0.5
+    return float(_st.t.ppf(0.5 + confidence / 2, n - 1)) * sd / n**0.5
+
+
+def draw_frontier(records: Sequence[dict[str, Any]], path: str | Path) -> None:
+    """Records with a date and runs only; red: an error flag; the line joins the records that hold the practice."""
+    fig, ax = plt.subplots(figsize=(9, 5))
+    chain: list[tuple[dt.date, float]] = []
+    for d in records:
+        if not d.get("date") or not d["values"]:
+            continue
+        x = dt.date.fromisoformat(d["date"])
+        bad = d["n_errors"] > 0 or d["claim_supported"] is False
+        color = "#d62728" if bad else "#1f77b4"
+        ax.scatter([x] * len(d["values"]), d["values"], s=10, color=color, alpha=0.5)
+        half = _interval(d["values"])
+        ax.errorbar([x], [d["mean"]], yerr=[[half or 0.0], [half or 0.0]], fmt="x" if bad else "o",
+                    color=color, capsize=3)
+        if d.get("holds_practice") or not d.get("previous"):
+            chain.append((x, d["mean"]))
+    if chain:
+        xs, ys = zip(*sorted(chain), strict=True)
+        ax.step(xs, ys, where="post", color="#2ca02c", label="progression (holds the practice)")
+        ax.legend(loc="upper right")
+    ax.set_xlabel("date")
+    ax.set_ylabel("val_bpb (claimed stage)")
+    ax.set_title("Leaderboard: runs, mean and 95% t-interval; red = flagged")
+    fig.autofmt_xdate()
+    with atomic.atomic_path(path) as tmp:
+        fig.savefig(tmp, format="png", dpi=110, metadata=_PNG_META)
+    plt.close(fig)

@@ -1,0 +1,378 @@
+"""Read one parameter-golf train log, of any family, into a `ParsedRun` holding every stage it printed.
+
+API (stable): `read_log(path) -> ParsedRun`, `read_log_text(text, file) -> ParsedRun`,
+`canonical_stage(name) -> str`, `ParsedRun.stage(name) -> Stage | None`.
+
+A log is the script's own source (the code dump), an nvidia-smi table, then the run.
+The families (see review-practice.md) differ in how they print the same facts:
+- seed / world size: `seed:1337`, `world_size:8 grad_accum_steps:1`; a `Hyperparameters:`
+  block of indented `  key: value` lines; or a one-line dump `... seed=42 world_size=8 ...`;
+- stages: every line `NAME val_loss:X val_bpb:Y [eval_time:Nms]` is a stage under its own
+  name (`final_int8_zlib_roundtrip`, `quantized_ttt_phased`, `diagnostic quantized`, ...);
+  an `_exact` twin adds the 8-decimal digits to the same stage;
+- sizes: `Serialized model <fmt>: N bytes`, `Total submission size <fmt>: N bytes` for every
+  compressor, `artifact_bytes:N`, `artifact:15.92MB`, `Code size: N bytes`, `Code size (compressed): N bytes`;
+- stop: `stopping_early: wallclock_cap train_time:600061ms step:13764/20000` or a bare
+  `train_time: 588136ms step:...`; `total_eval_time:329.0s`;
+  `artifact_production_wallclock: 825.352s (must be < 600.0)`;
+- any line may carry a Unix timestamp prefix.
+
+Robustness rules (why they exist)
+- Patterns are anchored at the start of a line and need numbers, so the code dump (whose
+  f-strings hold the same words) never matches; text before the first `=====` separator is
+  skipped when it looks like Python.
+- A file that does not end in a newline was cut off while writing: its last, partial line
+  is dropped (a cut `val_bpb:1.19` would otherwise read as 1.19).
+- Unknown lines are ignored. A log with no stage is not an exception: `ParsedRun.error`
+  says so, naming the file, and the other runs still count.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import re
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from pgolf.errors import DataError
+
+# Names that print the same stage: some logs of record #77 print `final_ttt_lora`, others `final_int8_ttt_lora`.
+STAGE_ALIASES: dict[str, str] = {"final_ttt_lora": "final_int8_ttt_lora"}
+
+_NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+_SEPARATOR = re.compile(r"^={20,}\s*$")
+_TIMESTAMP = re.compile(r"^\[?\d{9,11}(?:\.\d+)?\]?:?\s+")
+_NAME = r"[A-Za-z][\w\-]*(?: [A-Za-z][\w\-]*)*"  # `final_ttt_lora`, `diagnostic pre-quantization post-ema`
+_STAGE = re.compile(rf"^({_NAME}) val_loss:\s*({_NUM})\s+val_bpb:\s*({_NUM})(.*)$")
+_CUT_STAGE = re.compile(rf"^({_NAME}) val_loss:")
+_EVAL_TIME = re.compile(rf"\beval_time:\s*({_NUM})ms")
+_TRAIN_TIME = re.compile(r"\btrain_time:\s*(\d+(?:\.\d+)?)ms")
+_STEP_AVG = re.compile(rf"\bstep_avg:\s*({_NUM})ms")
+_ARG_DUMP = re.compile(r"\b(\w+)=(\S+)")
+# keys read from a Hyperparameters block, a `key:value` line or an argument dump
+_FACT_KEYS = {"seed": int, "world_size": int, "grad_accum_steps": int, "max_wallclock_seconds": float,
+              "iterations": int, "train_shards": int, "val_tokens": int}
+
+
+def canonical_stage(name: str) -> str:
+    """The stage a printed name means: `_exact` dropped, known aliases mapped to one spelling."""
+    stage = name.strip().removesuffix("_exact")
+    return STAGE_ALIASES.get(stage, stage)
+
+
+def decimals(text: str) -> int:
+    """Digits after the point of a printed number (`1.0610` -> 4)."""
+    return max(0, -int(Decimal(text).as_tuple().exponent))
+
+
+@dataclass
+class Stage:
+    """One evaluation stage, with its `_exact` twin's digits when printed."""
+
+    name: str  # as printed, without `_exact`
+    val_loss: float | None = None
+    val_bpb: float | None = None
+    digits: int = 0  # decimals of the printed val_bpb
+    eval_time_ms: float | None = None
+    exact_val_loss: float | None = None
+    exact_val_bpb: float | None = None
+    exact_digits: int = 0
+    line: int = 0  # last line that reported this stage (1-based)
+
+    @property
+    def bpb(self) -> float | None:
+        """The most precise val_bpb printed."""
+        return self.exact_val_bpb if self.exact_val_bpb is not None else self.val_bpb
+
+    @property
+    def loss(self) -> float | None:
+        return self.exact_val_loss if self.exact_val_loss is not None else self.val_loss
+
+    @property
+    def bpb_digits(self) -> int:
+        return self.exact_digits if self.exact_val_bpb is not None else self.digits
+
+    @property
+    def diagnostic(self) -> bool:
+        """Diagnostics and pre-quantization scores are never the submission's score by default."""
+        low = self.name.lower()
+        return low.startswith(("diagnostic", "pre-quantization", "pre_quantization"))
+
+
+@dataclass
+class ParsedRun:
+    """Everything the reviewer side reads from one train log. None: the log did not say."""
+
+    file: str
+    sha256: str | None = None  # of the file's bytes: the same log twice inflates n
+    seed: int | None = None
+    world_size: int | None = None
+    grad_accum_steps: int | None = None
+    gpus_listed: int | None = None  # rows of the nvidia-smi table
+    gpu_name: str | None = None
+    model_params: int | None = None
+    steps: int | None = None  # last step reached
+    iterations: int | None = None
+    max_wallclock_seconds: float | None = None
+    train_shards: int | None = None
+    val_tokens: int | None = None
+    stopped_early: bool = False
+    stop_reason: str | None = None
+    train_time_ms: float | None = None
+    step_avg_ms: float | None = None
+    model_bytes: int | None = None  # compressed model (`Serialized model <fmt>:`, `artifact_bytes:`)
+    total_bytes: int | None = None  # model + code (`Total submission size <fmt>:`)
+    size_format: str | None = None  # e.g. int8+zlib, quantized+brotli
+    code_bytes: int | None = None
+    code_bytes_compressed: int | None = None
+    artifact_mb: float | None = None  # `artifact:15.92MB`
+    total_eval_time_ms: float | None = None  # `total_eval_time:329.0s`
+    artifact_production_s: float | None = None
+    artifact_production_limit_s: float | None = None
+    hyperparameters: dict[str, str] = field(default_factory=dict)
+    truncated: bool = False
+    partial_line: str | None = None  # the cut-off last line of a truncated file
+    error: str | None = None
+    stages: dict[str, Stage] = field(default_factory=dict)  # canonical name -> stage
+    # the stage under test, set by choose(); check-logs and check-record fill them
+    metric: str | None = None
+    val_loss: float | None = None
+    val_bpb: float | None = None
+    eval_time_ms: float | None = None
+    exact: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def name(self) -> str:
+        return Path(self.file).name
+
+    def stage(self, name: str) -> Stage | None:
+        return self.stages.get(canonical_stage(name))
+
+    def ordered_stages(self) -> list[Stage]:
+        return sorted(self.stages.values(), key=lambda s: s.line)
+
+    def default_stage(self) -> Stage | None:
+        """Without a claim: the last `final_*` stage, else the last non-diagnostic one, else the last."""
+        stages = self.ordered_stages()
+        for pick in ([s for s in stages if s.name.startswith("final_")], [s for s in stages if not s.diagnostic],
+                     stages):
+            if pick:
+                return pick[-1]
+        return None
+
+    def artifact_total(self, code_bytes: int | None = None) -> int | None:
+        """Total artifact bytes with code counted: the log's total, else model + the log's (or given) code."""
+        if self.total_bytes is not None:
+            return self.total_bytes
+        code = self.code_bytes_compressed if self.code_bytes_compressed is not None else self.code_bytes
+        code = code if code is not None else code_bytes
+        if self.model_bytes is not None and code is not None:
+            return self.model_bytes + code
+        return None
+
+    def choose(self, name: str | None) -> None:
+        """Make `name` (any spelling; None: default_stage) the stage under test, or set `error`."""
+        cut = _CUT_STAGE.match(self.partial_line or "")
+        if cut and (name is None or canonical_stage(cut.group(1)) == canonical_stage(name)):
+            self.error = f"the log is cut off inside its last line `{self.partial_line}`"
+            return
+        chosen = self.stage(name) if name else self.default_stage()
+        if chosen is None:
+            self.error = (f"no `{name}` line (stages in this log: {self.seen()})" if name and self.stages
+                          else self._no_stage())
+            return
+        self.metric, self.val_loss, self.val_bpb = chosen.name, chosen.loss, chosen.bpb
+        self.exact, self.eval_time_ms = chosen.exact_val_bpb is not None, chosen.eval_time_ms
+        self.error = None
+
+    def _no_stage(self) -> str:
+        where = f" (log ends at step {self.steps}/{self.iterations})" if self.steps is not None else ""
+        cut = ", cut off mid-line" if self.truncated else ""
+        return f"no stage line (NAME val_loss:X val_bpb:Y){where}{cut}"
+
+    def seen(self) -> str:
+        return ", ".join(f"`{s.name}`" for s in self.ordered_stages()) or "none"
+
+    def row(self) -> dict[str, Any]:
+        """Flat dict for runs.csv (stages and hyperparameters left out)."""
+        d = asdict(self)
+        d.pop("stages")
+        d.pop("hyperparameters")
+        return d
+
+
+# --------------------------------------------------------------------------- line handlers
+
+
+def _on_stage(run: ParsedRun, m: re.Match, lineno: int) -> None:
+    printed, loss, bpb, rest = m.group(1), m.group(2), m.group(3), m.group(4)
+    stage = run.stages.setdefault(canonical_stage(printed), Stage(name=printed.removesuffix("_exact")))
+    if printed.endswith("_exact"):
+        stage.exact_val_loss, stage.exact_val_bpb, stage.exact_digits = float(loss), float(bpb), decimals(bpb)
+    else:
+        stage.name, stage.val_loss, stage.val_bpb, stage.digits = printed, float(loss), float(bpb), decimals(bpb)
+        if t := _EVAL_TIME.search(rest):
+            stage.eval_time_ms = float(t.group(1))
+    stage.line = lineno
+
+
+def _on_step(run: ParsedRun, m: re.Match, lineno: int) -> None:
+    run.steps, run.iterations = int(m.group(1)), int(m.group(2))
+    if t := _TRAIN_TIME.search(m.group(3)):
+        run.train_time_ms = float(t.group(1))
+    if a := _STEP_AVG.search(m.group(3)):
+        run.step_avg_ms = float(a.group(1))
+
+
+def _on_stop(run: ParsedRun, m: re.Match, lineno: int) -> None:
+    run.stopped_early = m.group(1) is not None
+    run.stop_reason = m.group(2) or ("wallclock_cap" if run.stopped_early else "iterations")
+    run.train_time_ms = float(m.group(3))
+    run.steps, run.iterations = int(m.group(4)), int(m.group(5))
+
+
+def _on_world(run: ParsedRun, m: re.Match, lineno: int) -> None:
+    run.world_size = int(m.group(1))
+    if m.group(2) is not None:
+        run.grad_accum_steps = int(m.group(2))
+
+
+def _on_fact(run: ParsedRun, key: str, value: str) -> None:
+    """One seed / world size / cap / split fact, from whichever line printed it."""
+    cast = _FACT_KEYS.get(key)
+    if cast is None:
+        return
+    with contextlib.suppress(ValueError):  # a placeholder such as `seed: None` says nothing
+        setattr(run, key, cast(float(value)) if cast is int else cast(value))
+
+
+def _setter(attr: str, cast: Callable[[str], Any] = int, group: int = 1, fmt: str | None = None):
+    def handle(run: ParsedRun, m: re.Match, lineno: int) -> None:
+        setattr(run, attr, cast(m.group(group)))
+        if fmt:
+            run.size_format = m.group(fmt)
+    return handle
+
+
+def _on_production(run: ParsedRun, m: re.Match, lineno: int) -> None:
+    run.artifact_production_s = float(m.group(1))
+    if m.group(2):
+        run.artifact_production_limit_s = float(m.group(2))
+
+
+def _on_gpu(run: ParsedRun, m: re.Match, lineno: int) -> None:
+    run.gpus_listed = max(run.gpus_listed or 0, int(m.group(1)) + 1)
+    run.gpu_name = m.group(2).strip()
+
+
+def _on_key_value(run: ParsedRun, m: re.Match, lineno: int) -> None:
+    _on_fact(run, m.group(1), m.group(2))
+
+
+def _on_loader(run: ParsedRun, m: re.Match, lineno: int) -> None:
+    if s := re.search(r"\btrain_shards:\s*(\d+)", m.group(0)):
+        run.train_shards = int(s.group(1))
+    if t := re.search(r"^val_loader:.*\btokens:\s*(\d+)", m.group(0)):
+        run.val_tokens = int(t.group(1))
+
+
+HANDLERS: list[tuple[re.Pattern, Callable[[ParsedRun, re.Match, int], None]]] = [
+    (_STAGE, _on_stage),
+    (re.compile(r"^step:\s*(\d+)/(\d+)\b(.*)$"), _on_step),
+    (re.compile(r"^(stopping_early:\s*(\S+)?.*?)?\btrain_time:\s*(\d+(?:\.\d+)?)ms\s+step:\s*(\d+)/(\d+)"), _on_stop),
+    (re.compile(r"^world_size:\s*(\d+)(?:\s+grad_accum_steps:\s*(\d+))?\b"), _on_world),
+    (re.compile(r"^model_params:\s*(\d+)\b"), _setter("model_params")),
+    (re.compile(r"^Serialized model (\S+): (\d+) bytes"), _setter("model_bytes", group=2, fmt=1)),
+    (re.compile(r"^Total submission size (\S+): (\d+) bytes"), _setter("total_bytes", group=2, fmt=1)),
+    (re.compile(r"^Code size \(compressed\):\s*(\d+) bytes"), _setter("code_bytes_compressed")),
+    (re.compile(r"^Code size:\s*(\d+) bytes"), _setter("code_bytes")),
+    (re.compile(r"^artifact_bytes:\s*(\d+)\b"), _setter("model_bytes")),
+    (re.compile(rf"^artifact:\s*({_NUM})\s*MB\b"), _setter("artifact_mb", float)),
+    (re.compile(rf"^total_eval_time:\s*({_NUM})s\b"), _setter("total_eval_time_ms", lambda s: float(s) * 1000.0)),
+    (re.compile(rf"^artifact_production_wallclock:\s*({_NUM})s(?:.*?<\s*({_NUM}))?"), _on_production),
+    (re.compile(r"^\|\s+(\d+)\s+(NVIDIA [^|]*?|Tesla [^|]*?)\s{2,}\S+\s+\|"), _on_gpu),
+    (re.compile(r"^(?:train_loader|val_loader):.*$"), _on_loader),
+    (re.compile(r"^(seed|train_shards|val_tokens|iterations|max_wallclock_seconds):\s*(\S+)\s*$"), _on_key_value),
+]
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _code_dump_end(lines: list[str]) -> int:
+    """Index of the first line after the code dump (0 when the log has none)."""
+    for i, line in enumerate(lines):
+        if _SEPARATOR.match(line):
+            looks_like_code = any(ln.startswith(("import ", "from ", "def ", "class ")) for ln in lines[:i])
+            return i + 1 if looks_like_code else 0
+    return 0
+
+
+def _read_block(run: ParsedRun, lines: list[str], i: int) -> int:
+    """Read a `Hyperparameters:` block of indented `key: value` lines from lines[i]; returns the next index."""
+    while i < len(lines) and lines[i][:1] in (" ", "\t") and ":" in lines[i]:
+        key, _, value = lines[i].strip().partition(":")
+        run.hyperparameters[key.strip()] = value.strip()
+        _on_fact(run, key.strip(), value.strip())
+        i += 1
+    return i
+
+
+def _read_line(run: ParsedRun, line: str, lineno: int) -> None:
+    for pattern, handle in HANDLERS:
+        if m := pattern.match(line):
+            handle(run, m, lineno)
+            return
+    pairs = dict(_ARG_DUMP.findall(line))
+    if len(pairs) >= 3 and pairs.keys() & {"seed", "world_size", "max_wallclock_seconds"}:
+        for key, value in pairs.items():  # a one-line argument dump
+            run.hyperparameters.setdefault(key, value)
+            _on_fact(run, key, value.rstrip(",)"))
+    elif "max_wallclock_seconds:" in line or line.startswith("train_batch_tokens:"):
+        for key in ("max_wallclock_seconds", "iterations"):
+            if w := re.search(rf"\b{key}:\s*({_NUM})", line):
+                _on_fact(run, key, w.group(1))
+
+
+def read_log_text(text: str, file: str = "<text>") -> ParsedRun:
+    """Parse one log's text into a ParsedRun with every stage; the default stage is chosen (see choose)."""
+    run = ParsedRun(file=file)
+    lines = text.splitlines()
+    if text and not text.endswith(("\n", "\r")):
+        run.truncated, run.partial_line = True, lines[-1].rstrip()
+        lines = lines[:-1]  # the last line was cut while being written
+    lines = [_TIMESTAMP.sub("", ln.rstrip()) for ln in lines]
+    i = _code_dump_end(lines)
+    while i < len(lines):
+        if lines[i].strip() == "Hyperparameters:":
+            i = _read_block(run, lines, i + 1)
+            continue
+        _read_line(run, lines[i], i + 1)
+        i += 1
+    run.choose(None)
+    if run.error and run.steps is not None and not run.stopped_early and run.iterations is not None \
+            and run.steps < run.iterations:
+        run.truncated = True
+    return run
+
+
+def read_log(path: str | Path) -> ParsedRun:
+    """Read one log file; DataError only when the file cannot be read at all."""
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except FileNotFoundError:
+        raise DataError(f"log {p}: no such file; check the path") from None
+    except OSError as exc:
+        raise DataError(f"log {p}: cannot read it ({exc.strerror or exc})") from None
+    run = read_log_text(data.decode("utf-8", errors="replace"), file=str(p))
+    run.sha256 = hashlib.sha256(data).hexdigest()
+    return run

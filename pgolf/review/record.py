@@ -1,0 +1,366 @@
+"""Check one record folder: do its logs show what submission.json claims, and does it beat the one before it?
+
+API (stable; the rerun side builds on it):
+
+    check_record(folder, *, previous=None, threshold=None, metric=None, margin_nats=0.005,
+                 alpha=0.01, progression_alpha=0.25, logs=None) -> dict
+
+returns the content of record.json. `folder` is the claim folder (its submission.json and,
+unless `logs` is given, every train log under it, recursively); `logs=[...]` checks those log
+files against the folder's claim instead (a rerun's logs against the submission). `previous`
+is another record folder (or a `RecordCheck`). Keys of the dict: record, folder, date, n, mean,
+std, claimed_bpb, claimed_val_loss, claim_supported, stage, stage_source, runs (one dict per
+log: file, seed, world_size, steps, train_time_ms, eval_time_ms, total_eval_time_ms,
+total_bytes, stage, val_loss, val_bpb, counted, error), flags ({severity, run, text}),
+previous, p_previous (one-sided Welch, no margin), p_previous_margin (0.005 nats in bpb),
+margin_bpb, holds_practice (p_previous < progression_alpha), holds_rule (p_previous_margin <
+alpha), threshold, p_threshold, holds_threshold, runs_needed, verdict.
+
+Lower level: `load_record(folder, logs=None, metric=None) -> RecordCheck` reads and matches
+once; `compare(record, previous, ...)` adds the statistics (the audit uses both).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from statistics import fmean, stdev
+from typing import Any
+
+from pgolf import stats as st
+from pgolf.errors import DataError, PgolfError
+from pgolf.review import flags as fl
+from pgolf.review.claim import Claim, folder_date, matches, read_claim
+from pgolf.review.flags import Flag
+from pgolf.review.reader import ParsedRun, canonical_stage, read_log
+
+LOG_SUFFIXES = (".log", ".txt")
+_NOT_LOGS = re.compile(r"^(requirements.*|readme.*|license.*|notes?\b.*)$", re.IGNORECASE)
+
+
+@dataclass
+class RecordCheck:
+    """One record read and matched: its claim, every log, the claimed stage, the counted runs, the flags."""
+
+    folder: str
+    name: str
+    claim: Claim | None
+    runs: list[ParsedRun]
+    date: str | None = None
+    stage: str | None = None
+    stage_source: str = "default"  # "submission.json", "--metric" or "default"
+    claim_supported: bool | None = None  # None: nothing claimed to match
+    closest: str | None = None  # what the logs show when the claim is unsupported
+    counted: list[ParsedRun] = field(default_factory=list)
+    flags: list[Flag] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)  # files read that are no train log
+    sidecars: list[str] = field(default_factory=list)  # JSON result files beside the logs
+
+    @property
+    def values(self) -> list[float]:
+        return [r.val_bpb for r in self.counted if r.val_bpb is not None]
+
+    @property
+    def mean(self) -> float | None:
+        return fmean(self.values) if self.values else None
+
+    @property
+    def score(self) -> float | None:
+        """What the progression orders by: the logs' mean, else the claimed headline."""
+        if self.mean is not None:
+            return self.mean
+        return float(self.claim.val_bpb) if self.claim and self.claim.val_bpb is not None else None
+
+
+def find_logs(folder: Path) -> tuple[list[Path], list[Path]]:
+    """Train-log candidates (*.log, *.txt, recursively, not requirements/README) and JSON sidecars."""
+    logs, sidecars = [], []
+    for p in sorted(folder.rglob("*")):
+        if not p.is_file() or any(part.startswith(".") for part in p.relative_to(folder).parts):
+            continue
+        if p.suffix.lower() in LOG_SUFFIXES and not _NOT_LOGS.match(p.name):
+            logs.append(p)
+        elif p.suffix.lower() == ".json" and p.name != "submission.json":
+            sidecars.append(p)
+    return logs, sidecars
+
+
+def _is_train_log(r: ParsedRun) -> bool:
+    return bool(r.stages or r.steps is not None or r.world_size is not None or r.hyperparameters)
+
+
+def run_seed(r: ParsedRun) -> int | None:
+    return r.seed if r.seed is not None else fl.seed_from_name(r.file)
+
+
+def runs_of_seed(runs: Sequence[ParsedRun], seed: int) -> list[ParsedRun]:
+    """The logs of a claimed seed: by the seed they print, else by the seed their file name states."""
+    return [r for r in runs if run_seed(r) == seed] or [r for r in runs if fl.seed_from_name(r.file) == seed]
+
+
+# --------------------------------------------------------------------------- which stage is the claim
+
+
+def _candidates(runs: Sequence[ParsedRun]) -> list[str]:
+    """Every stage any run printed, latest-printed first."""
+    last: dict[str, int] = {}
+    for r in runs:
+        for key, s in r.stages.items():
+            last[key] = max(last.get(key, 0), s.line)
+    return sorted(last, key=lambda k: -last[k])
+
+
+def _pick_runs(runs: Sequence[ParsedRun], claim: Claim | None, stage: str) -> list[ParsedRun]:
+    """The runs the claim counts: one per claimed seed (the one matching it), else every run with the stage."""
+    have = [r for r in runs if r.stage(stage) is not None and r.stage(stage).bpb is not None]
+    if not claim or not claim.seeds:
+        return have
+    picked = []
+    for seed, sc in sorted(claim.seeds.items()):
+        same = runs_of_seed(have, seed)
+        good = [r for r in same if matches(r.stage(stage).bpb, sc.val_bpb, r.stage(stage).bpb_digits)]
+        if good or same:
+            picked.append((good or same)[0])
+    return picked
+
+
+def _stage_score(runs: Sequence[ParsedRun], claim: Claim, stage: str) -> tuple[int, int, float | None]:
+    """(values matched, values claimed, mean of the counted runs) for one candidate stage."""
+    picked = _pick_runs(runs, claim, stage)
+    hit = total = 0
+    for seed, sc in claim.seeds.items():
+        if sc.val_bpb is None:
+            continue
+        total += 1
+        hit += any(matches(r.stage(stage).bpb, sc.val_bpb, r.stage(stage).bpb_digits)
+                   for r in runs_of_seed(picked, seed))
+    mean = fmean(r.stage(stage).bpb for r in picked) if picked else None
+    if claim.val_bpb is not None:
+        total += 1
+        digits = min((r.stage(stage).bpb_digits for r in picked), default=None)
+        hit += matches(mean, claim.val_bpb, digits)
+    return hit, total, mean
+
+
+def match_stage(runs: Sequence[ParsedRun], claim: Claim) -> tuple[str | None, bool, str | None]:
+    """The stage whose per-run values match the claim at its printed digits: (stage, supported, closest)."""
+    best: tuple[int, str] | None = None
+    closest = None
+    for stage in _candidates(runs):
+        hit, total, mean = _stage_score(runs, claim, stage)
+        if total and hit == total:
+            return stage, True, None
+        if hit and (best is None or hit > best[0]):
+            best = (hit, stage)
+        if closest is None and mean is not None and claim.val_bpb is not None:
+            closest = f"`{stage}` mean {mean:.6f}"
+    if best is not None:
+        return best[1], False, f"`{best[1]}` matches {best[0]} claimed value(s)"
+    return None, False, closest
+
+
+def _default_stage(runs: Sequence[ParsedRun]) -> str | None:
+    picks = [canonical_stage(s.name) for r in runs if (s := r.default_stage()) is not None]
+    return max(set(picks), key=picks.count) if picks else None
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load_record(folder: str | Path, logs: Sequence[str | Path] | None = None,
+                metric: str | None = None) -> RecordCheck:
+    """Read a record folder (or `logs` against the folder's claim) and find the claimed stage."""
+    root = Path(folder)
+    sub = root / "submission.json"
+    claim = read_claim(sub) if sub.is_file() else None
+    found, sidecars = find_logs(root) if root.is_dir() else ([], [])
+    paths = [Path(p) for p in logs] if logs is not None else found
+    read = [read_log(p) for p in paths]
+    runs = [r for r in read if _is_train_log(r)]
+    rec = RecordCheck(folder=str(root), name=root.name, claim=claim, runs=runs,
+                      date=(claim.date if claim and claim.date else None) or folder_date(root),
+                      ignored=[r.file for r in read if not _is_train_log(r)], sidecars=[str(p) for p in sidecars])
+    claims_values = claim is not None and (claim.val_bpb is not None or any(s.val_bpb for s in claim.seeds.values()))
+    if metric:
+        rec.stage, rec.stage_source = canonical_stage(metric), "--metric"
+    elif claims_values:
+        rec.stage, rec.claim_supported, rec.closest = match_stage(runs, claim)
+        rec.stage_source = "submission.json"
+        rec.stage = rec.stage or _default_stage(runs)
+    else:
+        rec.stage = _default_stage(runs)
+    for r in runs:
+        r.choose(rec.stage) if rec.stage else r.choose(None)
+    rec.counted = [r for r in _pick_runs(runs, claim, rec.stage) if r.ok] if rec.stage else []
+    if metric and claims_values:
+        hit, total, _ = _stage_score(runs, claim, rec.stage)
+        rec.claim_supported = bool(total) and hit == total
+    rec.flags = record_flags(rec)
+    return rec
+
+
+# --------------------------------------------------------------------------- the claim's cross-checks
+
+
+def _claim_flags(rec: RecordCheck) -> list[Flag]:
+    c, out = rec.claim, []
+    if c is None:
+        return [Flag("warn", "", "no submission.json: nothing claimed to check; the logs' default stage is tested")]
+    if rec.claim_supported is False:
+        shown = f"{c.headline_key} {c.val_bpb}" if c.val_bpb is not None else "per-seed val_bpb"
+        out.append(Flag("error", "", f"claimed {shown}: no stage of the logs shows it at its printed digits"
+                                     + (f" (closest: {rec.closest})" if rec.closest else "") + "; claim unsupported"))
+    logged = {run_seed(r) for r in rec.runs} | {fl.seed_from_name(r.file) for r in rec.runs}
+    for seed in (s for s in c.seeds if s not in logged):
+        out.append(Flag("error", "", f"seed {seed} is claimed in submission.json but no log has that seed"))
+    if c.seeds:
+        out += [f for r in rec.runs for f in _seed_flags(rec, r)]
+    if not c.seeds and c.val_bpb is not None and len(rec.runs) > max(1, len(rec.counted)):
+        out.append(Flag("warn", "", f"{len(rec.runs)} logs for a claim that lists no runs"))
+    return out + _bytes_flags(rec)
+
+
+def _seed_flags(rec: RecordCheck, r: ParsedRun) -> list[Flag]:
+    """One log against the claim's seeds: mismatch, selection, a second log of a seed, a per-seed value."""
+    c, seed, named = rec.claim, run_seed(r), fl.seed_from_name(r.file)
+    claimed = ", ".join(map(str, sorted(c.seeds)))
+    if seed not in c.seeds:
+        if named in c.seeds and named != seed:
+            return [Flag("error", r.name, f"seed mismatch: the log prints seed {seed}, its file name and "
+                                          f"submission.json say {named}")]
+        return [Flag("warn", r.name, f"the log's seed {seed} is not among submission.json's seeds ({claimed}): "
+                                     "more logs than claimed runs (selection?)")]
+    if r not in rec.counted:
+        return [Flag("warn", r.name, f"a second log of seed {seed}, not counted: more logs than claimed runs")] \
+            if r.ok else []
+    st, sc = r.stage(rec.stage) if rec.stage else None, c.seeds[seed]
+    if sc.val_bpb is not None and st is not None and not matches(st.bpb, sc.val_bpb, st.bpb_digits):
+        return [Flag("error", r.name, f"seed {seed}: submission.json claims val_bpb {sc.val_bpb}, "
+                                      f"the log's `{st.name}` shows {st.bpb}")]
+    return []
+
+
+def _bytes_flags(rec: RecordCheck) -> list[Flag]:
+    c, out = rec.claim, []
+    totals = [t for r in rec.counted if (t := r.artifact_total(c.bytes_code)) is not None]
+    if c.bytes_total is not None and c.bytes_total > fl.ARTIFACT_LIMIT_BYTES:
+        out.append(Flag("error", "", f"submission.json bytes_total {c.bytes_total:,} is over {fl.ARTIFACT_LIMIT_BYTES:,}"))
+    if c.bytes_total is not None and totals and c.bytes_total < max(totals):
+        models = {r.model_bytes for r in rec.counted}
+        why = " (it is the model alone: the code is left out)" if c.bytes_total in models else ""
+        over = max(totals) > fl.ARTIFACT_LIMIT_BYTES
+        out.append(Flag("error" if over else "warn", "", f"submission.json bytes_total {c.bytes_total:,} is below "
+                        f"the logs' total {max(totals):,} with code counted{why}"))
+    for seed, sc in c.seeds.items():
+        if sc.artifact_bytes is not None and sc.artifact_bytes > fl.ARTIFACT_LIMIT_BYTES:
+            out.append(Flag("error", "", f"seed {seed}: claimed artifact_bytes {sc.artifact_bytes:,} is over the cap"))
+    return out
+
+
+def record_flags(rec: RecordCheck) -> list[Flag]:
+    label = fl.labels(rec.runs)
+    code = rec.claim.bytes_code if rec.claim else None
+    out = [f for r in rec.runs for f in fl.run_flags(r, label[id(r)], code)]
+    return out + fl.set_flags(rec.counted) + _claim_flags(rec)
+
+
+# --------------------------------------------------------------------------- statistics and the dict
+
+
+def _try(fn, *a, **kw) -> tuple[Any, str | None]:
+    try:
+        return fn(*a, **kw), None
+    except PgolfError as exc:
+        return None, str(exc)
+
+
+def compare(rec: RecordCheck, previous: RecordCheck | None = None, *, threshold: float | None = None,
+            margin_nats: float = 0.005, alpha: float = 0.01, progression_alpha: float = 0.25) -> dict[str, Any]:
+    """The statistics of one record: against `previous` (no margin and with the margin in bpb), the threshold."""
+    bpb = rec.values
+    loss = [r.val_loss for r in rec.counted if r.val_loss is not None and r.val_bpb is not None]
+    out: dict[str, Any] = {"n": len(bpb), "mean": rec.mean, "std": stdev(bpb) if len(bpb) >= 2 else None,
+                           "margin_nats": margin_nats, "alpha": alpha, "progression_alpha": progression_alpha}
+    conv, why = _try(st.nats_margin_to_bpb, margin_nats, loss, bpb) if len(loss) == len(bpb) else (None, "no val_loss")
+    out.update(margin_bpb=conv.margin_bpb if conv else None, bpb_per_nat=conv.bpb_per_nat if conv else None)
+    out.update(previous=previous.name if previous else None, previous_n=len(previous.values) if previous else None,
+               previous_mean=previous.mean if previous else None, p_previous=None, p_previous_margin=None,
+               previous_method=None, holds_practice=None, holds_rule=None, previous_error=None)
+    if previous is not None:
+        plain, why_p = _try(st.progression_test, bpb, previous.values, 0.0)
+        margin, why_m = (_try(st.progression_test, bpb, previous.values, conv.margin_bpb) if conv
+                         else (None, f"no margin in bpb ({why})"))
+        out.update(p_previous=plain.p_value if plain else None, previous_method=plain.method if plain else None,
+                   p_previous_margin=margin.p_value if margin else None, previous_error=why_p or why_m,
+                   holds_practice=bool(plain.holds(progression_alpha)) if plain else False,
+                   holds_rule=bool(margin.holds(alpha)) if margin else False)
+    out.update(threshold=threshold, p_threshold=None, holds_threshold=None, threshold_error=None)
+    if threshold is not None:
+        one, why_t = _try(st.one_sample_t, bpb, threshold, "less")
+        out.update(p_threshold=one.p_value if one else None, holds_threshold=bool(one.holds(alpha)) if one else False,
+                   threshold_error=why_t)
+    bound = threshold if threshold is not None else (
+        previous.mean - (conv.margin_bpb if conv else 0.0) if previous is not None and previous.mean else None)
+    power, _ = _try(st.power_one_sample, bpb, bound, alpha) if bound is not None else (None, None)
+    out["runs_needed"] = power.n_for_power if power else None
+    out["runs_needed_bound"] = bound
+    return out
+
+
+def run_rows(rec: RecordCheck) -> list[dict[str, Any]]:
+    """One dict per log (runs.csv and record.json)."""
+    counted = {id(r) for r in rec.counted}
+    code = rec.claim.bytes_code if rec.claim else None
+    return [{"record": rec.name, "file": str(Path(r.file).relative_to(rec.folder)) if _inside(r.file, rec.folder)
+             else r.file, "seed": r.seed, "seed_in_name": fl.seed_from_name(r.file), "world_size": r.world_size,
+             "steps": r.steps, "train_time_ms": r.train_time_ms, "stage": r.metric, "val_loss": r.val_loss,
+             "val_bpb": r.val_bpb, "eval_time_ms": r.eval_time_ms, "total_eval_time_ms": r.total_eval_time_ms,
+             "total_bytes": r.artifact_total(code), "model_bytes": r.model_bytes, "code_bytes": r.code_bytes,
+             "artifact_production_s": r.artifact_production_s, "train_shards": r.train_shards,
+             "val_tokens": r.val_tokens, "counted": id(r) in counted, "error": r.error} for r in rec.runs]
+
+
+def _inside(file: str, folder: str) -> bool:
+    try:
+        Path(file).relative_to(folder)
+        return True
+    except ValueError:
+        return False
+
+
+def record_dict(rec: RecordCheck, stats: dict[str, Any]) -> dict[str, Any]:
+    from pgolf.review.render import verdict_sentence  # rendering imports record, not the other way round
+
+    c = rec.claim
+    out: dict[str, Any] = {
+        "record": rec.name, "folder": rec.folder, "date": rec.date,
+        "claimed_bpb": float(c.val_bpb) if c and c.val_bpb is not None else None,
+        "claimed_bpb_text": str(c.val_bpb) if c and c.val_bpb is not None else None,
+        "claimed_val_loss": float(c.val_loss) if c and c.val_loss is not None else None,
+        "claimed_seeds": c.claimed_seeds if c else [], "claimed_p_value": float(c.p_value) if c and c.p_value else None,
+        "claim_supported": rec.claim_supported, "stage": rec.stage, "stage_source": rec.stage_source,
+        "closest": rec.closest, **stats, "values": rec.values,
+        "runs": run_rows(rec), "flags": [f.to_dict() for f in rec.flags],
+        "n_errors": len(fl.errors(rec.flags)), "ignored": rec.ignored, "sidecars": rec.sidecars,
+    }
+    out["verdict"] = verdict_sentence(out)
+    return out
+
+
+def check_record(folder: str | Path, *, previous: str | Path | RecordCheck | None = None,
+                 threshold: float | None = None, metric: str | None = None, margin_nats: float = 0.005,
+                 alpha: float = 0.01, progression_alpha: float = 0.25,
+                 logs: Sequence[str | Path] | None = None) -> dict[str, Any]:
+    """Check one record folder (see the module docstring); returns the record.json content."""
+    root = Path(folder)
+    if not root.is_dir() and logs is None:
+        raise DataError(f"record folder {root}: no such folder; give a folder holding submission.json and train logs")
+    if isinstance(previous, str | Path) and not Path(previous).is_dir():
+        raise DataError(f"--previous {previous}: no such record folder; give a folder holding train logs")
+    rec = load_record(root, logs=logs, metric=metric)
+    prev = previous if isinstance(previous, RecordCheck) or previous is None else load_record(previous)
+    stats = compare(rec, prev, threshold=threshold, margin_nats=margin_nats, alpha=alpha,
+                    progression_alpha=progression_alpha)
+    return record_dict(rec, stats)
