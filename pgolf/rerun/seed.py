@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -105,9 +106,15 @@ def _run(run: SeedRun, work: Path, attempt: Path) -> tuple[int, float, bool]:
         return rc, time.monotonic() - start, False
 
 
-def _tail(path: Path, lines: int = 15) -> str:
+# Where torchrun's own report of a failed rank begins: the script's last words come before it.
+_LAUNCHER_LINE = re.compile(r"torch[./]distributed[./](elastic|run)|ChildFailedError|^\s*Root Cause")
+
+
+def _script_tail(path: Path, lines: int = 15) -> str:
+    """The last lines the script itself wrote to stderr, before torchrun's failure report."""
     text = path.read_text(encoding="utf-8", errors="replace").splitlines()
-    return "\n".join(f"    {line}" for line in text[-lines:])
+    cut = next((i for i, line in enumerate(text) if _LAUNCHER_LINE.search(line)), len(text))
+    return "\n".join(f"    {line}" for line in (text[:cut] or text)[-lines:])
 
 
 def _script_logs(work: Path, before: dict[str, tuple[int, int]], dest: Path) -> list[dict[str, str]]:
@@ -144,7 +151,7 @@ def run_seed(run: SeedRun) -> dict[str, Any]:
     if rc != 0:
         raise PgolfError(
             f"{run.label}: {run.script} exited with status {rc} after {wall_s:.1f} s; "
-            f"last lines of {attempt / 'stderr.log'}:\n{_tail(attempt / 'stderr.log')}"
+            f"last lines of {attempt / 'stderr.log'}:\n{_script_tail(attempt / 'stderr.log')}"
         )
     return _finish(run, work, before, attempt, rc, wall_s, started)
 

@@ -1,11 +1,12 @@
 """Writes a stand-in record folder for the rerun tests: a script that behaves like a record's
 train_gpt.py and a submission.json claiming its seeds' scores.
 
-The script reads SEED, RUN_ID, RANK and WORLD_SIZE, joins a gloo process group (so torchrun's
+The script reads SEED, RUN_ID, RANK and WORLD_SIZE, can join a gloo process group (so torchrun's
 ranks really talk), prints only on rank 0 and writes logs/<RUN_ID>.txt itself, in the April
 `Hyperparameters:` family of ../shared/reference/review-practice.md (stage lines
 `quantized_ttt val_loss:X val_bpb:Y eval_time:Nms`, size lines). Its score depends on the seed
 only, so a rerun of a seed prints the same score. Knobs, from the environment:
+  STANDIN_GLOO=1      the ranks join a gloo process group and gather their ranks
   STANDIN_FAIL_SEED   this seed exits 3 after printing a bad-value line
   STANDIN_SLEEP_SEED  this seed sleeps STANDIN_SLEEP_S seconds (default 600) before printing
 """
@@ -14,23 +15,37 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import shutil
+import subprocess
 from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[3]
+WORKFLOW_FILES = ("Snakefile", "workflow", "config", ".test")
+MICRO = ".test/config/config.yaml"
 
 BPB_PER_NAT = 0.5918  # the sp1024 ratio of review-practice.md
 
 SCRIPT = r'''
 import os, sys, time
-import torch.distributed as dist
 
 SEED = int(os.environ["SEED"])
 RUN_ID = os.environ["RUN_ID"]
 RANK = int(os.environ["RANK"])
 WORLD_SIZE = int(os.environ["WORLD_SIZE"])
-dist.init_process_group("gloo")
-ranks = [0] * WORLD_SIZE
-dist.all_gather_object(ranks, RANK)
-assert sorted(ranks) == list(range(WORLD_SIZE)), ranks
+GLOO = os.environ.get("STANDIN_GLOO") == "1"
+if GLOO:  # the ranks really talk; without it each only reads its environment (faster)
+    import torch.distributed as dist
+    dist.init_process_group("gloo")
+    ranks = [0] * WORLD_SIZE
+    dist.all_gather_object(ranks, RANK)
+    assert sorted(ranks) == list(range(WORLD_SIZE)), ranks
 
+os.makedirs("pids", exist_ok=True)  # the tests check that a timeout leaves no rank alive
+with open(f"pids/rank{RANK}.pid", "w") as fh:
+    fh.write(str(os.getpid()))
 if os.environ.get("STANDIN_SLEEP_SEED") == str(SEED):
     time.sleep(float(os.environ.get("STANDIN_SLEEP_S", "600")))
 if os.environ.get("STANDIN_FAIL_SEED") == str(SEED):
@@ -61,8 +76,9 @@ if RANK == 0:
     os.makedirs("logs", exist_ok=True)
     with open(f"logs/{RUN_ID}.txt", "w") as fh:
         fh.write("\n".join(lines) + "\n")
-dist.barrier()
-dist.destroy_process_group()
+if GLOO:
+    dist.barrier()
+    dist.destroy_process_group()
 '''
 
 
@@ -83,3 +99,28 @@ def write_standin(folder: Path, seeds: list[int], claim_offset: float = 0.0, bas
     (folder / "submission.json").write_text(json.dumps(
         {"name": "stand-in", "date": "2026-04-20", "val_bpb": round(mean, 4), "seeds": claimed}, indent=2))
     return folder
+
+
+def copy_workflow(dest: Path) -> Path:
+    """The repository's workflow in `dest`, so each test's results/ is its own."""
+    dest.mkdir(parents=True, exist_ok=True)
+    for name in WORKFLOW_FILES:
+        src = REPO / name
+        if src.is_dir():
+            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__", ".snakemake"))
+        else:
+            shutil.copy2(src, dest / name)
+    return dest
+
+
+def write_reruns(workdir: Path, reruns: dict) -> str:
+    """A config file holding only `reruns:`, given after the micro config."""
+    (workdir / "reruns.yaml").write_text(yaml.safe_dump({"reruns": reruns}))
+    return "reruns.yaml"
+
+
+def snakemake(workdir: Path, *args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+    """snakemake in `workdir` with this repository's pgolf importable (sbatch --export=ALL passes it on)."""
+    path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+    return subprocess.run(["snakemake", *args], cwd=workdir, env=dict(os.environ, PYTHONPATH=path),
+                          capture_output=True, text=True, timeout=timeout)
