@@ -68,6 +68,8 @@ lines = [
     f"pre-quantization post-ema val_loss:{loss - 0.01:.8f} val_bpb:{bpb - 0.006:.8f} eval_time:2100ms",
     f"quantized val_loss:{loss + 0.004:.8f} val_bpb:{bpb + 0.0024:.8f} eval_time:2200ms",
     f"quantized_ttt val_loss:{loss:.8f} val_bpb:{bpb:.8f} eval_time:300000ms",
+    f"cuda_visible_devices: {os.environ.get('CUDA_VISIBLE_DEVICES', '-')}",
+    f"slurm_job_id: {os.environ.get('SLURM_JOB_ID', '-')}",
     "Code size: 61234 bytes",
     "Total submission size quantized+brotli: 15912345 bytes",
 ]

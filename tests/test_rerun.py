@@ -1,0 +1,86 @@
+"""Compliance reruns, the fast parts: the Welch test and the detectable difference against
+independent computations, and config errors at Snakemake's startup."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import stats as sps
+
+from pgolf import stats as st
+from pgolf.errors import PgolfError
+
+sys.path.insert(0, str(Path(__file__).parent / "data" / "rerun"))
+from standin import MICRO, copy_workflow, snakemake, write_reruns, write_standin  # noqa: E402
+
+
+def test_welch_two_sided_equals_scipy_ttest_ind_unequal_var():
+    rerun, claimed = [1.1860, 1.1842, 1.1871], [1.1502, 1.1497, 1.1511, 1.1505]
+    r = st.welch_two_sided(rerun, claimed)
+    oracle = sps.ttest_ind(rerun, claimed, equal_var=False)
+    assert r.t == pytest.approx(oracle.statistic, rel=1e-12)
+    assert r.p_value == pytest.approx(oracle.pvalue, rel=1e-9)
+    assert r.df == pytest.approx(oracle.df, rel=1e-12)
+    low, high = oracle.confidence_interval(0.95)
+    assert r.ci == pytest.approx((low, high), rel=1e-9)
+    assert r.differs(0.05)
+
+
+def test_welch_two_sided_refuses_identical_values():
+    with pytest.raises(PgolfError, match="identical"):
+        st.welch_two_sided([1.0, 1.0], [1.0, 1.0])
+
+
+def test_detectable_difference_is_rejected_with_the_stated_power_by_simulation():
+    """Draw two groups of 3 whose means differ by the detectable difference: a two-sided t-test
+    at alpha 0.05 rejects in about 80% of draws (the pooled test, whose power the formula states)."""
+    std, n = 0.0007, 3
+    delta = st.detectable_difference(n, n, std, alpha=0.05, power=0.8)
+    rng = np.random.default_rng(0)
+    a = rng.normal(delta, std, size=(40_000, n))
+    b = rng.normal(0.0, std, size=(40_000, n))
+    rejected = sps.ttest_ind(a, b, axis=1).pvalue < 0.05
+    assert rejected.mean() == pytest.approx(0.8, abs=0.01)
+    assert delta / std == pytest.approx(3.07, abs=0.01)  # Cohen's d for n = 3 per group
+
+
+def _dry_run(tmp_path: Path, entries: dict) -> str:
+    wf = copy_workflow(tmp_path / "wf")
+    run = snakemake(wf, "-n", "results/rerun/x/report.md", "--configfile", MICRO, write_reruns(wf, entries))
+    return run.stdout + run.stderr
+
+
+def test_missing_folder_fails_at_startup_naming_key_and_path(tmp_path):
+    out = _dry_run(tmp_path, {"x": {"folder": str(tmp_path / "nowhere")}})
+    assert "config key reruns.x.folder:" in out and "nowhere does not exist; put the record folder there" in out
+
+
+def test_missing_script_fails_at_startup_naming_where_to_put_it(tmp_path):
+    folder = write_standin(tmp_path / "sub", [1, 2])
+    out = _dry_run(tmp_path, {"x": {"folder": str(folder), "script": "train_other.py"}})
+    assert "config key reruns.x.script:" in out and "train_other.py is missing: put the script torchrun starts there" in out
+
+
+def test_submission_without_seeds_needs_seeds_in_the_entry(tmp_path):
+    folder = write_standin(tmp_path / "sub", [1, 2])
+    (folder / "submission.json").write_text(json.dumps({"val_bpb": 1.12}))
+    out = _dry_run(tmp_path, {"x": {"folder": str(folder)}})
+    assert "config key reruns.x.seeds:" in out and "names no seeds" in out
+
+
+def test_seeds_default_to_submission_json_and_each_is_one_job(tmp_path):
+    folder = write_standin(tmp_path / "sub", [7, 42, 1337])
+    out = _dry_run(tmp_path, {"x": {"folder": str(folder), "nproc": 2}})
+    assert "rerun_seed        3" in out or "rerun_seed           3" in out or "rerun_seed 3" in " ".join(out.split())
+    for seed in (7, 42, 1337):
+        assert f"results/rerun/x/{seed}/train.log" in out
+
+
+def test_unknown_entry_key_fails_by_name(tmp_path):
+    folder = write_standin(tmp_path / "sub", [1, 2])
+    out = _dry_run(tmp_path, {"x": {"folder": str(folder), "sedes": [1]}})
+    assert "sedes" in out
