@@ -24,6 +24,7 @@ include: "workflow/rules/eval.smk"
 include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/claims.smk"
+include: "workflow/rules/audit.smk"
 include: "workflow/rules/rerun.smk"
 
 
@@ -35,6 +36,7 @@ localrules:
     plots,
     report,
     check_claim,
+    audit,
     rerun_check,
 
 

@@ -1,4 +1,4 @@
-"""pgolf.logs on logs in the published layout (fixtures: tests/data/logs, see make_fixtures.py)."""
+"""pgolf.review.reader on record-#77-shaped logs (fixtures: tests/data/logs, see make_fixtures.py)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,24 @@ from pathlib import Path
 import pytest
 
 from pgolf.errors import DataError
-from pgolf.logs import canonical_tag, parse_log, parse_log_text
+from pgolf.review.reader import canonical_stage, read_log, read_log_text
 
 LOGS = Path(__file__).parent / "data" / "logs"
+
+
+
+def parse_log(path, metric=None):
+    run = read_log(path)
+    if metric:
+        run.choose(metric)
+    return run
+
+
+def parse_log_text(text, metric=None):
+    run = read_log_text(text)
+    if metric:
+        run.choose(metric)
+    return run
 
 
 def test_published_layout_gives_every_field():
@@ -23,8 +38,9 @@ def test_published_layout_gives_every_field():
     assert r.model_params == 17059912
     assert (r.metric, r.val_loss, r.val_bpb, r.eval_time_ms) == ("final_int8_ttt_lora", 2.0128, 1.1921, 59874)
     assert not r.exact  # the TTT line has no _exact twin
-    assert (r.roundtrip_exact_val_loss, r.roundtrip_exact_val_bpb) == (2.07160602, 1.22692177)
-    assert r.eval_time_total_ms == 59874 + 1381
+    flat = r.stage("final_int8_zlib_roundtrip")
+    assert (flat.exact_val_loss, flat.exact_val_bpb, flat.val_bpb, flat.digits) == (2.07160602, 1.22692177, 1.2269, 4)
+    assert flat.bpb == 1.22692177 and flat.bpb_digits == 8
 
 
 def test_code_dump_lines_are_never_read_as_results():
@@ -41,7 +57,7 @@ def test_code_dump_lines_are_never_read_as_results():
 def test_both_spellings_of_the_ttt_tag_name_one_stage():
     v0, v2 = parse_log(LOGS / "r77_v0.txt"), parse_log(LOGS / "r77_v2.txt")
     assert (v0.metric, v2.metric) == ("final_ttt_lora", "final_int8_ttt_lora")
-    assert canonical_tag(v0.metric) == canonical_tag(v2.metric) == "final_int8_ttt_lora"
+    assert canonical_stage(v0.metric) == canonical_stage(v2.metric) == "final_int8_ttt_lora"
     named = parse_log(LOGS / "r77_v0.txt", metric="final_int8_ttt_lora")
     assert (named.metric, named.val_bpb, named.eval_time_ms) == ("final_ttt_lora", 1.1935, 72361)
 
@@ -70,9 +86,8 @@ def test_later_record_tags_pick_the_last_stage():
     assert r.metric == "final_int6_sliding_window"
     assert (r.val_loss, r.val_bpb, r.exact, r.eval_time_ms) == (1.90463555, 1.12803544, True, 83482)
     assert (r.total_bytes, r.size_format) == (15940456, "int6+zstd")
-    assert r.roundtrip_exact_val_bpb == 1.15178357
+    assert r.stage("final_int6_roundtrip_exact").bpb == 1.15178357
     assert set(r.stages) == {"DIAGNOSTIC post_swa", "final_int6_roundtrip", "final_int6_sliding_window"}
-    assert r.eval_time_total_ms == 7071 + 83482  # the diagnostic is not a final stage
 
 
 NEWER = """world_size: 8 grad_accum_steps: 1
@@ -87,10 +102,10 @@ quantized_ttt val_loss:2.79290              val_bpb:1.08122 eval_time:401234ms
 """
 
 
-def test_newer_log_shape_needs_a_named_metric():
+def test_newer_log_shape_defaults_to_its_last_non_diagnostic_stage():
     r = parse_log_text(NEWER)
     assert (r.world_size, r.seed, r.steps, r.train_time_ms, r.total_bytes) == (8, 42, 7395, 600151, 15950853)
-    assert not r.ok and "`quantized_ttt`" in r.error and "--metric" in r.error
+    assert r.ok and r.metric == "quantized_ttt" and (r.val_loss, r.val_bpb) == (2.79290, 1.08122)
     named = parse_log_text(NEWER, metric="quantized_ttt")
     assert (named.val_loss, named.val_bpb, named.eval_time_ms) == (2.79290, 1.08122, 401234)
     assert parse_log_text(NEWER, metric="diagnostic quantized").val_bpb == 1.09987
@@ -99,7 +114,7 @@ def test_newer_log_shape_needs_a_named_metric():
 def test_truncated_log_is_an_error_for_that_run_with_what_it_saw():
     r = parse_log(LOGS / "truncated.txt")
     assert not r.ok and r.truncated
-    assert "no final metric" in r.error and "8800/20000" in r.error
+    assert "no stage line" in r.error and "8800/20000" in r.error
     assert (r.seed, r.world_size, r.steps, r.stopped_early) == (1337, 8, 8800, False)
     assert r.total_bytes is None
 
@@ -107,7 +122,7 @@ def test_truncated_log_is_an_error_for_that_run_with_what_it_saw():
 def test_log_without_final_line_keeps_training_facts():
     r = parse_log(LOGS / "no_final.txt")
     assert not r.ok and not r.truncated
-    assert "no final metric" in r.error
+    assert "no stage line" in r.error
     assert (r.steps, r.total_bytes, r.stopped_early) == (13703, 15868567, True)
 
 
@@ -118,7 +133,7 @@ def test_final_line_cut_mid_number_is_not_read():
 
 
 def test_empty_and_missing_files(tmp_path):
-    assert "no final metric" in parse_log_text("").error
+    assert "no stage line" in parse_log_text("").error
     with pytest.raises(DataError, match="no such file"):
         parse_log(tmp_path / "nope.txt")
 
@@ -130,5 +145,5 @@ def test_windows_line_endings_parse_like_unix_ones(tmp_path):
     crlf.write_bytes(text.replace("\n", "\r\n").encode())
     a, b = parse_log(LOGS / "r77_v2.txt"), parse_log(crlf)
     fields = ("seed", "world_size", "steps", "train_time_ms", "total_bytes", "metric", "val_loss", "val_bpb",
-              "eval_time_ms", "roundtrip_exact_val_bpb")
+              "eval_time_ms")
     assert [getattr(a, f) for f in fields] == [getattr(b, f) for f in fields]

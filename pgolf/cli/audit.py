@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from pgolf.cli.check_logs import probability
+from pgolf.cli.check_record import add_progression_arguments
 from pgolf.review.outputs import audit_to
 
 
@@ -17,11 +17,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("records_dir", type=Path, help="folder of record folders (e.g. records/track_10min_16mb)")
     parser.add_argument("--pairs", type=Path, default=None,
                         help="CSV with columns record,previous: the comparisons by hand (default: best before)")
-    parser.add_argument("--margin-nats", type=float, default=0.005, help="the written rule's margin (nats)")
-    parser.add_argument("--alpha", type=probability, default=0.01, help="level of the written rule (with margin)")
-    parser.add_argument("--progression-alpha", type=probability, default=0.25,
-                        help="level of the practice (Welch without margin)")
-    parser.add_argument("--out", required=True, type=Path, help="output folder")
+    add_progression_arguments(parser)
 
 
 def main(args: argparse.Namespace) -> int:

@@ -18,7 +18,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--previous", type=Path, default=None, help="the previous record's folder")
     parser.add_argument("--threshold", type=float, default=None, help="also test mean val_bpb < THRESHOLD")
     parser.add_argument("--metric", default=None, help="stage to test; default: the one matching submission.json")
-    parser.add_argument("--margin-nats", type=float, default=0.005, help="required gain over --previous (nats)")
+    add_progression_arguments(parser)
+
+
+def add_progression_arguments(parser: argparse.ArgumentParser) -> None:
+    """The levels and margin of the written rule and of the applied practice (check-record and audit)."""
+    parser.add_argument("--margin-nats", type=float, default=0.005, help="the written rule's margin over the previous "
+                        "record, in val_loss nats (0.005)")
     parser.add_argument("--alpha", type=probability, default=0.01, help="level of the written rule (with margin)")
     parser.add_argument("--progression-alpha", type=probability, default=0.25,
                         help="level of the practice (Welch without margin)")

@@ -6,6 +6,6 @@
 - `flags`: every rule and problem class, each a `Flag(severity, run, text)`.
 - `audit`: every record folder of a leaderboard, in order, each against its previous.
 - `loose`: `check-logs` on loose logs (no submission.json).
-- `render`: runs tables and the Markdown reports; `frontier`: the audit's figure.
+- `render`: runs tables and the Markdown reports; `frontier`: the audit's figure; `outputs`: the files of each verb.
 Statistics come only from `pgolf.stats`.
 """

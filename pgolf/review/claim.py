@@ -57,13 +57,17 @@ class Claim:
 
 
 def matches(value: float | None, claimed: Decimal | None, value_digits: int | None = None) -> bool:
-    """Does a log's value equal a claimed number at the digits both printed (half a unit of the coarser)?"""
+    """Does a log's value equal a claimed number at the digits both printed? Rounded (within half a unit of
+    the coarser) or cut (the claim is the value with its further digits dropped)."""
     if value is None or claimed is None:
         return False
     digits = max(0, -int(claimed.as_tuple().exponent))
     if value_digits is not None:
         digits = min(digits, value_digits)
-    return abs(Decimal(repr(value)) - claimed) <= Decimal(5) * Decimal(10) ** (-digits - 1) * Decimal("1.000001")
+    v, unit = Decimal(repr(value)), Decimal(10) ** -digits
+    if abs(v - claimed) <= unit / 2 * Decimal("1.000001"):
+        return True
+    return digits == max(0, -int(claimed.as_tuple().exponent)) and v.quantize(unit, rounding="ROUND_DOWN") == claimed
 
 
 def _number(v: Any) -> Decimal | None:
@@ -86,13 +90,27 @@ def _int(v: Any) -> int | None:
     return int(n) if n is not None else None
 
 
+def _seed_key(seed: Any) -> int | None:
+    """42, "42" or "seed_42"."""
+    if isinstance(seed, str) and (m := re.search(r"\d+", seed)):
+        return int(m.group(0))
+    return _int(seed)
+
+
+def _bpb_of(entry: dict[str, Any]) -> Decimal | None:
+    for key in ("val_bpb", "bpb", *sorted(k for k in entry if isinstance(k, str) and k.endswith("val_bpb"))):
+        if (v := _number(entry.get(key))) is not None:
+            return v
+    return None
+
+
 def _seed_entry(seed: Any, entry: Any) -> SeedClaim | None:
-    s = _int(seed)
+    s = _seed_key(seed)
     if s is None:
         return None
     if not isinstance(entry, dict):  # `seeds: {"42": 1.0712}`
         return SeedClaim(seed=s, val_bpb=_number(entry))
-    return SeedClaim(seed=s, val_bpb=_number(entry.get("val_bpb", entry.get("bpb"))),
+    return SeedClaim(seed=s, val_bpb=_bpb_of(entry),
                      val_loss=_number(entry.get("val_loss")),
                      artifact_bytes=_int(entry.get("artifact_bytes", entry.get("bytes_total"))),
                      steps=_int(entry.get("steps")))
@@ -116,6 +134,11 @@ def _per_seed(data: dict[str, Any]) -> dict[int, SeedClaim]:
     return {}
 
 
+def _first(data: dict[str, Any], *keys: str) -> Any:
+    """The value of the first key present and not null (submissions spell some fields several ways)."""
+    return next((data[k] for k in keys if data.get(k) is not None), None)
+
+
 def read_claim(path: str | Path) -> Claim:
     """Read one submission.json; DataError naming the file when it is not a JSON object."""
     p = Path(path)
@@ -132,9 +155,10 @@ def read_claim(path: str | Path) -> Claim:
     return Claim(
         file=str(p), headline_key=key, val_bpb=_number(data.get(key)) if key else None,
         val_loss=_number(data.get("val_loss", data.get("mean_val_loss"))),
-        bytes_total=_int(data.get("bytes_total")), bytes_code=_int(data.get("bytes_code")),
+        bytes_total=_int(_first(data, "bytes_total", "artifact_bytes", "artifact_size_bytes", "total_bytes")),
+        bytes_code=_int(_first(data, "bytes_code", "code_bytes")),
         date=date.group(1) if date else None, seeds=_per_seed(data),
-        val_bpb_std=_number(data.get("val_bpb_std")), p_value=_number(data.get("p_value")),
+        val_bpb_std=_number(_first(data, "val_bpb_std", "std_val_bpb")), p_value=_number(data.get("p_value")),
         base_pr=data.get("base_pr"), comparison_baseline_pr=data.get("comparison_baseline_pr"),
         name=data.get("name") if isinstance(data.get("name"), str) else None,
     )

@@ -32,9 +32,12 @@ def draw_frontier(records: Sequence[dict[str, Any]], path: str | Path) -> None:
     fig, ax = plt.subplots(figsize=(9, 5))
     chain: list[tuple[dt.date, float]] = []
     for d in records:
-        if not d.get("date") or not d["values"]:
+        try:
+            x = dt.date.fromisoformat(d.get("date") or "")
+        except ValueError:
+            continue  # no date: not on the time axis (it is in the table)
+        if not d["values"]:
             continue
-        x = dt.date.fromisoformat(d["date"])
         bad = d["n_errors"] > 0 or d["claim_supported"] is False
         color = "#d62728" if bad else "#1f77b4"
         ax.scatter([x] * len(d["values"]), d["values"], s=10, color=color, alpha=0.5)

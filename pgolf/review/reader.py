@@ -47,7 +47,8 @@ _NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 _SEPARATOR = re.compile(r"^={20,}\s*$")
 _TIMESTAMP = re.compile(r"^\[?\d{9,11}(?:\.\d+)?\]?:?\s+")
 _NAME = r"[A-Za-z][\w\-]*(?: [A-Za-z][\w\-]*)*"  # `final_ttt_lora`, `diagnostic pre-quantization post-ema`
-_STAGE = re.compile(rf"^({_NAME}) val_loss:\s*({_NUM})\s+val_bpb:\s*({_NUM})(.*)$")
+# `NAME [key:value ...] val_loss:X val_bpb:Y [key:value ...]`: some print `stride:64` before the scores
+_STAGE = re.compile(rf"^({_NAME})(?:\s+\w+:\S+?)*?\s+val_loss:\s*({_NUM})\s+val_bpb:\s*({_NUM})(.*)$")
 _CUT_STAGE = re.compile(rf"^({_NAME}) val_loss:")
 _EVAL_TIME = re.compile(rf"\beval_time:\s*({_NUM})ms")
 _TRAIN_TIME = re.compile(r"\btrain_time:\s*(\d+(?:\.\d+)?)ms")

@@ -24,7 +24,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from pathlib import Path
 from statistics import fmean, stdev
 from typing import Any
@@ -57,6 +58,7 @@ class RecordCheck:
     flags: list[Flag] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)  # files read that are no train log
     sidecars: list[str] = field(default_factory=list)  # JSON result files beside the logs
+    problems: list[str] = field(default_factory=list)  # an unreadable submission.json
 
     @property
     def values(self) -> list[float]:
@@ -112,36 +114,72 @@ def _candidates(runs: Sequence[ParsedRun]) -> list[str]:
     return sorted(last, key=lambda k: -last[k])
 
 
+def _value(r: ParsedRun, stage: str, unit: str) -> float | None:
+    st = r.stage(stage)
+    return st.bpb if unit == "bpb" else st.loss
+
+
+def _shows(r: ParsedRun, stage: str, bpb: Decimal | None, loss: Decimal | None) -> bool:
+    """Does the run's stage show a claimed value (val_bpb, else val_loss) at the printed digits?"""
+    st = r.stage(stage)
+    if bpb is not None:
+        return matches(st.bpb, bpb, st.bpb_digits)
+    return loss is not None and matches(st.loss, loss, st.bpb_digits)
+
+
+def _headline(claim: Claim | None) -> tuple[Decimal | None, str]:
+    """The claimed headline and its unit: val_bpb, else val_loss (some early claims print only that)."""
+    if claim is None:
+        return None, "bpb"
+    return (claim.val_bpb, "bpb") if claim.val_bpb is not None else (claim.val_loss, "loss")
+
+
 def _pick_runs(runs: Sequence[ParsedRun], claim: Claim | None, stage: str) -> list[ParsedRun]:
-    """The runs the claim counts: one per claimed seed (the one matching it), else every run with the stage."""
+    """The runs the claim counts: one per claimed seed (the one matching it); without per-seed claims every
+    run with the stage, or, when only the best k of them give the headline, those k (a selection, flagged)."""
     have = [r for r in runs if r.stage(stage) is not None and r.stage(stage).bpb is not None]
     if not claim or not claim.seeds:
-        return have
+        return _best_matching(have, claim, stage)
     picked = []
     for seed, sc in sorted(claim.seeds.items()):
         same = runs_of_seed(have, seed)
-        good = [r for r in same if matches(r.stage(stage).bpb, sc.val_bpb, r.stage(stage).bpb_digits)]
+        good = [r for r in same if _shows(r, stage, sc.val_bpb, sc.val_loss)]
         if good or same:
             picked.append((good or same)[0])
     return picked
 
 
+def _headline_matches(runs: Sequence[ParsedRun], claim: Claim, stage: str) -> bool:
+    value, unit = _headline(claim)
+    values = [_value(r, stage, unit) for r in runs]
+    if not runs or None in values:
+        return False
+    return matches(fmean(values), value, min(r.stage(stage).bpb_digits for r in runs))
+
+
+def _best_matching(have: list[ParsedRun], claim: Claim | None, stage: str) -> list[ParsedRun]:
+    if _headline(claim)[0] is None or _headline_matches(have, claim, stage):
+        return have
+    ranked = sorted(have, key=lambda r: r.stage(stage).bpb)
+    for k in range(len(ranked) - 1, 0, -1):
+        if _headline_matches(ranked[:k], claim, stage):
+            return ranked[:k]
+    return have
+
+
 def _stage_score(runs: Sequence[ParsedRun], claim: Claim, stage: str) -> tuple[int, int, float | None]:
-    """(values matched, values claimed, mean of the counted runs) for one candidate stage."""
+    """(values matched, values claimed, mean val_bpb of the counted runs) for one candidate stage."""
     picked = _pick_runs(runs, claim, stage)
     hit = total = 0
     for seed, sc in claim.seeds.items():
-        if sc.val_bpb is None:
+        if sc.val_bpb is None and sc.val_loss is None:
             continue
         total += 1
-        hit += any(matches(r.stage(stage).bpb, sc.val_bpb, r.stage(stage).bpb_digits)
-                   for r in runs_of_seed(picked, seed))
-    mean = fmean(r.stage(stage).bpb for r in picked) if picked else None
-    if claim.val_bpb is not None:
+        hit += any(_shows(r, stage, sc.val_bpb, sc.val_loss) for r in runs_of_seed(picked, seed))
+    if _headline(claim)[0] is not None:
         total += 1
-        digits = min((r.stage(stage).bpb_digits for r in picked), default=None)
-        hit += matches(mean, claim.val_bpb, digits)
-    return hit, total, mean
+        hit += _headline_matches(picked, claim, stage)
+    return hit, total, fmean(r.stage(stage).bpb for r in picked) if picked else None
 
 
 def match_stage(runs: Sequence[ParsedRun], claim: Claim) -> tuple[str | None, bool, str | None]:
@@ -154,7 +192,7 @@ def match_stage(runs: Sequence[ParsedRun], claim: Claim) -> tuple[str | None, bo
             return stage, True, None
         if hit and (best is None or hit > best[0]):
             best = (hit, stage)
-        if closest is None and mean is not None and claim.val_bpb is not None:
+        if closest is None and mean is not None:
             closest = f"`{stage}` mean {mean:.6f}"
     if best is not None:
         return best[1], False, f"`{best[1]}` matches {best[0]} claimed value(s)"
@@ -174,15 +212,22 @@ def load_record(folder: str | Path, logs: Sequence[str | Path] | None = None,
     """Read a record folder (or `logs` against the folder's claim) and find the claimed stage."""
     root = Path(folder)
     sub = root / "submission.json"
-    claim = read_claim(sub) if sub.is_file() else None
+    claim, problems = None, []
+    if sub.is_file():
+        try:
+            claim = read_claim(sub)
+        except DataError as exc:  # a finding of this record, not the end of an audit
+            problems.append(str(exc))
     found, sidecars = find_logs(root) if root.is_dir() else ([], [])
     paths = [Path(p) for p in logs] if logs is not None else found
     read = [read_log(p) for p in paths]
     runs = [r for r in read if _is_train_log(r)]
     rec = RecordCheck(folder=str(root), name=root.name, claim=claim, runs=runs,
                       date=(claim.date if claim and claim.date else None) or folder_date(root),
-                      ignored=[r.file for r in read if not _is_train_log(r)], sidecars=[str(p) for p in sidecars])
-    claims_values = claim is not None and (claim.val_bpb is not None or any(s.val_bpb for s in claim.seeds.values()))
+                      ignored=[r.file for r in read if not _is_train_log(r)], sidecars=[str(p) for p in sidecars],
+                      problems=problems)
+    claims_values = claim is not None and (_headline(claim)[0] is not None
+                                           or any(s.val_bpb or s.val_loss for s in claim.seeds.values()))
     if metric:
         rec.stage, rec.stage_source = canonical_stage(metric), "--metric"
     elif claims_values:
@@ -206,10 +251,14 @@ def load_record(folder: str | Path, logs: Sequence[str | Path] | None = None,
 
 def _claim_flags(rec: RecordCheck) -> list[Flag]:
     c, out = rec.claim, []
+    if c is None and rec.problems:
+        return [Flag("error", "", f"{p}; the logs' default stage is tested") for p in rec.problems]
     if c is None:
         return [Flag("warn", "", "no submission.json: nothing claimed to check; the logs' default stage is tested")]
     if rec.claim_supported is False:
-        shown = f"{c.headline_key} {c.val_bpb}" if c.val_bpb is not None else "per-seed val_bpb"
+        value, unit = _headline(c)
+        shown = (f"{c.headline_key} {value}" if unit == "bpb" else f"val_loss {value}") if value is not None \
+            else "per-seed values"
         out.append(Flag("error", "", f"claimed {shown}: no stage of the logs shows it at its printed digits"
                                      + (f" (closest: {rec.closest})" if rec.closest else "") + "; claim unsupported"))
     logged = {run_seed(r) for r in rec.runs} | {fl.seed_from_name(r.file) for r in rec.runs}
@@ -217,8 +266,6 @@ def _claim_flags(rec: RecordCheck) -> list[Flag]:
         out.append(Flag("error", "", f"seed {seed} is claimed in submission.json but no log has that seed"))
     if c.seeds:
         out += [f for r in rec.runs for f in _seed_flags(rec, r)]
-    if not c.seeds and c.val_bpb is not None and len(rec.runs) > max(1, len(rec.counted)):
-        out.append(Flag("warn", "", f"{len(rec.runs)} logs for a claim that lists no runs"))
     return out + _bytes_flags(rec)
 
 
@@ -259,11 +306,28 @@ def _bytes_flags(rec: RecordCheck) -> list[Flag]:
     return out
 
 
+def _companion(rec: RecordCheck, r: ParsedRun) -> bool:
+    """A log without the claimed stage beside a counted log of its seed (a separate train or eval log)."""
+    return not r.ok and bool(r.stages) and any(run_seed(c) == run_seed(r) for c in rec.counted)
+
+
 def record_flags(rec: RecordCheck) -> list[Flag]:
     label = fl.labels(rec.runs)
     code = rec.claim.bytes_code if rec.claim else None
-    out = [f for r in rec.runs for f in fl.run_flags(r, label[id(r)], code)]
-    return out + fl.set_flags(rec.counted) + _claim_flags(rec)
+    out: list[Flag] = []
+    for r in rec.runs:
+        if _companion(rec, r):
+            out.append(Flag("warn", label[id(r)], f"no `{rec.stage}` line: a companion log of seed {run_seed(r)}, "
+                                                   "checked for the rules, not counted"))
+            out += fl.run_flags(replace(r, error=None), label[id(r)], code)
+        else:
+            out += fl.run_flags(r, label[id(r)], code)
+    out += fl.set_flags(rec.counted)
+    ranked = [r for r in rec.runs if r.ok]
+    if rec.claim and not rec.claim.seeds and rec.claim_supported and 0 < len(rec.counted) < len(ranked):
+        out.append(Flag("warn", "", f"the headline is the mean of the best {len(rec.counted)} of {len(ranked)} logs: "
+                                    "runs picked after the fact?"))
+    return out + _claim_flags(rec)
 
 
 # --------------------------------------------------------------------------- statistics and the dict
@@ -338,6 +402,8 @@ def record_dict(rec: RecordCheck, stats: dict[str, Any]) -> dict[str, Any]:
         "record": rec.name, "folder": rec.folder, "date": rec.date,
         "claimed_bpb": float(c.val_bpb) if c and c.val_bpb is not None else None,
         "claimed_bpb_text": str(c.val_bpb) if c and c.val_bpb is not None else None,
+        "claim_text": (str(c.val_bpb) if c.val_bpb is not None else f"val_loss {c.val_loss}"
+                       if c.val_loss is not None else None) if c else None,
         "claimed_val_loss": float(c.val_loss) if c and c.val_loss is not None else None,
         "claimed_seeds": c.claimed_seeds if c else [], "claimed_p_value": float(c.p_value) if c and c.p_value else None,
         "claim_supported": rec.claim_supported, "stage": rec.stage, "stage_source": rec.stage_source,

@@ -22,9 +22,9 @@ def verdict_sentence(d: dict[str, Any]) -> str:
     """One sentence: is the claim shown, does it beat the previous record, how many error flags."""
     parts = []
     if d.get("claim_supported") is True:
-        parts.append(f"claim {d['claimed_bpb_text'] or 'per seed'} is shown by `{d['stage']}`")
+        parts.append(f"claim {d.get('claim_text') or 'per seed'} is shown by `{d['stage']}`")
     elif d.get("claim_supported") is False:
-        parts.append(f"claim {d.get('claimed_bpb_text') or 'per seed'} is NOT shown by any stage of the logs")
+        parts.append(f"claim {d.get('claim_text') or 'per seed'} is NOT shown by any stage of the logs")
     else:
         parts.append(f"no claim to match; tested `{d.get('stage')}`")
     if d.get("mean") is not None:

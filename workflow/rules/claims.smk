@@ -1,23 +1,75 @@
-# Reviewer mode: a published claim checked from its train logs (config key `claims`).
+# Reviewer mode helpers: arguments of the `check_claim` and `audit` rules (workflow/rules/audit.smk)
+# from the config keys `claims` and `audit`. Functions only, rules in audit.smk (snakemake --lint).
 
 
-rule check_claim:
-    input:
-        unpack(claim_logs),
-    output:
-        report=f"{RESULTS}/claims/{{name}}/report.md",
-        claim=f"{RESULTS}/claims/{{name}}/claim.json",
-        runs=f"{RESULTS}/claims/{{name}}/runs.csv",
-    log:
-        f"{RESULTS}/logs/claims/{{name}}.log",
-    params:
-        args=claim_arguments,
-        out=folder_of("report"),
-    conda:
-        "../envs/pgolf.yaml"
-    threads: 1
-    resources:
-        mem_mb=1000,
-        runtime=10,
-    shell:
-        "python -m pgolf check-logs {input.logs} {params.args} --out {params.out} > {log} 2>&1"
+def claim_config(wildcards):
+    claims = config.get("claims") or {}
+    if wildcards.name not in claims:
+        known = ", ".join(sorted(claims)) or "none"
+        raise WorkflowError(f"config key claims.{wildcards.name}: no such claim; configured: {known}")
+    entry = claims[wildcards.name]
+    previous = entry.get("previous")
+    if "record" in entry and previous is not None and not isinstance(previous, str):
+        raise WorkflowError(f"config key claims.{wildcards.name}.previous: with `record`, give the previous "
+                            "record's folder (a path), not a list of logs")
+    if "logs" in entry and isinstance(previous, str):
+        raise WorkflowError(f"config key claims.{wildcards.name}.previous: with `logs`, give a list of the "
+                            "previous record's logs")
+    return entry
+
+
+def folder_files(folder):
+    """Every file under a folder: a change to any of them reruns the check."""
+    root = Path(folder)
+    if not root.is_dir():
+        raise WorkflowError(f"{folder}: no such record folder; check the path in the config")
+    return sorted(str(p) for p in root.rglob("*") if p.is_file())
+
+
+def claim_inputs(wildcards):
+    entry = claim_config(wildcards)
+    if "record" in entry:
+        previous = folder_files(entry["previous"]) if entry.get("previous") else []
+        return {"logs": folder_files(entry["record"]), "previous": previous}
+    return {"logs": entry["logs"], "previous": entry.get("previous", [])}
+
+
+def claim_command(wildcards):
+    """The verb and its arguments for one claims entry (the rule adds --out)."""
+    entry = claim_config(wildcards)
+    if "record" in entry:
+        args, keys = ["check-record", entry["record"]], ("previous", "threshold", "metric", "margin_nats",
+                                                         "alpha", "progression_alpha")
+    else:
+        args, keys = ["check-logs", *entry["logs"]], ("threshold", "margin_nats", "metric", "alpha", "claimed_std")
+        if entry.get("previous"):
+            args += ["--previous", *entry["previous"]]
+    for key in keys:
+        if entry.get(key) is not None:
+            args += [f"--{key.replace('_', '-')}", entry[key]]
+    return " ".join(shlex.quote(str(a)) for a in args)
+
+
+def audit_config():
+    entry = config.get("audit")
+    if not entry:
+        raise WorkflowError("config key audit: not set; add `audit: {records: PATH}` naming the folder of "
+                            "record folders (e.g. records/track_10min_16mb)")
+    return entry
+
+
+def audit_inputs(wildcards):
+    entry = audit_config()
+    inputs = {"records": folder_files(entry["records"])}
+    if entry.get("pairs"):
+        inputs["pairs"] = entry["pairs"]
+    return inputs
+
+
+def audit_command(wildcards):
+    entry = audit_config()
+    args = [entry["records"]]
+    for key in ("pairs", "margin_nats", "alpha", "progression_alpha"):
+        if entry.get(key) is not None:
+            args += [f"--{key.replace('_', '-')}", entry[key]]
+    return " ".join(shlex.quote(str(a)) for a in args)

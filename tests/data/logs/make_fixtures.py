@@ -83,7 +83,7 @@ def train_lines(world: int, cap_s: float, steps: int, train_ms: int, seed: int =
                 iterations: int = 20000) -> list[str]:
     out = [
         "val_bpb:enabled tokenizer_kind=sentencepiece tokenizer_path=./data/tokenizers/fineweb_1024_bpe.model",
-        "train_loader:dataset:fineweb10B_sp1024 train_shards:25",
+        "train_loader:dataset:fineweb10B_sp1024 train_shards:80",
         "val_loader:shards pattern=./data/datasets/fineweb10B_sp1024/fineweb_val_*.bin tokens:62021632",
         "model_params:17059912",
         f"world_size:{world} grad_accum_steps:{8 // world}",
