@@ -4,7 +4,11 @@ independent computations, and config errors at Snakemake's startup."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -84,3 +88,26 @@ def test_unknown_entry_key_fails_by_name(tmp_path):
     folder = write_standin(tmp_path / "sub", [1, 2])
     out = _dry_run(tmp_path, {"x": {"folder": str(folder), "sedes": [1]}})
     assert "sedes" in out
+
+
+def test_sigterm_to_a_running_seed_kills_every_rank_and_fails_cleanly(tmp_path):
+    """Snakemake or SLURM stopping the job must not leave ranks running in their own session."""
+    folder = write_standin(tmp_path / "sub", [1])
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "pgolf", "rerun-seed", "--folder", str(folder), "--seed", "1", "--nproc", "2",
+         "--env", "STANDIN_SLEEP_SEED=1", "--out", str(out)], stderr=subprocess.PIPE, text=True)
+    pid_dir = out / "work" / "pids"
+    deadline = time.monotonic() + 120
+    while len(list(pid_dir.glob("rank*.pid"))) < 2 and time.monotonic() < deadline:
+        time.sleep(0.2)
+    time.sleep(0.3)  # both pid files written in full
+    pids = [int(p.read_text()) for p in pid_dir.glob("rank*.pid")]
+    assert len(pids) == 2
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2 and "stopped by SIGTERM; killed its process group" in err, err
+    for pid in pids:
+        with pytest.raises(ProcessLookupError):
+            os.kill(pid, 0)
+    assert not (out / "train.log").exists() and not (out / "rerun.json").exists()

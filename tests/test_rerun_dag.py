@@ -2,7 +2,8 @@
 run by `rerun_seed` under real torchrun on 2 CPU processes (gloo), then `rerun_check`.
 
 One Snakemake run (module fixture, --keep-going) covers three entries:
-  ok      the claim is what the script prints: reproduced (its ranks join a gloo group)
+  ok      the claim is what the script prints: reproduced (its ranks join a gloo group);
+          with a previous record, for the progression tests
   stale   the claim is 0.01 bpb better than the script prints: not reproduced
   broken  seed 1 runs, seed 2 exits 3, seed 3 sleeps past its timeout
 """
@@ -18,11 +19,20 @@ import pytest
 from scipy import stats as sps
 
 sys.path.insert(0, str(Path(__file__).parent / "data" / "rerun"))
-from standin import MICRO, copy_workflow, snakemake, standin_bpb, write_reruns, write_standin  # noqa: E402
+from standin import (  # noqa: E402
+    MICRO,
+    copy_workflow,
+    snakemake,
+    standin_bpb,
+    write_previous,
+    write_reruns,
+    write_standin,
+)
 
 pytestmark = pytest.mark.slow
 
 TIMEOUT_MIN = 0.15
+PREV_BASE = 1.1225  # the previous record, 0.0017 bpb worse than ok's runs
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +41,7 @@ def dag(tmp_path_factory: pytest.TempPathFactory):
     wf = copy_workflow(root / "wf")
     entries = {
         "ok": {"folder": str(write_standin(root / "ok", [1, 2, 3])), "nproc": 2, "gpus": 0,
-               "env": {"STANDIN_GLOO": 1}},
+               "env": {"STANDIN_GLOO": 1}, "previous": str(write_previous(root / "prev", [4, 5, 6], PREV_BASE))},
         "stale": {"folder": str(write_standin(root / "stale", [1, 2], claim_offset=-0.01)), "nproc": 2, "gpus": 0},
         "broken": {"folder": str(write_standin(root / "broken", [1, 2, 3])), "nproc": 2, "gpus": 0,
                    "timeout_minutes": TIMEOUT_MIN, "env": {"STANDIN_FAIL_SEED": 2, "STANDIN_SLEEP_SEED": 3}},
@@ -112,3 +122,13 @@ def test_timeout_leaves_no_rank_alive(dag):
     for pid_file in pids:
         with pytest.raises(ProcessLookupError):
             os.kill(int(pid_file.read_text()), 0)
+
+
+def test_progression_tests_run_on_the_rerun_against_previous(dag):
+    wf, _ = dag
+    rec = _record(wf, "ok")
+    rerun = [standin_bpb(s) for s in (1, 2, 3)]
+    previous = [standin_bpb(s, PREV_BASE) for s in (4, 5, 6)]
+    oracle = sps.ttest_ind(rerun, previous, equal_var=False, alternative="less")
+    assert rec["p_previous"] == pytest.approx(oracle.pvalue, rel=1e-6)
+    assert rec["p_previous_margin"] > rec["p_previous"]  # the 0.005-nat margin is harder to beat

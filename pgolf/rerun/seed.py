@@ -85,6 +85,14 @@ def _kill_group(proc: subprocess.Popen) -> None:
     proc.wait()
 
 
+class Stopped(Exception):
+    """This process was asked to stop (SIGTERM)."""
+
+
+def _stopped(signum: int, _frame: object) -> None:
+    raise Stopped(signal.Signals(signum).name)
+
+
 def _run(run: SeedRun, work: Path, attempt: Path) -> tuple[int, float, bool]:
     """(exit status, wall seconds, timed out). The whole group dies on timeout or interrupt."""
     env = {**os.environ, **run.env, "SEED": str(run.seed), "RUN_ID": run.run_id or f"seed{run.seed}"}
@@ -94,14 +102,20 @@ def _run(run: SeedRun, work: Path, attempt: Path) -> tuple[int, float, bool]:
         start = time.monotonic()
         proc = subprocess.Popen(launch_command(run.nproc, run.script), cwd=work, env=env,
                                 stdout=out, stderr=err, stdin=subprocess.DEVNULL, start_new_session=True)
+        # The ranks run in their own session, so a SIGTERM to this job (Snakemake, scancel,
+        # a SLURM time limit) would not reach them: turn it into an exception that kills them.
+        previous = signal.signal(signal.SIGTERM, _stopped)
         try:
             rc = proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             _kill_group(proc)
             return -1, time.monotonic() - start, True
-        except BaseException:  # Snakemake or SLURM stopping us: leave no ranks behind
+        except (Stopped, KeyboardInterrupt) as exc:
             _kill_group(proc)
-            raise
+            raise PgolfError(f"{run.label}: stopped by {exc or 'an interrupt'}; killed its process group "
+                             "(torchrun and every rank)") from None
+        finally:
+            signal.signal(signal.SIGTERM, previous)
         _kill_group(proc)  # a rank may outlive a launcher that has exited
         return rc, time.monotonic() - start, False
 

@@ -18,6 +18,7 @@ import math
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import yaml
@@ -126,3 +127,17 @@ def snakemake(workdir: Path, *args: str, timeout: float = 600) -> subprocess.Com
     path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
     return subprocess.run(["snakemake", *args], cwd=workdir, env=dict(os.environ, PYTHONPATH=path),
                           capture_output=True, text=True, timeout=timeout)
+
+
+def write_previous(folder: Path, seeds: list[int], base: float) -> Path:
+    """A previous record: the stand-in run once per seed in one process (no torchrun), its stdout
+    kept as the folder's train logs, and a submission.json claiming what they show."""
+    write_standin(folder, seeds, base=base)
+    for seed in seeds:
+        env = dict(os.environ, SEED=str(seed), RUN_ID=f"prev{seed}", RANK="0", WORLD_SIZE="8")
+        done = subprocess.run([sys.executable, "train_gpt.py"], cwd=folder, env=env, capture_output=True,
+                              text=True, check=True)
+        (folder / f"train_seed{seed}.log").write_text(done.stdout)
+    shutil.rmtree(folder / "logs")
+    shutil.rmtree(folder / "pids")
+    return folder
