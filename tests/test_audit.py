@@ -22,7 +22,7 @@ EXPECTED = {
     "2026-04-06_SameDay": (list(mr._SD.values()), "2026-04-05_HParamBlock", "True", 0),
     "2026-04-06_SeedMismatch": (list(mr._SM.values()), "2026-04-06_SameDay", "True", 2),
     "2026-04-07_OverCap": (list(mr._OC.values()), "2026-04-06_SeedMismatch", "True", 4),
-    "2026-04-08_LateGPTQ": (list(mr._LG.values()), "2026-04-07_OverCap", "True", 2),
+    "2026-04-08_LateGPTQ": (list(mr._LG.values()), "2026-04-07_OverCap", "True", 1),
     "2026-04-09_NoSubmission": (mr._NS, "2026-04-08_LateGPTQ", "", 1),
     "2026-04-10_Selection": ([mr._SE[1], mr._SE[2], mr._SE[3]], "2026-04-08_LateGPTQ", "True", 0),
 }

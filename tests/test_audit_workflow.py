@@ -4,27 +4,15 @@ from __future__ import annotations
 
 import csv
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 import yaml
 
 from tests.data.records.make_records import write_leaderboard
-from tests.test_workflow import REPO, copy_workflow
+from tests.test_claims_workflow import snakemake  # runs the DAG with claims.yaml over the test config
+from tests.test_workflow import copy_workflow
 
 NAMES = ["2026-03-19_SlidingInt6", "2026-04-01_Prev", "2026-04-05_HParamBlock"]
-
-
-def snakemake(where, *args):
-    """Targets first: --configfile takes several values and would swallow them."""
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
-    return subprocess.run(
-        [sys.executable, "-m", "snakemake", "--cores", "1", *args,
-         "--configfile", ".test/config/config.yaml", "review.yaml"],
-        cwd=where, env=env, capture_output=True, text=True, timeout=600,
-    )
 
 
 @pytest.mark.slow
@@ -33,7 +21,7 @@ def test_audit_target_and_a_record_claim_through_the_dag(tmp_path):
     write_leaderboard(where / "records", NAMES)
     review = {"audit": {"records": "records"},
               "claims": {"hp": {"record": "records/2026-04-05_HParamBlock", "previous": "records/2026-04-01_Prev"}}}
-    (where / "review.yaml").write_text(yaml.safe_dump(review))
+    (where / "claims.yaml").write_text(yaml.safe_dump(review))
 
     out = snakemake(where, "results/audit/report.md", "results/claims/hp/report.md")
     assert out.returncode == 0, out.stderr[-3000:]
@@ -55,7 +43,7 @@ def test_audit_target_and_a_record_claim_through_the_dag(tmp_path):
 @pytest.mark.slow
 def test_audit_without_config_and_bad_previous_fail_naming_the_key(tmp_path):
     where = copy_workflow(tmp_path / "wf")
-    (where / "review.yaml").write_text(yaml.safe_dump({"claims": {"x": {"record": "r", "previous": ["a.txt"]}}}))
+    (where / "claims.yaml").write_text(yaml.safe_dump({"claims": {"x": {"record": "r", "previous": ["a.txt"]}}}))
     out = snakemake(where, "--dry-run", "results/audit/report.md")
     assert out.returncode != 0 and "config key audit: not set" in out.stdout + out.stderr
     out = snakemake(where, "--dry-run", "results/claims/x/report.md")

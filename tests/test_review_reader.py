@@ -105,3 +105,22 @@ def test_every_stage_name_of_the_families_is_kept_under_its_own_name(tmp_path):
     assert r.stage("pre-quantization post-ema").diagnostic and not r.stage("quantized").diagnostic
     only_exact = read_log_text("legal_ttt_exact val_loss:1.90000000 val_bpb:1.12500000\n")
     assert only_exact.stage("legal_ttt").bpb == 1.125 and only_exact.metric == "legal_ttt"
+
+
+def test_torchrun_warnings_instead_of_a_code_dump_and_equals_signs_in_the_stop_line():
+    text = ("W0320 12:38:27.016000 296322 torch/distributed/run.py:803] *****\n"
+            "logs/868a73ac.txt\nseed:42\nworld_size:8 grad_accum_steps:1\n"
+            "stopping_early: wallclock_cap train_time=592124ms step=4844/20000\n"
+            "final_int6_sliding_window val_loss:1.9505 val_bpb:1.1552 stride:64 eval_time:62326ms\n")
+    r = read_log_text(text)
+    assert (r.seed, r.train_time_ms, r.steps, r.stopped_early, r.val_bpb) == (42, 592124, 4844, True, 1.1552)
+
+
+@pytest.mark.parametrize("path, seed", [
+    ("train_seed42.log", 42), ("train_s7.log", 7), ("run_log_1337.txt", 1337), ("train_seed42_rerun_3.log", 42),
+    ("runs/seed_1338/wd_0/train.log", 1338), ("2026-03-19_Seed2025_Top2K/train.log", None), ("train_v0.txt", None),
+])
+def test_the_seed_a_file_name_states(path, seed):
+    from pgolf.review.flags import seed_from_name
+
+    assert seed_from_name(path) == seed

@@ -106,7 +106,7 @@ def test_artifact_production_past_the_cap_overrun_eval_and_split(folder):
     r = check_record(folder("2026-04-08_LateGPTQ"))
     errors, warns = texts(r, "error"), texts(r, "warn")
     assert any(t.startswith("train_seed1337.log: artifact production ends at 825.4 s, past the 600 s cap")
-               for t in errors)
+               for t in warns)  # a warning: the line also counts compression after the cap
     assert "train_seed42.log: train time 600,061 ms is over 600,000 ms by 61 ms" in warns  # a warning, not an error
     assert "train_seed2024.log: total eval time 612.3 s is over 600 s" in errors
     assert "train_seed2024.log: train_shards 40, not the standard 80" in warns

@@ -51,7 +51,7 @@ _NAME = r"[A-Za-z][\w\-]*(?: [A-Za-z][\w\-]*)*"  # `final_ttt_lora`, `diagnostic
 _STAGE = re.compile(rf"^({_NAME})(?:\s+\w+:\S+?)*?\s+val_loss:\s*({_NUM})\s+val_bpb:\s*({_NUM})(.*)$")
 _CUT_STAGE = re.compile(rf"^({_NAME}) val_loss:")
 _EVAL_TIME = re.compile(rf"\beval_time:\s*({_NUM})ms")
-_TRAIN_TIME = re.compile(r"\btrain_time:\s*(\d+(?:\.\d+)?)ms")
+_TRAIN_TIME = re.compile(r"\btrain_time[:=]\s*(\d+(?:\.\d+)?)ms")
 _STEP_AVG = re.compile(rf"\bstep_avg:\s*({_NUM})ms")
 _ARG_DUMP = re.compile(r"\b(\w+)=(\S+)")
 # keys read from a Hyperparameters block, a `key:value` line or an argument dump
@@ -288,7 +288,8 @@ def _on_loader(run: ParsedRun, m: re.Match, lineno: int) -> None:
 HANDLERS: list[tuple[re.Pattern, Callable[[ParsedRun, re.Match, int], None]]] = [
     (_STAGE, _on_stage),
     (re.compile(r"^step:\s*(\d+)/(\d+)\b(.*)$"), _on_step),
-    (re.compile(r"^(stopping_early:\s*(\S+)?.*?)?\btrain_time:\s*(\d+(?:\.\d+)?)ms\s+step:\s*(\d+)/(\d+)"), _on_stop),
+    (re.compile(r"^(stopping_early:\s*(\S+)?.*?)?\btrain_time[:=]\s*(\d+(?:\.\d+)?)ms\s+step[:=]\s*(\d+)/(\d+)"),
+     _on_stop),
     (re.compile(r"^world_size:\s*(\d+)(?:\s+grad_accum_steps:\s*(\d+))?\b"), _on_world),
     (re.compile(r"^model_params:\s*(\d+)\b"), _setter("model_params")),
     (re.compile(r"^Serialized model (\S+): (\d+) bytes"), _setter("model_bytes", group=2, fmt=1)),

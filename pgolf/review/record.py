@@ -183,19 +183,23 @@ def _stage_score(runs: Sequence[ParsedRun], claim: Claim, stage: str) -> tuple[i
 
 
 def match_stage(runs: Sequence[ParsedRun], claim: Claim) -> tuple[str | None, bool, str | None]:
-    """The stage whose per-run values match the claim at its printed digits: (stage, supported, closest)."""
+    """The stage whose per-run values match the claim at its printed digits: (stage, supported, closest).
+
+    Unsupported: the stage matching the most claimed values, else none; `closest` says which stage's
+    mean val_bpb comes nearest the claimed headline."""
     best: tuple[int, str] | None = None
-    closest = None
+    near: tuple[float, str, float] | None = None
     for stage in _candidates(runs):
         hit, total, mean = _stage_score(runs, claim, stage)
         if total and hit == total:
             return stage, True, None
         if hit and (best is None or hit > best[0]):
             best = (hit, stage)
-        if closest is None and mean is not None:
-            closest = f"`{stage}` mean {mean:.6f}"
+        if mean is not None and claim.val_bpb is not None and (near is None or abs(mean - float(claim.val_bpb)) < near[0]):
+            near = (abs(mean - float(claim.val_bpb)), stage, mean)
+    closest = f"`{near[1]}` mean {near[2]:.6f}" if near else None
     if best is not None:
-        return best[1], False, f"`{best[1]}` matches {best[0]} claimed value(s)"
+        return best[1], False, f"`{best[1]}` matches {best[0]} claimed value(s)" + (f"; {closest}" if closest else "")
     return None, False, closest
 
 
