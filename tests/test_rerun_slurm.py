@@ -47,8 +47,11 @@ def test_reruns_run_as_one_slurm_job_per_seed_with_the_gpus_of_nproc(tmp_path):
     submitted = dict(re.findall(r"has been submitted with SLURM jobid (\d+) \(log: (.+?)\)\.", out))
     assert len(submitted) == 4, out[-4000:]  # the four seeds; rerun_check is local
     assert len(re.findall(r"^localrule rerun_check:", out, re.M)) == 2
+    # <slurm-logdir>/rule_rerun_seed/<name>_<seed>/<jobid>.log, as the README says
+    dirs = sorted(Path(log).parent.name for log in submitted.values())
+    assert dirs == ["ok_1", "ok_2", "stale_1", "stale_2"], dirs
     for log in submitted.values():
-        assert Path(log).is_file() and "/rule_rerun_seed/" in log, log
+        assert Path(log).is_file() and Path(log).parent.parent.name == "rule_rerun_seed", log
     for seed in (1, 2):
         log = (wf / f"results/rerun/ok/{seed}/train.log").read_text()
         assert "cuda_visible_devices: 0,1" in log  # sbatch --gpus=2 handed both stand-in GPUs over
