@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -16,10 +18,11 @@ import pytest
 from scipy import stats as sps
 
 from pgolf import stats as st
+from pgolf.__main__ import main as pgolf_main
 from pgolf.errors import PgolfError
 
 sys.path.insert(0, str(Path(__file__).parent / "data" / "rerun"))
-from standin import MICRO, copy_workflow, snakemake, write_reruns, write_standin  # noqa: E402
+from standin import MICRO, copy_workflow, snakemake, standin_bpb, write_previous, write_reruns, write_standin  # noqa: E402,I001
 
 
 def test_welch_two_sided_equals_scipy_ttest_ind_unequal_var():
@@ -79,7 +82,7 @@ def test_submission_without_seeds_needs_seeds_in_the_entry(tmp_path):
 def test_seeds_default_to_submission_json_and_each_is_one_job(tmp_path):
     folder = write_standin(tmp_path / "sub", [7, 42, 1337])
     out = _dry_run(tmp_path, {"x": {"folder": str(folder), "nproc": 2}})
-    assert "rerun_seed        3" in out or "rerun_seed           3" in out or "rerun_seed 3" in " ".join(out.split())
+    assert re.search(r"^rerun_seed\s+3$", out, re.M), out
     for seed in (7, 42, 1337):
         assert f"results/rerun/x/{seed}/train.log" in out
 
@@ -111,3 +114,31 @@ def test_sigterm_to_a_running_seed_kills_every_rank_and_fails_cleanly(tmp_path):
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
     assert not (out / "train.log").exists() and not (out / "rerun.json").exists()
+
+
+def test_without_per_seed_scores_the_claimed_runs_are_the_folders_own_logs(tmp_path):
+    """submission.json names seeds but no scores: the claim is what the folder's logs show."""
+    folder = write_previous(tmp_path / "sub", [4, 5, 6], base=1.12)
+    (folder / "submission.json").write_text(json.dumps({"val_bpb": 1.1216, "seeds": [4, 5, 6]}))
+    runs = tmp_path / "runs"
+    for seed in (4, 5, 6):  # a rerun that printed what the folder's logs show
+        (runs / str(seed)).mkdir(parents=True)
+        shutil.copy(folder / f"train_seed{seed}.log", runs / str(seed) / "train.log")
+        (runs / str(seed) / "rerun.json").write_text(json.dumps({"wall_time_s": 1.0}))
+    rc = pgolf_main(["rerun-check", "--name", "x", "--folder", str(folder), "--runs-dir", str(runs),
+                     "--seeds", "4", "5", "6", "--out", str(tmp_path / "out")])
+    assert rc == 0
+    rec = json.loads((tmp_path / "out/record.json").read_text())
+    expected = [standin_bpb(s) for s in (4, 5, 6)]
+    assert "own logs" in rec["claimed_source"]
+    assert rec["claimed_values"] == pytest.approx(expected, abs=1e-9)
+    assert rec["claimed_mean"] == pytest.approx(sum(expected) / 3, abs=1e-9)
+    assert rec["reproduced"] is True and rec["p_rerun_vs_claim"] == pytest.approx(1.0)
+
+
+def test_rerun_check_without_the_seeds_outputs_says_which_are_missing(tmp_path, capsys):
+    folder = write_standin(tmp_path / "sub", [1, 2])
+    rc = pgolf_main(["rerun-check", "--name", "x", "--folder", str(folder), "--runs-dir", str(tmp_path / "runs"),
+                     "--seeds", "1", "2", "--out", str(tmp_path / "out")])
+    assert rc == 2 and not (tmp_path / "out/record.json").exists()
+    assert "no finished rerun of seed(s) 1, 2" in capsys.readouterr().err
