@@ -527,6 +527,15 @@ def progression_test(new: Sequence[float], old: Sequence[float], margin: float =
                            p_value=r.p_value)
 
 
+def attempt(test: Any, *args: Any, **kwargs: Any) -> tuple[Any, str | None]:
+    """Run one test: (its result, None), or (None, why it cannot run) when it raises PgolfError
+    (too few runs, no spread): a reviewer's report says why instead of stopping."""
+    try:
+        return test(*args, **kwargs), None
+    except PgolfError as exc:
+        return None, str(exc)
+
+
 # --------------------------------------------------------------------------- rerun vs claim (two-sided)
 # Compliance reruns ask whether a rerun's mean differs from the claimed runs' mean, in
 # either direction; a non-rejection is only as strong as the smallest difference the

@@ -101,3 +101,11 @@ def test_pairs_file_sets_the_comparisons(audited, tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("record,previous\n2026-04-05_HParamBlock,nope\n")
     assert pgolf_main(["audit", str(root / "records"), "--pairs", str(bad), "--out", str(tmp_path / "b")]) == 2
+
+
+def test_quoted_p_values_sit_beside_the_computed_ones(audited):
+    _, out = audited
+    rows = {r["record"]: r for r in csv.DictReader((out / "records.csv").open())}
+    hp = rows["2026-04-05_HParamBlock"]
+    assert hp["quoted_p"] == "0.0065" and f"{float(hp['p_previous']):.4f}" == "0.0065"
+    assert rows["2026-04-01_Prev"]["quoted_p"] == ""

@@ -151,6 +151,8 @@ def test_previous_threshold_and_runs_needed(folder):
     assert r["p_previous_margin"] == pytest.approx(expect, rel=1e-6) and r["holds_rule"] is False
     assert r["p_threshold"] == pytest.approx(stats.ttest_1samp(new, 1.072, alternative="less").pvalue, rel=1e-9)
     assert r["runs_needed"] is not None and r["runs_needed"] > 3
+    assert r["readme_p_values"] == ["0.0065"] and r["claimed_p_value"] == 0.0065  # what the record quotes
+    assert f"{r['p_previous']:.4f}" == "0.0065"  # reproduced at its printed digits
 
 
 def test_logs_keyword_checks_other_logs_against_the_folder_claim(folder, tmp_path):
@@ -172,6 +174,7 @@ def test_check_record_verb_writes_its_files(folder, tmp_path, capsys):
     for key in ("n", "mean", "std", "claimed_bpb", "claim_supported", "stage", "flags", "previous", "p_previous",
                 "p_previous_margin", "holds_rule", "holds_practice", "verdict", "provenance"):
         assert key in record
+    assert record["stages"]["phased_log_42.txt"]["diagnostic quantized"]["eval_time_ms"] == 10342  # every stage
     rows = list(csv.DictReader((out / "runs.csv").open()))
     assert [r["file"] for r in rows][:3] == ["phased_log_1337.txt", "phased_log_2024.txt", "phased_log_42.txt"]
     assert "| phased_log_42.txt | 42 | 8 | 4703 |" in (out / "report.md").read_text()

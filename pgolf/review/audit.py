@@ -21,7 +21,7 @@ from pgolf.review.record import RecordCheck, compare, load_record, record_dict
 RUN_COLUMNS = ["record", "file", "seed", "world_size", "stage", "val_loss", "val_bpb", "train_time_ms",
                "eval_time_ms", "total_eval_time_ms", "total_bytes", "steps", "counted", "error"]
 RECORD_COLUMNS = ["record", "date", "n", "mean_bpb", "std", "claimed_bpb", "claim_supported", "stage", "previous",
-                  "p_previous", "p_previous_margin", "holds_rule", "holds_practice", "n_errors", "flags"]
+                  "p_previous", "p_previous_margin", "holds_rule", "holds_practice", "quoted_p", "n_errors", "flags"]
 
 
 def record_folders(root: Path) -> list[Path]:
@@ -82,5 +82,7 @@ def audit(records_dir: str | Path, *, pairs: str | Path | None = None, margin_na
 def record_row(d: dict[str, Any]) -> dict[str, Any]:
     row = {k: d.get(k) for k in RECORD_COLUMNS}
     row["mean_bpb"] = d["mean"]
+    quoted = ([f"{d['claimed_p_value']:g}"] if d.get("claimed_p_value") is not None else []) + d["readme_p_values"]
+    row["quoted_p"] = " ".join(dict.fromkeys(quoted))  # what the record itself quotes, to compare with p_previous
     row["flags"] = "; ".join(f"{f['severity']}: {f['run'] + ': ' if f['run'] else ''}{f['text']}" for f in d["flags"])
     return row

@@ -168,3 +168,15 @@ def folder_date(folder: str | Path) -> str | None:
     """The date prefix of a record folder's name (`2026-03-19_Name` -> 2026-03-19)."""
     m = re.match(r"(\d{4}-\d{2}-\d{2})", Path(folder).name)
     return m.group(1) if m else None
+
+
+_README_P = re.compile(r"(?<![\w-])p(?:[-_ ]?value)?\s*(?:=|<|≈|~|:)\s*(\d*\.\d+(?:[eE]-?\d+)?|\d+[eE]-?\d+)", re.IGNORECASE)
+
+
+def readme_p_values(folder: str | Path) -> list[str]:
+    """The p-values a record's README.md quotes (`p=0.020`, `p < 0.01`, `p-value: 0.0065`), as printed."""
+    path = Path(folder) / "README.md"
+    if not path.is_file():
+        return []
+    text = path.read_text(encoding="utf-8", errors="replace")
+    return list(dict.fromkeys(m.group(1) for m in _README_P.finditer(text)))

@@ -17,7 +17,6 @@ from typing import Any
 
 from pgolf import atomic, provenance
 from pgolf import stats as st
-from pgolf.errors import PgolfError
 from pgolf.review import flags as fl
 from pgolf.review.flags import Flag
 from pgolf.review.outputs import write_csv
@@ -35,13 +34,6 @@ class LooseOptions:
     target_power: float = 0.8
     claimed_std: str | None = None  # as printed
     claimed_p: str | None = None  # as printed
-
-
-def _try(fn, *a, **kw) -> tuple[Any, str | None]:
-    try:
-        return fn(*a, **kw), None
-    except PgolfError as exc:
-        return None, str(exc)
 
 
 def read_runs(paths: Sequence[str], metric: str | None) -> list[ParsedRun]:
@@ -72,7 +64,7 @@ def _flags(runs: Sequence[ParsedRun], previous: Sequence[ParsedRun]) -> list[Fla
 
 
 def _claim_test(bpb: list[float], o: LooseOptions) -> dict[str, Any]:
-    test, why = _try(st.one_sample_t, bpb, o.threshold, "less")
+    test, why = st.attempt(st.one_sample_t, bpb, o.threshold, "less")
     if test is None:
         return {"n": len(bpb), "mean": (sum(bpb) / len(bpb)) if bpb else None, "std": None, "t": None, "df": None,
                 "p_value": None, "holds": False, "test_error": why,
@@ -93,7 +85,7 @@ def _welch(good: Sequence[ParsedRun], prev: Sequence[ParsedRun], conv, o: LooseO
             continue
         new = [r.val_bpb if unit == "bpb" else r.val_loss for r in good]
         old = [r.val_bpb if unit == "bpb" else r.val_loss for r in prev_good]
-        res, why = _try(st.welch_one_sided, new, old, margin)
+        res, why = st.attempt(st.welch_one_sided, new, old, margin)
         out[key] = {**res.to_dict(), "holds": bool(res.holds(o.alpha))} if res else {"error": why}
     return out
 
@@ -101,7 +93,7 @@ def _welch(good: Sequence[ParsedRun], prev: Sequence[ParsedRun], conv, o: LooseO
 def _printed_checks(bpb: list[float], claim: dict[str, Any], o: LooseOptions) -> dict[str, Any]:
     out: dict[str, Any] = {"std_convention": None, "claimed_p": None}
     if o.claimed_std is not None and len(bpb) >= 2:
-        sc, why = _try(st.std_convention, bpb, o.claimed_std)
+        sc, why = st.attempt(st.std_convention, bpb, o.claimed_std)
         out["std_convention"] = {**sc.to_dict(), "note": sc.note} if sc else {"error": why}
     if o.claimed_p is not None and claim.get("p_value") is not None:
         digits = max(0, -int(Decimal(o.claimed_p).as_tuple().exponent))
@@ -126,9 +118,9 @@ def check_logs(logs: Sequence[str], o: LooseOptions) -> dict[str, Any]:
         "errors": {r.file: r.error for r in runs if r.error},
     }
     claim.update(_claim_test(bpb, o))
-    power, why_p = _try(st.power_one_sample, bpb, o.threshold, o.alpha, o.target_power, "less")
+    power, why_p = st.attempt(st.power_one_sample, bpb, o.threshold, o.alpha, o.target_power, "less")
     claim["power"] = power.to_dict() if power else {"error": why_p}
-    conv, why_c = _try(st.nats_margin_to_bpb, o.margin_nats, loss, bpb)
+    conv, why_c = st.attempt(st.nats_margin_to_bpb, o.margin_nats, loss, bpb)
     claim["margin"] = conv.to_dict() if conv else {"error": why_c}
     claim["welch"] = _welch(good, previous, conv, o) if o.previous else None
     claim.update(_printed_checks(bpb, claim, o))

@@ -14,7 +14,8 @@ log: file, seed, world_size, steps, train_time_ms, eval_time_ms, total_eval_time
 total_bytes, stage, val_loss, val_bpb, counted, error), flags ({severity, run, text}),
 previous, p_previous (one-sided Welch, no margin), p_previous_margin (0.005 nats in bpb),
 margin_bpb, holds_practice (p_previous < progression_alpha), holds_rule (p_previous_margin <
-alpha), threshold, p_threshold, holds_threshold, runs_needed, verdict.
+alpha), threshold, p_threshold, holds_threshold, runs_needed, stages (each log's every stage: val_loss,
+val_bpb, eval_time_ms), verdict.
 
 Lower level: `load_record(folder, logs=None, metric=None) -> RecordCheck` reads and matches
 once; `compare(record, previous, ...)` adds the statistics (the audit uses both).
@@ -31,9 +32,9 @@ from statistics import fmean, stdev
 from typing import Any
 
 from pgolf import stats as st
-from pgolf.errors import DataError, PgolfError
+from pgolf.errors import DataError
 from pgolf.review import flags as fl
-from pgolf.review.claim import Claim, folder_date, matches, read_claim
+from pgolf.review.claim import Claim, folder_date, matches, read_claim, readme_p_values
 from pgolf.review.flags import Flag
 from pgolf.review.reader import ParsedRun, canonical_stage, read_log
 
@@ -337,13 +338,6 @@ def record_flags(rec: RecordCheck) -> list[Flag]:
 # --------------------------------------------------------------------------- statistics and the dict
 
 
-def _try(fn, *a, **kw) -> tuple[Any, str | None]:
-    try:
-        return fn(*a, **kw), None
-    except PgolfError as exc:
-        return None, str(exc)
-
-
 def compare(rec: RecordCheck, previous: RecordCheck | None = None, *, threshold: float | None = None,
             margin_nats: float = 0.005, alpha: float = 0.01, progression_alpha: float = 0.25) -> dict[str, Any]:
     """The statistics of one record: against `previous` (no margin and with the margin in bpb), the threshold."""
@@ -351,14 +345,14 @@ def compare(rec: RecordCheck, previous: RecordCheck | None = None, *, threshold:
     loss = [r.val_loss for r in rec.counted if r.val_loss is not None and r.val_bpb is not None]
     out: dict[str, Any] = {"n": len(bpb), "mean": rec.mean, "std": stdev(bpb) if len(bpb) >= 2 else None,
                            "margin_nats": margin_nats, "alpha": alpha, "progression_alpha": progression_alpha}
-    conv, why = _try(st.nats_margin_to_bpb, margin_nats, loss, bpb) if len(loss) == len(bpb) else (None, "no val_loss")
+    conv, why = st.attempt(st.nats_margin_to_bpb, margin_nats, loss, bpb) if len(loss) == len(bpb) else (None, "no val_loss")
     out.update(margin_bpb=conv.margin_bpb if conv else None, bpb_per_nat=conv.bpb_per_nat if conv else None)
     out.update(previous=previous.name if previous else None, previous_n=len(previous.values) if previous else None,
                previous_mean=previous.mean if previous else None, p_previous=None, p_previous_margin=None,
                previous_method=None, holds_practice=None, holds_rule=None, previous_error=None)
     if previous is not None:
-        plain, why_p = _try(st.progression_test, bpb, previous.values, 0.0)
-        margin, why_m = (_try(st.progression_test, bpb, previous.values, conv.margin_bpb) if conv
+        plain, why_p = st.attempt(st.progression_test, bpb, previous.values, 0.0)
+        margin, why_m = (st.attempt(st.progression_test, bpb, previous.values, conv.margin_bpb) if conv
                          else (None, f"no margin in bpb ({why})"))
         out.update(p_previous=plain.p_value if plain else None, previous_method=plain.method if plain else None,
                    p_previous_margin=margin.p_value if margin else None, previous_error=why_p or why_m,
@@ -366,12 +360,12 @@ def compare(rec: RecordCheck, previous: RecordCheck | None = None, *, threshold:
                    holds_rule=bool(margin.holds(alpha)) if margin else False)
     out.update(threshold=threshold, p_threshold=None, holds_threshold=None, threshold_error=None)
     if threshold is not None:
-        one, why_t = _try(st.one_sample_t, bpb, threshold, "less")
+        one, why_t = st.attempt(st.one_sample_t, bpb, threshold, "less")
         out.update(p_threshold=one.p_value if one else None, holds_threshold=bool(one.holds(alpha)) if one else False,
                    threshold_error=why_t)
     bound = threshold if threshold is not None else (
         previous.mean - (conv.margin_bpb if conv else 0.0) if previous is not None and previous.mean else None)
-    power, _ = _try(st.power_one_sample, bpb, bound, alpha) if bound is not None else (None, None)
+    power, _ = st.attempt(st.power_one_sample, bpb, bound, alpha) if bound is not None else (None, None)
     out["runs_needed"] = power.n_for_power if power else None
     out["runs_needed_bound"] = bound
     return out
@@ -413,7 +407,10 @@ def record_dict(rec: RecordCheck, stats: dict[str, Any]) -> dict[str, Any]:
         "claim_supported": rec.claim_supported, "stage": rec.stage, "stage_source": rec.stage_source,
         "closest": rec.closest, **stats, "values": rec.values,
         "runs": run_rows(rec), "flags": [f.to_dict() for f in rec.flags],
+        "stages": {r.name: {st.name: {"val_loss": st.loss, "val_bpb": st.bpb, "eval_time_ms": st.eval_time_ms}
+                            for st in r.ordered_stages()} for r in rec.runs},
         "n_errors": len(fl.errors(rec.flags)), "ignored": rec.ignored, "sidecars": rec.sidecars,
+        "readme_p_values": readme_p_values(rec.folder),
     }
     out["verdict"] = verdict_sentence(out)
     return out

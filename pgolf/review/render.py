@@ -82,6 +82,10 @@ def record_report(d: dict[str, Any]) -> str:
     if d.get("threshold") is not None:
         lines += [f"- one-sample t-test of mean < {d['threshold']:g}: p = {_p(d['p_threshold'])}"]
     lines += [f"- runs needed for 80% power at the observed spread: {_fmt(d['runs_needed'])}"]
+    quoted = [f"submission.json p_value {d['claimed_p_value']:g}"] if d.get("claimed_p_value") is not None else []
+    quoted += [f"README p = {p}" for p in d.get("readme_p_values") or []]
+    if quoted:
+        lines += [f"- quoted: {'; '.join(quoted)} (computed above)"]
     if d.get("ignored"):
         lines += ["", "Files read that are no train log: " + ", ".join(d["ignored"])]
     return "\n".join(lines).rstrip() + "\n"

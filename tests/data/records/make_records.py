@@ -162,8 +162,9 @@ def write_record(root: Path, name: str) -> Path:
         (folder / rel).write_bytes(build_log(run).encode())
     if submission is not None:
         (folder / "submission.json").write_text(json.dumps({"name": name, **submission}, indent=2))
+    quoted = "Beats the previous record: p=0.0065 (one-sided Welch, 3 seeds).\n" if "HParam" in name else ""
     (folder / "README.md").write_text(f"# {name}\n\nMade-up record for pgolf's tests. Planted: {planted}.\n"
-                                      "val_bpb:9.9999 is not a log line.\n")
+                                      f"val_bpb:9.9999 is not a log line.\n{quoted}")
     (folder / "requirements.txt").write_text("torch\nsentencepiece\n")
     (folder / "train_gpt.py").write_text("print('stand-in')\n")
     if name == "2026-04-05_HParamBlock":
