@@ -31,7 +31,7 @@ from standin import (  # noqa: E402
 
 pytestmark = pytest.mark.slow
 
-TIMEOUT_MIN = 0.15
+TIMEOUT_MIN = 0.4  # seed 1 of `broken` must finish within it on a loaded machine
 PREV_BASE = 1.1225  # the previous record, 0.0017 bpb worse than ok's runs
 
 
