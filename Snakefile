@@ -27,6 +27,7 @@ include: "workflow/rules/aggregate.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/claims.smk"
 include: "workflow/rules/audit.smk"
+include: "workflow/rules/rerun.smk"
 
 
 # Seconds-long table/figure/report rules run where Snakemake runs, never as cluster jobs.
@@ -38,6 +39,7 @@ localrules:
     report,
     check_claim,
     audit,
+    rerun_check,
 
 
 rule all:
@@ -50,3 +52,4 @@ rule all:
 # reaches the report; rebuild it from what exists, naming what is missing.
 onerror:
     write_partial_report()
+    write_partial_reruns()

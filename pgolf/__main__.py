@@ -25,6 +25,8 @@ VERBS: dict[str, tuple[str, str]] = {
     "check-logs": ("check_logs", "reviewer mode: test a claim 'mean val_bpb < threshold' from loose train logs"),
     "check-record": ("check_record", "reviewer mode: check a record folder's claim, rules and progression"),
     "audit": ("audit", "reviewer mode: check every record folder of a leaderboard against its previous"),
+    "rerun-seed": ("rerun_seed", "compliance rerun: one seed of a submission's own script under torchrun"),
+    "rerun-check": ("rerun_check", "compliance rerun: the rerun logs checked against the submission's claim"),
 }
 
 

@@ -24,6 +24,7 @@ from typing import Any
 
 import numpy as np
 from scipy import stats as _st
+from scipy.optimize import brentq
 
 from pgolf.errors import PgolfError
 
@@ -587,3 +588,75 @@ def attempt(test: Any, *args: Any, **kwargs: Any) -> tuple[Any, str | None]:
         return test(*args, **kwargs), None
     except PgolfError as exc:
         return None, str(exc)
+
+
+# --------------------------------------------------------------------------- rerun vs claim (two-sided)
+# Compliance reruns ask whether a rerun's mean differs from the claimed runs' mean, in
+# either direction; a non-rejection is only as strong as the smallest difference the
+# test could have seen, so that is computed beside it.
+
+
+@dataclass(frozen=True)
+class WelchTwoSided(_Result):
+    """Two-sided Welch test of mean(rerun) != mean(claimed)."""
+
+    n_rerun: int
+    n_claimed: int
+    mean_rerun: float
+    mean_claimed: float
+    std_rerun: float
+    std_claimed: float
+    diff: float  # mean_rerun - mean_claimed
+    se: float
+    t: float
+    df: float  # Welch-Satterthwaite
+    p_value: float
+    confidence: float
+    ci: tuple[float, float]  # two-sided interval for diff
+
+    def differs(self, alpha: float) -> bool:
+        return self.p_value < alpha
+
+
+def welch_two_sided(rerun: Sequence[float], claimed: Sequence[float], confidence: float = 0.95) -> WelchTwoSided:
+    """scipy's ttest_ind(rerun, claimed, equal_var=False), with its interval and the names a reviewer reads.
+
+    Raises PgolfError for fewer than 2 values on a side, NaN values, or zero spread on both sides.
+    """
+    xr = _as_values(rerun, "Welch test (rerun runs)")
+    xc = _as_values(claimed, "Welch test (claimed runs)")
+    vr, vc = float(xr.var(ddof=1)) / xr.size, float(xc.var(ddof=1)) / xc.size
+    se = math.sqrt(vr + vc)
+    _check_spread(se, "Welch test of rerun vs claim")
+    df = (vr + vc) ** 2 / (vr**2 / (xr.size - 1) + vc**2 / (xc.size - 1))
+    diff = float(xr.mean() - xc.mean())
+    t = diff / se
+    ci, _ = _intervals(diff, se, df, confidence, "two-sided")
+    return WelchTwoSided(
+        n_rerun=int(xr.size), n_claimed=int(xc.size), mean_rerun=float(xr.mean()), mean_claimed=float(xc.mean()),
+        std_rerun=float(xr.std(ddof=1)), std_claimed=float(xc.std(ddof=1)), diff=diff, se=se, t=t, df=df,
+        p_value=_p_from_t(t, df, "two-sided"), confidence=confidence, ci=ci,
+    )
+
+
+def detectable_difference(n_rerun: int, n_claimed: int, std: float, alpha: float = 0.05,
+                          power: float = 0.8) -> float:
+    """Smallest true |mean difference| a two-sided two-sample t-test at `alpha` detects with `power`,
+    when both sides have standard deviation `std` (noncentral t, df = n_rerun + n_claimed - 2)."""
+    if min(n_rerun, n_claimed) < 2:
+        raise PgolfError(f"detectable difference: {n_rerun} rerun and {n_claimed} claimed run(s); need 2 each")
+    if not std > 0:
+        raise PgolfError(f"detectable difference: std {std!r} must be > 0")
+    df = n_rerun + n_claimed - 2
+    scale = math.sqrt(1.0 / n_rerun + 1.0 / n_claimed)
+    crit = float(_st.t.ppf(1.0 - alpha / 2.0, df))
+
+    def shortfall(nc: float) -> float:
+        lower = float(_st.nct.cdf(-crit, df, nc))  # the wrong-sign rejections; NaN once it underflows
+        return float(_st.nct.sf(crit, df, nc)) + (lower if math.isfinite(lower) else 0.0) - power
+
+    high = 1.0
+    while shortfall(high) < 0.0:
+        high *= 2.0
+    nc = brentq(shortfall, 0.0, high)
+    return float(nc * std * scale)
