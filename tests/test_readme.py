@@ -137,9 +137,11 @@ def dry_runs(tmp_path_factory) -> dict[str, subprocess.CompletedProcess[str]]:
 def _only_user_data_missing(text: str) -> bool:
     """A reviewer target whose inputs the user downloads first (published logs, the leaderboard's
     record folders, all under data/ as the README says): Snakemake names each missing file."""
-    folder = re.search(r"(\S+): no such record folder \(missing input\)", text)
-    if folder:
-        return folder.group(1).startswith("data/")
+    for said in (r"(\S+): no such record folder \(missing input\)",
+                 r"config key reruns\.[\w-]+\.folder: (\S+) does not exist; put the record folder there"):
+        folder = re.search(said, text)
+        if folder:
+            return folder.group(1).startswith("data/")
     if "Missing input files" not in text:
         return False
     affected = text.split("affected files:", 1)[-1].strip().splitlines()
