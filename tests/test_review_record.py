@@ -270,3 +270,64 @@ def test_check_record_files_for_a_rerun_name_the_logs(folder, tmp_path):
     assert saved["provenance"]["logs"] == [str(p) for p in rerun] and result["claim_supported"] is False
     assert [f["sha256"] for f in saved["provenance"]["files"]] == [hashlib.sha256(p.read_bytes()).hexdigest()
                                                                    for p in rerun]
+
+
+def test_a_trailing_line_repeating_the_sliding_score_is_not_taken_for_the_claimed_stage(tmp_path):
+    from tests.data.logs.families import StageSpec
+    from tests.data.records.make_records import SP1024, int6
+
+    def repeated(seed, bpb):  # `final_int8_zlib_roundtrip_exact` printing the sliding-window number again
+        run = int6(seed, bpb)
+        return replace(run, stages=run.stages + [StageSpec("final_int8_zlib_roundtrip", bpb, round(bpb / SP1024, 8))])
+
+    values = {1337: 1.1119, 42: 1.1129, 2025: 1.1121}
+    r = check_record(_folder(tmp_path, {"val_bpb": 1.1123},
+                             {f"train_seed{s}.log": repeated(s, b) for s, b in values.items()}))
+    assert r["claim_supported"] is True and r["stage"] == "final_int6_sliding_window" and r["n"] == 3
+
+
+def test_a_headline_that_is_one_runs_score_is_supported_flagged_and_every_run_tested(tmp_path):
+    from tests.data.records.make_records import baseline
+
+    values = [1.2035, 1.2027, 1.2021, 1.2029]  # the claim is the last run's score, not the mean 1.2028
+    folder = _folder(tmp_path, {"val_bpb": 1.2029}, {f"train_v{i}.txt": baseline(1337, b) for i, b in enumerate(values)})
+    (folder / "README.md").write_text("bpb: [1.2035, 1.2027, 1.2021, 1.2029]\np-value < 1.205: 0.0021\n")
+    r = check_record(folder)
+    assert r["claim_supported"] is True and r["n"] == 4 and r["mean"] == pytest.approx(1.2028)
+    assert "the headline is one run's score (train_v3.txt), not the mean of the 4 logs; all 4 are tested" in texts(r)
+    # the README's own test (mean < 1.205, one-sided) is computed beside its quote, against scipy
+    assert (r["threshold"], r["threshold_source"], r["readme_p_values"]) == (1.205, "README", ["0.0021"])
+    assert r["p_threshold"] == pytest.approx(stats.ttest_1samp(values, 1.205, alternative="less").pvalue)
+
+
+def test_a_log_printing_another_seed_than_its_name_is_one_error_when_it_shows_its_names_claim(tmp_path):
+    from tests.data.records.make_records import block
+
+    logs = {"train_seed42.log": block(1337, 1.0740), "train_seed1337.log": block(1337, 1.0748),
+            "train_seed2024.log": block(2024, 1.0743)}
+    sub = {"val_bpb": 1.07437, "seed_results": {"42": {"val_bpb": 1.074}, "1337": {"val_bpb": 1.0748},
+                                                "2024": {"val_bpb": 1.0743}}}
+    r = check_record(_folder(tmp_path, sub, logs))
+    assert r["claim_supported"] is True and r["n"] == 3
+    assert texts(r, "error") == ["train_seed42.log: the log's seed 1337 disagrees with the file name's seed 42"]
+
+
+def test_the_sp8192_validation_split_is_standard(tmp_path):
+    from tests.data.records.make_records import block
+
+    r = check_record(_folder(tmp_path, {"val_bpb": 1.0831}, {"train_seed42.log": block(42, 1.0831,
+                                                                                        val_tokens=40_540_160)}))
+    assert not any("val_tokens" in t for t in texts(r))
+
+
+def test_a_summary_block_repeating_the_total_as_artifact_bytes_is_no_model_size(tmp_path):
+    from tests.data.records.make_records import int6
+
+    runs = {f"train_seed{s}.log": replace(int6(s, b), extra_lines=[]) for s, b in {1337: 1.1228, 42: 1.1236}.items()}
+    folder = _folder(tmp_path, {"val_bpb": 1.1228, "bytes_total": 15_850_000}, runs)
+    for s in (1337, 42):  # `---` then `key:   value` lines after the last stage, as some March logs end
+        log = folder / f"train_seed{s}.log"
+        log.write_text(log.read_text() + "---\nval_bpb:          1.1228\nartifact_bytes:   15850000\nvalid: true\n")
+    r = check_record(folder)
+    assert [row["model_bytes"] for row in r["runs"]] == [15_800_000, 15_800_000]
+    assert not any("bytes_total" in t for t in texts(r))

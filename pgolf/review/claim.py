@@ -170,13 +170,30 @@ def folder_date(folder: str | Path) -> str | None:
     return m.group(1) if m else None
 
 
-_README_P = re.compile(r"(?<![\w-])p(?:[-_ ]?value)?\s*(?:=|<|≈|~|:)\s*(\d*\.\d+(?:[eE]-?\d+)?|\d+[eE]-?\d+)", re.IGNORECASE)
+_P_NUM = r"\d*\.\d+(?:[eE]-?\d+)?|\d+[eE]-?\d+"
+_README_P = re.compile(rf"(?<![\w-])p(?:[-_ ]?value)?\s*(?:=|<|≈|~|:)\s*({_P_NUM})", re.IGNORECASE)
+
+
+# `p-value < 1.195: 0.00234486`: a one-sample test of the runs against the record's own threshold (record #77)
+_README_THRESHOLD_P = re.compile(rf"(?<![\w-])p[-_ ]?value\s*<\s*({_P_NUM})\s*:\s*({_P_NUM})", re.IGNORECASE)
+
+
+def _readme_text(folder: str | Path) -> str:
+    path = Path(folder) / "README.md"
+    return path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
 
 
 def readme_p_values(folder: str | Path) -> list[str]:
-    """The p-values a record's README.md quotes (`p=0.020`, `p < 0.01`, `p-value: 0.0065`), as printed."""
-    path = Path(folder) / "README.md"
-    if not path.is_file():
-        return []
-    text = path.read_text(encoding="utf-8", errors="replace")
-    return list(dict.fromkeys(m.group(1) for m in _README_P.finditer(text)))
+    """The p-values a record's README.md quotes (`p=0.020`, `p < 0.01`, `p-value: 0.0065`,
+    `p-value < 1.195: 0.0023` -> 0.0023), as printed."""
+    text = _readme_text(folder)
+    tests = list(_README_THRESHOLD_P.finditer(text))
+    taken = [range(*m.span()) for m in tests]
+    plain = [m for m in _README_P.finditer(text) if not any(m.start() in span for span in taken)]
+    return list(dict.fromkeys(m.group(2 if m in tests else 1) for m in sorted(tests + plain, key=lambda m: m.start())))
+
+
+def readme_threshold(folder: str | Path) -> float | None:
+    """The threshold of the first `p-value < X: P` test a README quotes, to compute the same test."""
+    m = _README_THRESHOLD_P.search(_readme_text(folder))
+    return float(m.group(1)) if m else None
