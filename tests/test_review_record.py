@@ -331,3 +331,15 @@ def test_a_summary_block_repeating_the_total_as_artifact_bytes_is_no_model_size(
     r = check_record(folder)
     assert [row["model_bytes"] for row in r["runs"]] == [15_800_000, 15_800_000]
     assert not any("bytes_total" in t for t in texts(r))
+
+
+def test_a_headline_that_is_the_mean_of_the_rounded_per_seed_values_is_supported(tmp_path):
+    from tests.data.records.make_records import block
+
+    values = {1: 1.07153523, 2: 1.07264424, 3: 1.07062640, 4: 1.07154182, 5: 1.07177632}
+    rounded = {s: round(b, 5) for s, b in values.items()}
+    headline = round(sum(rounded.values()) / 5, 5)  # 1.07163, while the logs' own mean is 1.0716248
+    assert headline == 1.07163 and round(sum(values.values()) / 5, 5) == 1.07162
+    sub = {"val_bpb": headline, "seed_results": {str(s): {"val_bpb": b} for s, b in rounded.items()}}
+    r = check_record(_folder(tmp_path, sub, {f"train_seed{s}.log": block(s, b) for s, b in values.items()}))
+    assert r["claim_supported"] is True and r["n"] == 5 and not texts(r, "error")
