@@ -343,3 +343,17 @@ def test_a_headline_that_is_the_mean_of_the_rounded_per_seed_values_is_supported
     sub = {"val_bpb": headline, "seed_results": {str(s): {"val_bpb": b} for s, b in rounded.items()}}
     r = check_record(_folder(tmp_path, sub, {f"train_seed{s}.log": block(s, b) for s, b in values.items()}))
     assert r["claim_supported"] is True and r["n"] == 5 and not texts(r, "error")
+
+
+def test_readme_per_seed_tables_are_checked_against_the_seeds_logs(tmp_path):
+    from tests.data.records.make_records import SP8192, block
+
+    values = {1: 1.0712, 2: 1.0705}
+    folder = _folder(tmp_path, {"val_bpb": 1.07085}, {f"train_seed{s}.log": block(s, b) for s, b in values.items()})
+    (folder / "README.md").write_text(
+        "| Seed | Steps | Sliding BPB | TTT BPB | val_loss | Artifact |\n|---|---|---|---|---|---|\n"
+        f"| 1 | 4,703 | 1.0732 | **1.0712** | {1.0712 / SP8192:.4f} | 15,821,000 |\n"
+        "| **2** | 4,703 | 1.0799 | 1.0705 | - | 15,821,000 |\n| **Mean** | | | 1.07085 | | |\n")
+    r = check_record(folder)  # seed 2's sliding number 1.0799 is in no stage of its log (1.0725 is)
+    assert r["readme_seed_numbers"] == {"shown": 4, "total": 5, "missing": ["seed 2 1.0799"]}
+    assert "README per-seed numbers no stage of the seed's log shows: seed 2 1.0799" in texts(r, "warn")

@@ -197,3 +197,20 @@ def readme_threshold(folder: str | Path) -> float | None:
     """The threshold of the first `p-value < X: P` test a README quotes, to compute the same test."""
     m = _README_THRESHOLD_P.search(_readme_text(folder))
     return float(m.group(1)) if m else None
+
+
+# a README results row: `| 1337 | 4,685 | 1.0829 | **1.0748** | 2.7764 | 15,958,373 |` (seed first)
+_SEED_ROW = re.compile(r"^\|\s*\**\s*(\d{1,7})\s*\**\s*\|(.+)\|\s*$")
+_SCORE_CELL = re.compile(r"^\**\s*(\d\.\d{3,})\s*\**$")  # a loss or bpb: no thousands commas, 3+ decimals
+
+
+def readme_seed_numbers(folder: str | Path) -> dict[int, list[Decimal]]:
+    """The per-seed scores a README's results tables print, by seed (step counts, bytes and times left out)."""
+    out: dict[int, list[Decimal]] = {}
+    for line in _readme_text(folder).splitlines():
+        if m := _SEED_ROW.match(line.strip()):
+            cells = [c for cell in m.group(2).split("|") if (c := _SCORE_CELL.match(cell.strip()))]
+            nums = [Decimal(c.group(1)) for c in cells if Decimal("0.3") < Decimal(c.group(1)) < Decimal("9")]
+            if nums:
+                out.setdefault(int(m.group(1)), []).extend(nums)
+    return out

@@ -34,7 +34,15 @@ from typing import Any
 from pgolf import stats as st
 from pgolf.errors import DataError
 from pgolf.review import flags as fl
-from pgolf.review.claim import Claim, folder_date, matches, read_claim, readme_p_values, readme_threshold
+from pgolf.review.claim import (
+    Claim,
+    folder_date,
+    matches,
+    read_claim,
+    readme_p_values,
+    readme_seed_numbers,
+    readme_threshold,
+)
 from pgolf.review.flags import Flag
 from pgolf.review.reader import ParsedRun, canonical_stage, decimals, read_log
 
@@ -345,6 +353,27 @@ def _bytes_flags(rec: RecordCheck) -> list[Flag]:
     return out
 
 
+def readme_numbers(rec: RecordCheck) -> dict[str, Any]:
+    """The README's per-seed scores against the logs: each shown by some stage (val_bpb or val_loss, at the
+    README's digits) of a log of that seed? Seeds without a log are left to the seed flags."""
+    shown, missing = 0, []
+    for seed, nums in sorted(readme_seed_numbers(rec.folder).items()):
+        logs = runs_of_seed(rec.runs, seed)
+        for n in nums if logs else []:
+            stages = [st for r in logs for st in r.stages.values()]
+            if any(matches(st.bpb, n, st.bpb_digits) or matches(st.loss, n, st.bpb_digits) for st in stages):
+                shown += 1
+            else:
+                missing.append(f"seed {seed} {n}")
+    return {"shown": shown, "total": shown + len(missing), "missing": missing}
+
+
+def _readme_flags(rec: RecordCheck) -> list[Flag]:
+    missing = readme_numbers(rec)["missing"]
+    return [Flag("warn", "", f"README per-seed numbers no stage of the seed's log shows: {', '.join(missing)}")] \
+        if missing else []
+
+
 def _companion(rec: RecordCheck, r: ParsedRun) -> bool:
     """A log without the claimed stage beside a counted log of its seed (a separate train or eval log)."""
     return not r.ok and bool(r.stages) and any(run_seed(c) == run_seed(r) for c in rec.counted)
@@ -372,7 +401,7 @@ def record_flags(rec: RecordCheck) -> list[Flag]:
             which = "the best" if head[0].val_bpb == min(r.val_bpb for r in ranked) else "one"
             out.append(Flag("warn", "", f"the headline is {which} run's score ({head[0].name}), not the mean of "
                                         f"the {len(ranked)} logs; all {len(rec.counted)} are tested"))
-    return out + _claim_flags(rec)
+    return out + _claim_flags(rec) + _readme_flags(rec)
 
 
 # --------------------------------------------------------------------------- statistics and the dict
@@ -450,7 +479,8 @@ def record_dict(rec: RecordCheck, stats: dict[str, Any]) -> dict[str, Any]:
         "stages": {r.name: {st.name: {"val_loss": st.loss, "val_bpb": st.bpb, "eval_time_ms": st.eval_time_ms}
                             for st in r.ordered_stages()} for r in rec.runs},
         "n_errors": len(fl.errors(rec.flags)), "ignored": rec.ignored, "sidecars": rec.sidecars,
-        "readme_p_values": readme_p_values(rec.folder), "sha256s": [r.sha256 for r in rec.runs],
+        "readme_p_values": readme_p_values(rec.folder), "readme_seed_numbers": readme_numbers(rec),
+        "sha256s": [r.sha256 for r in rec.runs],
     }
     out["verdict"] = verdict_sentence(out)
     return out
