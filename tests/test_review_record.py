@@ -312,12 +312,16 @@ def test_a_log_printing_another_seed_than_its_name_is_one_error_when_it_shows_it
     assert texts(r, "error") == ["train_seed42.log: the log's seed 1337 disagrees with the file name's seed 42"]
 
 
-def test_the_sp8192_validation_split_is_standard(tmp_path):
+@pytest.mark.parametrize("tokens", [40_540_160, 45_508_608, 47_851_520])  # sp8192, sp4096, sp8192 CaseOps
+def test_the_validation_splits_of_the_other_tokenizers_are_standard(tmp_path, tokens):
     from tests.data.records.make_records import block
 
     r = check_record(_folder(tmp_path, {"val_bpb": 1.0831}, {"train_seed42.log": block(42, 1.0831,
-                                                                                        val_tokens=40_540_160)}))
+                                                                                        val_tokens=tokens)}))
     assert not any("val_tokens" in t for t in texts(r))
+    odd = check_record(_folder(tmp_path, {"val_bpb": 1.0831}, {"train_seed42.log": block(42, 1.0831,
+                                                                                          val_tokens=tokens - 8)}))
+    assert any("val_tokens" in t for t in texts(odd, "warn"))
 
 
 def test_a_summary_block_repeating_the_total_as_artifact_bytes_is_no_model_size(tmp_path):
