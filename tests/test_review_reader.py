@@ -124,3 +124,20 @@ def test_the_seed_a_file_name_states(path, seed):
     from pgolf.review.flags import seed_from_name
 
     assert seed_from_name(path) == seed
+
+
+def test_april_bare_step_lines_an_exact_only_stage_with_its_time_and_the_uncompressed_code_size(tmp_path):
+    # shapes of the April records checked on the public leaderboard: `N/M val_loss: X` step lines,
+    # `legal_ttt_exact ... eval_time:Nms` alone, `ttt_sliding:done val_loss=...` and indented chunk lines
+    stages = [StageSpec("quantized_sliding_window", 1.0861, 2.8044, 91234),
+              StageSpec("legal_ttt", 1.0842, 2.7995, 301234, exact_only=True)]
+    run = Run("block", 42, stages, seed_style="block", step_style="bare", steps=5011, train_ms=588_321,
+              code_label=" (uncompressed)", code_compressed=24_680, val_tokens=40_540_160,
+              extra_lines=["ttt_sliding:done val_loss=2.799512 val_bpb=1.084213 elapsed=301.1s",
+                           "  ttt_chunk [1200/1200] bpb=1.084020 time=300.9s"])
+    r = read(run, tmp_path)
+    assert (r.seed, r.world_size, r.steps, r.train_time_ms, r.val_tokens) == (42, 8, 5011, 588_321, 40_540_160)
+    assert (r.code_bytes, r.code_bytes_compressed, r.total_bytes) == (50_000, 24_680, 15_824_680)
+    assert [s.name for s in r.ordered_stages()] == ["quantized_sliding_window", "legal_ttt"]
+    ttt = r.stage("legal_ttt")
+    assert (ttt.bpb, ttt.val_bpb, ttt.eval_time_ms, r.metric) == (1.0842, None, 301234, "legal_ttt")

@@ -270,3 +270,94 @@ def test_check_record_files_for_a_rerun_name_the_logs(folder, tmp_path):
     assert saved["provenance"]["logs"] == [str(p) for p in rerun] and result["claim_supported"] is False
     assert [f["sha256"] for f in saved["provenance"]["files"]] == [hashlib.sha256(p.read_bytes()).hexdigest()
                                                                    for p in rerun]
+
+
+def test_a_trailing_line_repeating_the_sliding_score_is_not_taken_for_the_claimed_stage(tmp_path):
+    from tests.data.logs.families import StageSpec
+    from tests.data.records.make_records import SP1024, int6
+
+    def repeated(seed, bpb):  # `final_int8_zlib_roundtrip_exact` printing the sliding-window number again
+        run = int6(seed, bpb)
+        return replace(run, stages=run.stages + [StageSpec("final_int8_zlib_roundtrip", bpb, round(bpb / SP1024, 8))])
+
+    values = {1337: 1.1131, 42: 1.1140, 2025: 1.1134}
+    r = check_record(_folder(tmp_path, {"val_bpb": 1.1135},
+                             {f"train_seed{s}.log": repeated(s, b) for s, b in values.items()}))
+    assert r["claim_supported"] is True and r["stage"] == "final_int6_sliding_window" and r["n"] == 3
+
+
+def test_a_headline_that_is_one_runs_score_is_supported_flagged_and_every_run_tested(tmp_path):
+    from tests.data.records.make_records import baseline
+
+    values = [1.2035, 1.2027, 1.2021, 1.2029]  # the claim is the last run's score, not the mean 1.2028
+    folder = _folder(tmp_path, {"val_bpb": 1.2029}, {f"train_v{i}.txt": baseline(1337, b) for i, b in enumerate(values)})
+    (folder / "README.md").write_text("bpb: [1.2035, 1.2027, 1.2021, 1.2029]\np-value < 1.205: 0.0021\n")
+    r = check_record(folder)
+    assert r["claim_supported"] is True and r["n"] == 4 and r["mean"] == pytest.approx(1.2028)
+    assert "the headline is one run's score (train_v3.txt), not the mean of the 4 logs; all 4 are tested" in texts(r)
+    # the README's own test (mean < 1.205, one-sided) is computed beside its quote, against scipy
+    assert (r["threshold"], r["threshold_source"], r["readme_p_values"]) == (1.205, "README", ["0.0021"])
+    assert r["p_threshold"] == pytest.approx(stats.ttest_1samp(values, 1.205, alternative="less").pvalue)
+
+
+def test_a_log_printing_another_seed_than_its_name_is_one_error_when_it_shows_its_names_claim(tmp_path):
+    from tests.data.records.make_records import block
+
+    logs = {"train_seed42.log": block(1337, 1.0751), "train_seed1337.log": block(1337, 1.0759),
+            "train_seed2024.log": block(2024, 1.0754)}
+    sub = {"val_bpb": 1.07547, "seed_results": {"42": {"val_bpb": 1.0751}, "1337": {"val_bpb": 1.0759},
+                                                "2024": {"val_bpb": 1.0754}}}
+    r = check_record(_folder(tmp_path, sub, logs))
+    assert r["claim_supported"] is True and r["n"] == 3
+    assert texts(r, "error") == ["train_seed42.log: the log's seed 1337 disagrees with the file name's seed 42"]
+
+
+@pytest.mark.parametrize("tokens", [40_540_160, 45_508_608, 47_851_520])  # sp8192, sp4096, sp8192 CaseOps
+def test_the_validation_splits_of_the_other_tokenizers_are_standard(tmp_path, tokens):
+    from tests.data.records.make_records import block
+
+    r = check_record(_folder(tmp_path, {"val_bpb": 1.0831}, {"train_seed42.log": block(42, 1.0831,
+                                                                                        val_tokens=tokens)}))
+    assert not any("val_tokens" in t for t in texts(r))
+    odd = check_record(_folder(tmp_path, {"val_bpb": 1.0831}, {"train_seed42.log": block(42, 1.0831,
+                                                                                          val_tokens=tokens - 8)}))
+    assert any("val_tokens" in t for t in texts(odd, "warn"))
+
+
+def test_a_summary_block_repeating_the_total_as_artifact_bytes_is_no_model_size(tmp_path):
+    from tests.data.records.make_records import int6
+
+    runs = {f"train_seed{s}.log": replace(int6(s, b), extra_lines=[]) for s, b in {1337: 1.1241, 42: 1.1249}.items()}
+    folder = _folder(tmp_path, {"val_bpb": 1.1241, "bytes_total": 15_850_000}, runs)
+    for s in (1337, 42):  # `---` then `key:   value` lines after the last stage, as some March logs end
+        log = folder / f"train_seed{s}.log"
+        log.write_text(log.read_text() + "---\nval_bpb:          1.1241\nartifact_bytes:   15850000\nvalid: true\n")
+    r = check_record(folder)
+    assert [row["model_bytes"] for row in r["runs"]] == [15_800_000, 15_800_000]
+    assert not any("bytes_total" in t for t in texts(r))
+
+
+def test_a_headline_that_is_the_mean_of_the_rounded_per_seed_values_is_supported(tmp_path):
+    from tests.data.records.make_records import block
+
+    values = {1: 1.07151600, 2: 1.07262700, 3: 1.07061600, 4: 1.07153600, 5: 1.07182600}
+    rounded = {s: round(b, 5) for s, b in values.items()}
+    headline = round(sum(rounded.values()) / 5, 5)  # 1.07163, while the logs' own mean is 1.0716242
+    assert headline == 1.07163 and round(sum(values.values()) / 5, 5) == 1.07162
+    sub = {"val_bpb": headline, "seed_results": {str(s): {"val_bpb": b} for s, b in rounded.items()}}
+    r = check_record(_folder(tmp_path, sub, {f"train_seed{s}.log": block(s, b) for s, b in values.items()}))
+    assert r["claim_supported"] is True and r["n"] == 5 and not texts(r, "error")
+
+
+def test_readme_per_seed_tables_are_checked_against_the_seeds_logs(tmp_path):
+    from tests.data.records.make_records import SP8192, block
+
+    values = {1: 1.0712, 2: 1.0705}
+    folder = _folder(tmp_path, {"val_bpb": 1.07085}, {f"train_seed{s}.log": block(s, b) for s, b in values.items()})
+    (folder / "README.md").write_text(
+        "| Seed | Steps | Sliding BPB | TTT BPB | val_loss | Artifact |\n|---|---|---|---|---|---|\n"
+        f"| 1 | 4,703 | 1.0732 | **1.0712** | {1.0712 / SP8192:.4f} | 15,821,000 |\n"
+        "| **2** | 4,703 | 1.0799 | 1.0705 | - | 15,821,000 |\n| **Mean** | | | 1.07085 | | |\n")
+    r = check_record(folder)  # seed 2's sliding number 1.0799 is in no stage of its log (1.0725 is)
+    assert r["readme_seed_numbers"] == {"shown": 4, "total": 5, "missing": ["seed 2 1.0799"]}
+    assert "README per-seed numbers no stage of the seed's log shows: seed 2 1.0799" in texts(r, "warn")

@@ -16,12 +16,14 @@ from pathlib import Path
 from typing import Any
 
 from pgolf.errors import DataError
+from pgolf.review.claim import readme_threshold
 from pgolf.review.record import RecordCheck, compare, load_record, record_dict
 
 RUN_COLUMNS = ["record", "file", "seed", "world_size", "stage", "val_loss", "val_bpb", "train_time_ms",
                "eval_time_ms", "total_eval_time_ms", "total_bytes", "steps", "counted", "error"]
 RECORD_COLUMNS = ["record", "date", "n", "mean_bpb", "std", "claimed_bpb", "claim_supported", "stage", "previous",
-                  "p_previous", "p_previous_margin", "holds_rule", "holds_practice", "quoted_p", "n_errors", "flags"]
+                  "p_previous", "p_previous_margin", "holds_rule", "holds_practice", "threshold", "p_threshold", "quoted_p",
+                  "n_errors", "flags"]
 
 
 def record_folders(root: Path) -> list[Path]:
@@ -74,7 +76,10 @@ def audit(records_dir: str | Path, *, pairs: str | Path | None = None, margin_na
     results = []
     for rec in ordered:
         prev = by_name.get(previous.get(rec.name) or "")
-        stats = compare(rec, prev, margin_nats=margin_nats, alpha=alpha, progression_alpha=progression_alpha)
+        # a README's own `p-value < X: P` test is computed too, to set beside its quote
+        stats = compare(rec, prev, threshold=readme_threshold(rec.folder), margin_nats=margin_nats, alpha=alpha,
+                        progression_alpha=progression_alpha)
+        stats["threshold_source"] = "README" if stats["threshold"] is not None else None
         results.append(record_dict(rec, stats))
     return {"records": results, "seconds": time.perf_counter() - start}
 

@@ -170,13 +170,47 @@ def folder_date(folder: str | Path) -> str | None:
     return m.group(1) if m else None
 
 
-_README_P = re.compile(r"(?<![\w-])p(?:[-_ ]?value)?\s*(?:=|<|≈|~|:)\s*(\d*\.\d+(?:[eE]-?\d+)?|\d+[eE]-?\d+)", re.IGNORECASE)
+_P_NUM = r"\d*\.\d+(?:[eE]-?\d+)?|\d+[eE]-?\d+"
+_README_P = re.compile(rf"(?<![\w-])p(?:[-_ ]?value)?\s*(?:=|<|≈|~|:)\s*({_P_NUM})", re.IGNORECASE)
+
+
+# `p-value < 1.195: 0.00234486`: a one-sample test of the runs against the record's own threshold (record #77)
+_README_THRESHOLD_P = re.compile(rf"(?<![\w-])p[-_ ]?value\s*<\s*({_P_NUM})\s*:\s*({_P_NUM})", re.IGNORECASE)
+
+
+def _readme_text(folder: str | Path) -> str:
+    path = Path(folder) / "README.md"
+    return path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
 
 
 def readme_p_values(folder: str | Path) -> list[str]:
-    """The p-values a record's README.md quotes (`p=0.020`, `p < 0.01`, `p-value: 0.0065`), as printed."""
-    path = Path(folder) / "README.md"
-    if not path.is_file():
-        return []
-    text = path.read_text(encoding="utf-8", errors="replace")
-    return list(dict.fromkeys(m.group(1) for m in _README_P.finditer(text)))
+    """The p-values a record's README.md quotes (`p=0.020`, `p < 0.01`, `p-value: 0.0065`,
+    `p-value < 1.195: 0.0023` -> 0.0023), as printed."""
+    text = _readme_text(folder)
+    tests = list(_README_THRESHOLD_P.finditer(text))
+    taken = [range(*m.span()) for m in tests]
+    plain = [m for m in _README_P.finditer(text) if not any(m.start() in span for span in taken)]
+    return list(dict.fromkeys(m.group(2 if m in tests else 1) for m in sorted(tests + plain, key=lambda m: m.start())))
+
+
+def readme_threshold(folder: str | Path) -> float | None:
+    """The threshold of the first `p-value < X: P` test a README quotes, to compute the same test."""
+    m = _README_THRESHOLD_P.search(_readme_text(folder))
+    return float(m.group(1)) if m else None
+
+
+# a README results row: `| 1337 | 4,685 | 1.0829 | **1.0748** | 2.7764 | 15,958,373 |` (seed first)
+_SEED_ROW = re.compile(r"^\|\s*\**\s*(\d{1,7})\s*\**\s*\|(.+)\|\s*$")
+_SCORE_CELL = re.compile(r"^\**\s*(\d\.\d{3,})\s*\**$")  # a loss or bpb: no thousands commas, 3+ decimals
+
+
+def readme_seed_numbers(folder: str | Path) -> dict[int, list[Decimal]]:
+    """The per-seed scores a README's results tables print, by seed (step counts, bytes and times left out)."""
+    out: dict[int, list[Decimal]] = {}
+    for line in _readme_text(folder).splitlines():
+        if m := _SEED_ROW.match(line.strip()):
+            cells = [c for cell in m.group(2).split("|") if (c := _SCORE_CELL.match(cell.strip()))]
+            nums = [Decimal(c.group(1)) for c in cells if Decimal("0.3") < Decimal(c.group(1)) < Decimal("9")]
+            if nums:
+                out.setdefault(int(m.group(1)), []).extend(nums)
+    return out

@@ -23,7 +23,9 @@ MIN_RUNS = 3
 # A training overrun up to this is the cap working (it stops after the step that crosses it).
 OVERRUN_WARN_MS = 1_000.0
 STANDARD_TRAIN_SHARDS = 80
-STANDARD_VAL_TOKENS = {62_021_632, 47_851_520}  # sp1024 and sp8192 validation splits
+# validation splits as the records print them: sp1024 (62,021,632), sp4096 (45,508,608), sp8192
+# (40,540,160) and sp8192 CaseOps (47,851,520)
+STANDARD_VAL_TOKENS = {62_021_632, 45_508_608, 40_540_160, 47_851_520}
 _SEED_IN_NAME = re.compile(r"(?:seed[_-]?|_log_|_s)(\d+)(?!\d)", re.IGNORECASE)
 _SEED_FOLDER = re.compile(r"(?:seed[_-]?|s)(\d+)", re.IGNORECASE)
 

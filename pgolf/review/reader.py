@@ -11,7 +11,7 @@ The families (see review-practice.md) differ in how they print the same facts:
   name (`final_int8_zlib_roundtrip`, `quantized_ttt_phased`, `diagnostic quantized`, ...);
   an `_exact` twin adds the 8-decimal digits to the same stage;
 - sizes: `Serialized model <fmt>: N bytes`, `Total submission size <fmt>: N bytes` for every
-  compressor, `artifact_bytes:N`, `artifact:15.92MB`, `Code size: N bytes`, `Code size (compressed): N bytes`;
+  compressor, `artifact_bytes:N`, `artifact:15.92MB`, `Code size: N bytes` (or `(uncompressed)`), `Code size (compressed): N bytes`;
 - stop: `stopping_early: wallclock_cap train_time:600061ms step:13764/20000` or a bare
   `train_time: 588136ms step:...`; `total_eval_time:329.0s`;
   `artifact_production_wallclock: 825.352s (must be < 600.0)`;
@@ -220,8 +220,9 @@ def _on_stage(run: ParsedRun, m: re.Match, lineno: int) -> None:
         stage.exact_val_loss, stage.exact_val_bpb, stage.exact_digits = float(loss), float(bpb), decimals(bpb)
     else:
         stage.name, stage.val_loss, stage.val_bpb, stage.digits = printed, float(loss), float(bpb), decimals(bpb)
-        if t := _EVAL_TIME.search(rest):
-            stage.eval_time_ms = float(t.group(1))
+    # April logs print only `legal_ttt_exact ... eval_time:Nms`: the time is on the `_exact` line then
+    if (t := _EVAL_TIME.search(rest)) and (not printed.endswith("_exact") or stage.eval_time_ms is None):
+        stage.eval_time_ms = float(t.group(1))
     stage.line = lineno
 
 
@@ -263,6 +264,13 @@ def _setter(attr: str, cast: Callable[[str], Any] = int, group: int = 1, fmt: st
     return handle
 
 
+def _on_artifact_bytes(run: ParsedRun, m: re.Match, lineno: int) -> None:
+    # the int6 family prints the model as `artifact_bytes:N`; a summary block after the run repeats the
+    # total under that key (`artifact_bytes:   15555017`), which is no model size
+    if run.model_bytes is None and run.total_bytes is None:
+        run.model_bytes = int(m.group(1))
+
+
 def _on_production(run: ParsedRun, m: re.Match, lineno: int) -> None:
     run.artifact_production_s = float(m.group(1))
     if m.group(2):
@@ -295,8 +303,8 @@ HANDLERS: list[tuple[re.Pattern, Callable[[ParsedRun, re.Match, int], None]]] = 
     (re.compile(r"^Serialized model (\S+): (\d+) bytes"), _setter("model_bytes", group=2, fmt=1)),
     (re.compile(r"^Total submission size (\S+): (\d+) bytes"), _setter("total_bytes", group=2, fmt=1)),
     (re.compile(r"^Code size \(compressed\):\s*(\d+) bytes"), _setter("code_bytes_compressed")),
-    (re.compile(r"^Code size:\s*(\d+) bytes"), _setter("code_bytes")),
-    (re.compile(r"^artifact_bytes:\s*(\d+)\b"), _setter("model_bytes")),
+    (re.compile(r"^Code size(?: \(uncompressed\))?:\s*(\d+) bytes"), _setter("code_bytes")),
+    (re.compile(r"^artifact_bytes:\s*(\d+)\b"), _on_artifact_bytes),
     (re.compile(rf"^artifact:\s*({_NUM})\s*MB\b"), _setter("artifact_mb", float)),
     (re.compile(rf"^total_eval_time:\s*({_NUM})s\b"), _setter("total_eval_time_ms", lambda s: float(s) * 1000.0)),
     (re.compile(rf"^artifact_production_wallclock:\s*({_NUM})s(?:.*?<\s*({_NUM}))?"), _on_production),

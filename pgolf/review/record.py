@@ -34,9 +34,17 @@ from typing import Any
 from pgolf import stats as st
 from pgolf.errors import DataError
 from pgolf.review import flags as fl
-from pgolf.review.claim import Claim, folder_date, matches, read_claim, readme_p_values
+from pgolf.review.claim import (
+    Claim,
+    folder_date,
+    matches,
+    read_claim,
+    readme_p_values,
+    readme_seed_numbers,
+    readme_threshold,
+)
 from pgolf.review.flags import Flag
-from pgolf.review.reader import ParsedRun, canonical_stage, read_log
+from pgolf.review.reader import ParsedRun, canonical_stage, decimals, read_log
 
 LOG_SUFFIXES = (".log", ".txt")
 _NOT_LOGS = re.compile(r"^(requirements.*|readme.*|license.*|notes?\b.*)$", re.IGNORECASE)
@@ -56,6 +64,7 @@ class RecordCheck:
     claim_supported: bool | None = None  # None: nothing claimed to match
     closest: str | None = None  # what the logs show when the claim is unsupported
     counted: list[ParsedRun] = field(default_factory=list)
+    headline_runs: list[ParsedRun] = field(default_factory=list)  # the runs the headline is the mean of
     flags: list[Flag] = field(default_factory=list)
     ignored: list[str] = field(default_factory=list)  # files read that are no train log
     sidecars: list[str] = field(default_factory=list)  # JSON result files beside the logs
@@ -158,6 +167,16 @@ def _headline_matches(runs: Sequence[ParsedRun], claim: Claim, stage: str) -> bo
     return matches(fmean(values), value, min(r.stage(stage).bpb_digits for r in runs))
 
 
+def _mean_of_claimed(claim: Claim) -> bool:
+    """The headline is the mean of the per-seed values as submission.json rounds them (each shown by its log):
+    1.08563 from five 5-digit values whose unrounded mean is 1.0856248."""
+    value, unit = _headline(claim)
+    per = [sc.val_bpb if unit == "bpb" else sc.val_loss for sc in claim.seeds.values()]
+    if value is None or not per or None in per:
+        return False
+    return matches(float(sum(per) / len(per)), value, max(decimals(str(v)) for v in per))
+
+
 def _best_matching(have: list[ParsedRun], claim: Claim | None, stage: str) -> list[ParsedRun]:
     if _headline(claim)[0] is None or _headline_matches(have, claim, stage):
         return have
@@ -165,7 +184,9 @@ def _best_matching(have: list[ParsedRun], claim: Claim | None, stage: str) -> li
     for k in range(len(ranked) - 1, 0, -1):
         if _headline_matches(ranked[:k], claim, stage):
             return ranked[:k]
-    return have
+    # early records claim one run's score (not the best) and add other runs as evidence
+    single = [r for r in have if _headline_matches([r], claim, stage)]
+    return single[:1] or have
 
 
 def _stage_score(runs: Sequence[ParsedRun], claim: Claim, stage: str) -> tuple[int, int, float | None]:
@@ -179,7 +200,7 @@ def _stage_score(runs: Sequence[ParsedRun], claim: Claim, stage: str) -> tuple[i
         hit += any(_shows(r, stage, sc.val_bpb, sc.val_loss) for r in runs_of_seed(picked, seed))
     if _headline(claim)[0] is not None:
         total += 1
-        hit += _headline_matches(picked, claim, stage)
+        hit += _headline_matches(picked, claim, stage) or (hit == total - 1 and _mean_of_claimed(claim))
     return hit, total, fmean(r.stage(stage).bpb for r in picked) if picked else None
 
 
@@ -193,7 +214,7 @@ def match_stage(runs: Sequence[ParsedRun], claim: Claim) -> tuple[str | None, bo
     for stage in _candidates(runs):
         hit, total, mean = _stage_score(runs, claim, stage)
         if total and hit == total:
-            return stage, True, None
+            return _original(runs, claim, stage), True, None
         if hit and (best is None or hit > best[0]):
             best = (hit, stage)
         if mean is not None and claim.val_bpb is not None and (near is None or abs(mean - float(claim.val_bpb)) < near[0]):
@@ -202,6 +223,20 @@ def match_stage(runs: Sequence[ParsedRun], claim: Claim) -> tuple[str | None, bo
     if best is not None:
         return best[1], False, f"`{best[1]}` matches {best[0]} claimed value(s)" + (f"; {closest}" if closest else "")
     return None, False, closest
+
+
+def _first_line(runs: Sequence[ParsedRun], stage: str) -> int:
+    return min(r.stage(stage).line for r in runs if r.stage(stage) is not None)
+
+
+def _original(runs: Sequence[ParsedRun], claim: Claim, stage: str) -> str:
+    """Of the stages printing the same per-run scores as `stage`, the first printed: a trailing `final_*`
+    line that repeats another condition's score (review-practice.md) is a copy, not the condition."""
+    picked = _pick_runs(runs, claim, stage)
+    same = [s for s in _candidates(runs) if _pick_runs(runs, claim, s) == picked
+            and all(r.stage(s) is not None and r.stage(s).bpb == r.stage(stage).bpb
+                    and r.stage(s).loss == r.stage(stage).loss for r in picked)]
+    return min(same, key=lambda s: _first_line(picked, s)) if picked else stage
 
 
 def _default_stage(runs: Sequence[ParsedRun]) -> str | None:
@@ -244,6 +279,10 @@ def load_record(folder: str | Path, logs: Sequence[str | Path] | None = None,
     for r in runs:
         r.choose(rec.stage) if rec.stage else r.choose(None)
     rec.counted = [r for r in _pick_runs(runs, claim, rec.stage) if r.ok] if rec.stage else []
+    rec.headline_runs = list(rec.counted)
+    every = [r for r in runs if r.ok]
+    if claim and not claim.seeds and len(rec.counted) == 1 and len(every) > 1:
+        rec.counted = every  # a one-run headline (early records): every run is the evidence, as their READMEs test
     if metric and claims_values:
         hit, total, _ = _stage_score(runs, claim, rec.stage)
         rec.claim_supported = bool(total) and hit == total
@@ -288,6 +327,9 @@ def _seed_flags(rec: RecordCheck, r: ParsedRun) -> list[Flag]:
         return [Flag("warn", r.name, f"a second log of seed {seed}, not counted: more logs than claimed runs")] \
             if r.ok else []
     st, sc = r.stage(rec.stage) if rec.stage else None, c.seeds[seed]
+    if named in c.seeds and named != seed and st is not None and _shows(r, rec.stage, c.seeds[named].val_bpb,
+                                                                           c.seeds[named].val_loss):
+        return []  # counted as its file name's seed, whose claim it shows: the mismatch is flagged once
     if sc.val_bpb is not None and st is not None and not matches(st.bpb, sc.val_bpb, st.bpb_digits):
         return [Flag("error", r.name, f"seed {seed}: submission.json claims val_bpb {sc.val_bpb}, "
                                       f"the log's `{st.name}` shows {st.bpb}")]
@@ -311,6 +353,27 @@ def _bytes_flags(rec: RecordCheck) -> list[Flag]:
     return out
 
 
+def readme_numbers(rec: RecordCheck) -> dict[str, Any]:
+    """The README's per-seed scores against the logs: each shown by some stage (val_bpb or val_loss, at the
+    README's digits) of a log of that seed? Seeds without a log are left to the seed flags."""
+    shown, missing = 0, []
+    for seed, nums in sorted(readme_seed_numbers(rec.folder).items()):
+        logs = runs_of_seed(rec.runs, seed)
+        for n in nums if logs else []:
+            stages = [st for r in logs for st in r.stages.values()]
+            if any(matches(st.bpb, n, st.bpb_digits) or matches(st.loss, n, st.bpb_digits) for st in stages):
+                shown += 1
+            else:
+                missing.append(f"seed {seed} {n}")
+    return {"shown": shown, "total": shown + len(missing), "missing": missing}
+
+
+def _readme_flags(rec: RecordCheck) -> list[Flag]:
+    missing = readme_numbers(rec)["missing"]
+    return [Flag("warn", "", f"README per-seed numbers no stage of the seed's log shows: {', '.join(missing)}")] \
+        if missing else []
+
+
 def _companion(rec: RecordCheck, r: ParsedRun) -> bool:
     """A log without the claimed stage beside a counted log of its seed (a separate train or eval log)."""
     return not r.ok and bool(r.stages) and any(run_seed(c) == run_seed(r) for c in rec.counted)
@@ -329,10 +392,16 @@ def record_flags(rec: RecordCheck) -> list[Flag]:
             out += fl.run_flags(r, label[id(r)], code)
     out += fl.set_flags(rec.counted)
     ranked = [r for r in rec.runs if r.ok]
-    if rec.claim and not rec.claim.seeds and rec.claim_supported and 0 < len(rec.counted) < len(ranked):
-        out.append(Flag("warn", "", f"the headline is the mean of the best {len(rec.counted)} of {len(ranked)} logs: "
-                                    "runs picked after the fact?"))
-    return out + _claim_flags(rec)
+    head = rec.headline_runs
+    if rec.claim and not rec.claim.seeds and rec.claim_supported and 0 < len(head) < len(ranked):
+        if len(head) > 1:
+            out.append(Flag("warn", "", f"the headline is the mean of the best {len(head)} of {len(ranked)} "
+                                        "logs: runs picked after the fact?"))
+        else:
+            which = "the best" if head[0].val_bpb == min(r.val_bpb for r in ranked) else "one"
+            out.append(Flag("warn", "", f"the headline is {which} run's score ({head[0].name}), not the mean of "
+                                        f"the {len(ranked)} logs; all {len(rec.counted)} are tested"))
+    return out + _claim_flags(rec) + _readme_flags(rec)
 
 
 # --------------------------------------------------------------------------- statistics and the dict
@@ -410,7 +479,8 @@ def record_dict(rec: RecordCheck, stats: dict[str, Any]) -> dict[str, Any]:
         "stages": {r.name: {st.name: {"val_loss": st.loss, "val_bpb": st.bpb, "eval_time_ms": st.eval_time_ms}
                             for st in r.ordered_stages()} for r in rec.runs},
         "n_errors": len(fl.errors(rec.flags)), "ignored": rec.ignored, "sidecars": rec.sidecars,
-        "readme_p_values": readme_p_values(rec.folder), "sha256s": [r.sha256 for r in rec.runs],
+        "readme_p_values": readme_p_values(rec.folder), "readme_seed_numbers": readme_numbers(rec),
+        "sha256s": [r.sha256 for r in rec.runs],
     }
     out["verdict"] = verdict_sentence(out)
     return out
@@ -428,6 +498,7 @@ def check_record(folder: str | Path, *, previous: str | Path | RecordCheck | Non
         raise DataError(f"--previous {previous}: no such record folder; give a folder holding train logs")
     rec = load_record(root, logs=logs, metric=metric)
     prev = previous if isinstance(previous, RecordCheck) or previous is None else load_record(previous)
-    stats = compare(rec, prev, threshold=threshold, margin_nats=margin_nats, alpha=alpha,
-                    progression_alpha=progression_alpha)
+    stats = compare(rec, prev, threshold=threshold if threshold is not None else readme_threshold(root),
+                    margin_nats=margin_nats, alpha=alpha, progression_alpha=progression_alpha)
+    stats["threshold_source"] = "--threshold" if threshold is not None else "README" if stats["threshold"] else None
     return record_dict(rec, stats)

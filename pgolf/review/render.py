@@ -80,7 +80,8 @@ def record_report(d: dict[str, Any]) -> str:
                   f"one-sided {d.get('previous_method') or 'Welch'} test p = {_p(d['p_previous'])} (no margin, "
                   f"vs {d['progression_alpha']:g}) and p = {_p(d['p_previous_margin'])} (margin, vs {d['alpha']:g})"]
     if d.get("threshold") is not None:
-        lines += [f"- one-sample t-test of mean < {d['threshold']:g}: p = {_p(d['p_threshold'])}"]
+        src = " (the threshold the README tests)" if d.get("threshold_source") == "README" else ""
+        lines += [f"- one-sample t-test of mean < {d['threshold']:g}{src}: p = {_p(d['p_threshold'])}"]
     lines += [f"- runs needed for 80% power at the observed spread: {_fmt(d['runs_needed'])}"]
     quoted = [f"submission.json p_value {d['claimed_p_value']:g}"] if d.get("claimed_p_value") is not None else []
     quoted += [f"README p = {p}" for p in d.get("readme_p_values") or []]

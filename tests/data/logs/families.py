@@ -26,6 +26,7 @@ class StageSpec:
     eval_ms: int | None = None
     exact: bool = True  # print an `_exact` twin (8 decimals) after a 4-decimal line
     extra: str = ""  # e.g. " stride:64"
+    exact_only: bool = False  # April `legal_ttt_exact ... eval_time:Nms`: the `_exact` line alone, with the time
 
 
 @dataclass
@@ -53,6 +54,8 @@ class Run:
     total_eval_s: float | None = None
     artifact_production_s: float | None = None
     crlf: bool = False
+    step_style: str = "prefixed"  # prefixed (`step:N/M ...`) or bare (April: `N/M val_loss: X val_bpb: Y`)
+    code_label: str = ""  # " (uncompressed)": `Code size (uncompressed): N bytes`
     cut_before_stages: bool = False  # the run died after training: no stage line
     extra_lines: list[str] = field(default_factory=list)
 
@@ -87,12 +90,23 @@ def _seed_lines(r: Run) -> list[str]:
 def _train_lines(r: Run) -> list[str]:
     avg = r.train_ms / r.steps
     out = [f"warmup_step:{i}/20" for i in range(1, 21)]
+    if r.step_style == "bare":  # minutes and tokens per second, no `step:` and spaces after the colons
+        out.append(f"0/{r.iterations} val_loss: 9.0090 val_bpb: 3.4877")
+        out += [f"{s}/{r.iterations} train_loss: {2.8 + 4.0 / s:.4f} train_time: {avg * s / 60000:.1f}m "
+                f"tok/s: 7691255" for s in range(500, r.steps, 500)]
+        out.append(f"{r.steps}/{r.iterations} val_loss: 2.8119 val_bpb: 1.0886")
+        return out + _stop_lines(r)
     out.append(f"step:0/{r.iterations} val_loss:6.9357 val_bpb:4.1077 train_time:0ms step_avg:0.01ms")
     for s in range(500, r.steps, 500):
         out.append(f"step:{s}/{r.iterations} train_loss:{2.0 + 4.0 / s:.4f} train_time:{round(avg * s)}ms "
                    f"step_avg:{avg:.2f}ms")
     out.append(f"step:{r.steps}/{r.iterations} val_loss:2.0598 val_bpb:1.2199 train_time:{r.train_ms:.0f}ms "
                f"step_avg:{avg:.2f}ms")
+    return out + _stop_lines(r)
+
+
+def _stop_lines(r: Run) -> list[str]:
+    out = []
     if r.stop_style == "early":
         out.append(f"stopping_early: wallclock_cap train_time: {r.train_ms:.0f}ms step: {r.steps}/{r.iterations}"
                    if r.family == "block" else
@@ -110,7 +124,7 @@ def _size_lines(r: Run) -> list[str]:
         out.append(f"artifact_bytes:{r.model_bytes}")
     else:
         out.append(f"Serialized model {fmt}: {r.model_bytes} bytes (payload:17178912 payload_ratio:3.91x)")
-    out.append(f"Code size: {r.code_bytes} bytes")
+    out.append(f"Code size{r.code_label}: {r.code_bytes} bytes")
     if r.code_compressed is not None:
         out.append(f"Code size (compressed): {r.code_compressed} bytes")
     if r.total_line:
@@ -126,6 +140,9 @@ def _stage_lines(r: Run) -> list[str]:
     out = []
     for s in r.stages:
         t = f" eval_time:{s.eval_ms}ms" if s.eval_ms is not None else ""
+        if s.exact_only:
+            out.append(f"{s.name}_exact val_loss:{s.loss:.8f} val_bpb:{s.bpb:.8f}{s.extra}{t}")
+            continue
         if r.family == "block":  # April logs print 8 decimals on the stage line itself
             out.append(f"{s.name} val_loss:{s.loss:.8f} val_bpb:{s.bpb:.8f}{s.extra}{t}")
             continue
