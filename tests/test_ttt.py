@@ -8,7 +8,7 @@ import torch
 from eval_toys import doc_stream, random_lengths, tiny_model, toy_tables
 
 from pgolf.evaluate import EvalSettings, run_condition
-from pgolf.evaluate.reference import reference_condition
+from pgolf.evaluate.loops import loops_condition
 from pgolf.evaluate.ttt import BatchedLora, SlotState, TTTConfig, initial_a, lora_shapes
 
 SEQ, CHUNK = 48, 16
@@ -64,12 +64,12 @@ def test_initial_a_depends_on_seed_and_document_only():
     assert a[0].abs().max() <= 8**-0.5 and a[0].shape == (2, 8)
 
 
-def test_fast_ttt_equals_the_reference_algorithm_in_float64(toy64):
+def test_fast_ttt_equals_the_readable_loops_in_float64(toy64):
     model, tokens, tables = toy64
     s = _settings()
     fast = run_condition(model, tokens, tables, "ttt", s)
     shapes = lora_shapes(model)
-    ref = reference_condition(
+    ref = loops_condition(
         model, tokens, tables, "ttt", seq_len=SEQ, chunk=CHUNK, batch_size=4, lora_rank=2,
         init_a=lambda d: [a.double() for a in initial_a(s.seed, d, shapes, 2)],
     )
