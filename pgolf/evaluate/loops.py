@@ -23,6 +23,7 @@ import torch
 from torch import Tensor, nn
 
 from pgolf.data.docs import BOS_ID
+from pgolf.evaluate.conditions import EvalSettings
 from pgolf.evaluate.ttt import BatchedLora, lora_shapes
 from pgolf.model import GPT
 from pgolf.tokenizer import ByteTables
@@ -246,7 +247,8 @@ def _score_batch(model: GPT, tokens: Tensor, tables: ByteTables, batch: list[tup
 
 
 def loops_condition(model: GPT, tokens: Tensor | np.ndarray, tables: ByteTables, condition: str, *,
-                        seq_len: int = 1024, chunk: int = 256, **ttt: object) -> LoopTotals:
+                        seq_len: int = EvalSettings.seq_len, chunk: int = EvalSettings.chunk,
+                        **ttt: object) -> LoopTotals:
     """One condition by the readable loops (doc = chunked with chunk = seq_len)."""
     tokens = torch.as_tensor(np.asarray(tokens, dtype=np.int64)) if not isinstance(tokens, Tensor) else tokens
     if condition == "flat":
