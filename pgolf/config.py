@@ -240,3 +240,18 @@ def load_config(path: str | os.PathLike[str] | None = None, overrides: list[str]
         key, value = parse_override(item)
         values[key] = coerce(key, value, f"--set {item}")
     return Hyperparameters(**values).resolve().validate()  # fail early on a bad value or shape
+
+
+def check_seeds(seeds: list[Any], claim: bool) -> None:
+    """The workflow's `seeds` key: at least one seed, no repeats, and two or more when a claim is tested
+    (a t-test needs a spread). ConfigError naming the key; called by the Snakefile's check_config()."""
+    shown = list(seeds)
+    if not shown:
+        raise ConfigError("config key seeds: the list is empty; list the seeds to train, e.g. seeds: [1, 2, 3]")
+    repeated = sorted({s for s in shown if shown.count(s) > 1}, key=str)
+    if repeated:
+        raise ConfigError(f"config key seeds: {shown} repeats {', '.join(map(str, repeated))}; "
+                          "each seed is one run, list each once")
+    if claim and len(shown) < 2:
+        raise ConfigError(f"config key seeds: {shown} gives {len(shown)} seed, but testing the claim needs at "
+                          "least 2 (the t-test needs a spread over seeds); list 2 or more seeds, e.g. seeds: [1, 2, 3]")
