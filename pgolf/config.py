@@ -255,3 +255,19 @@ def check_seeds(seeds: list[Any], claim: bool) -> None:
     if claim and len(shown) < 2:
         raise ConfigError(f"config key seeds: {shown} gives {len(shown)} seed, but testing the claim needs at "
                           "least 2 (the t-test needs a spread over seeds); list 2 or more seeds, e.g. seeds: [1, 2, 3]")
+
+
+def check_sizes(seq_len: int, chunk: int, names: tuple[str, str] = ("--seq-len", "--chunk")) -> None:
+    """ConfigError for evaluation window sizes the windows cannot be built from: the one copy of this check
+    (eval's flags, pgolf.evaluate, and the workflow's eval.seq_len/eval.chunk all call it).
+
+    `names` are what the caller's user typed (flags, or config keys such as eval.seq_len).
+    """
+    seq_name, chunk_name = names
+    if seq_len < 1:
+        raise ConfigError(f"{seq_name} must be at least 1, got {seq_len}")
+    if chunk < 1:
+        raise ConfigError(f"{chunk_name} must be at least 1, got {chunk}")
+    if chunk > seq_len:
+        raise ConfigError(f"{chunk_name} {chunk} is longer than {seq_name} {seq_len}: a chunk must fit in its "
+                          f"window; use {chunk_name} between 1 and {seq_len}")

@@ -26,6 +26,7 @@ from pgolf.data.docs import BOS_ID
 from pgolf.evaluate.conditions import EvalSettings
 from pgolf.evaluate.ttt import BatchedLora, lora_shapes
 from pgolf.model import GPT
+from pgolf.runtime import autocast as autocast_ctx
 from pgolf.tokenizer import ByteTables
 
 
@@ -43,10 +44,6 @@ class LoopTotals:
     @property
     def val_bpb(self) -> float:
         return self.loss_sum / math.log(2.0) / self.bytes
-
-
-def _autocast(enabled: bool):
-    return torch.autocast(device_type="cuda", dtype=torch.bfloat16) if enabled else contextlib.nullcontext()
 
 
 def find_docs(tokens: Tensor) -> list[tuple[int, int]]:
@@ -75,7 +72,7 @@ def loops_flat(model: GPT, tokens: Tensor, tables: ByteTables, seq_len: int, bat
         local = tokens[first * seq_len : last * seq_len + 1]
         x = local[:-1].reshape(-1, seq_len)
         y = local[1:].reshape(-1, seq_len)
-        with _autocast(autocast):
+        with autocast_ctx(autocast, device.type):
             mean = model(x, y)
         loss_sum += mean.to(torch.float64) * y.numel()
         count += y.numel()
@@ -230,7 +227,7 @@ def _score_batch(model: GPT, tokens: Tensor, tables: ByteTables, batch: list[tup
             y[b, :wl] = window[1:]
             spans.append((co, cl))
         grad_ctx = contextlib.nullcontext() if train else torch.no_grad()
-        with grad_ctx, _autocast(autocast):
+        with grad_ctx, autocast_ctx(autocast, device.type):
             ptl = model.token_losses(x, y, lora.deltas() if lora is not None else None)
         with torch.no_grad():  # score first ...
             for b, span in enumerate(spans):

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from pgolf.config import check_sizes  # noqa: F401  (re-exported: the one copy of the check)
 from pgolf.errors import ConfigError
 
 
@@ -47,21 +48,6 @@ class Windows:
 
 
 _FIELDS = ("doc", "chunk", "start", "length", "score_offset", "score_len", "last")
-
-
-def check_sizes(seq_len: int, chunk: int, names: tuple[str, str] = ("--seq-len", "--chunk")) -> None:
-    """ConfigError for sizes the windows cannot be built from: the one copy of this check.
-
-    `names` are what the caller's user typed (flags, or config keys such as eval.seq_len).
-    """
-    seq_name, chunk_name = names
-    if seq_len < 1:
-        raise ConfigError(f"{seq_name} must be at least 1, got {seq_len}")
-    if chunk < 1:
-        raise ConfigError(f"{chunk_name} must be at least 1, got {chunk}")
-    if chunk > seq_len:
-        raise ConfigError(f"{chunk_name} {chunk} is longer than {seq_name} {seq_len}: a chunk must fit in its "
-                          f"window; use {chunk_name} between 1 and {seq_len}")
 
 
 def chunk_windows(doc_starts: np.ndarray, doc_lengths: np.ndarray, chunk: int, seq_len: int) -> Windows:
