@@ -100,7 +100,7 @@ def train(hp: Hyperparameters, out_dir: str | Path, echo: Callable[[str], None] 
     """Train one seed into `out_dir`; returns metrics.json's content (on ranks other than 0: {})."""
     hp.resolve()
     hp.validate()
-    out_dir = Path(out_dir)
+    out_dir = Path(out_dir).resolve()  # "." has no name to stage beside
     with process_group(hp.device) as rt:
         staging = out_dir.with_name(out_dir.name + ".partial") if rt.master else None
         try:
