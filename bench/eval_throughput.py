@@ -1,10 +1,10 @@
-"""Evaluation throughput: scored tokens/s per condition, pgolf's engine against the reference algorithm.
+"""Evaluation throughput: scored tokens/s per condition, pgolf's engine against its readable loops.
 
     python bench/eval_throughput.py [--configs tiny,medium] [--conditions flat,doc,sliding,ttt]
                                     [--docs 48] [--device cpu|cuda] [--threads N] [--rounds 1]
 
 Both rows of a pair run in the same process on the same model and documents: the fast
-engine (pgolf.evaluate.run_condition) and the record's algorithm as pgolf.evaluate.reference
+engine (pgolf.evaluate.run_condition) and the record's algorithm as pgolf.evaluate.loops
 writes it (Python loops over documents for every chunk, batches of 64 sorted by chunk
 count, windows padded to the batch's context). Documents are random tokens with
 log-normal lengths (mean about 1,240 tokens, FineWeb's validation mean); speed does not
@@ -27,7 +27,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pgolf.evaluate import EvalSettings, run_condition  # noqa: E402
-from pgolf.evaluate.reference import reference_condition  # noqa: E402
+from pgolf.evaluate.loops import loops_condition  # noqa: E402
 from pgolf.model import GPT, ModelConfig, cast_like_reference, count_parameters  # noqa: E402
 from pgolf.provenance import device_description  # noqa: E402
 from pgolf.tokenizer import ByteTables  # noqa: E402
@@ -70,12 +70,12 @@ def timed(fn, device: torch.device, rounds: int) -> tuple[float, object]:
 
 def pair(model: GPT, tokens: np.ndarray, tab: ByteTables, condition: str, cuda: bool, device: torch.device,
          rounds: int) -> tuple[float, object, float, object]:
-    """(seconds, result) of pgolf's engine, then of the reference algorithm, on the same inputs."""
+    """(seconds, result) of pgolf's engine, then of the readable loops, on the same inputs."""
     settings = EvalSettings(seq_len=1024, chunk=256, ttt_rank=8, ttt_batch=64, autocast=cuda)
     fast_s, fast = timed(lambda: run_condition(model, tokens, tab, condition, settings), device, rounds)
     stream = torch.as_tensor(tokens.astype(np.int64))
     ref_s, ref = timed(
-        lambda: reference_condition(model, stream, tab, condition, seq_len=1024, chunk=256, autocast=cuda),
+        lambda: loops_condition(model, stream, tab, condition, seq_len=1024, chunk=256, autocast=cuda),
         device, rounds,
     )
     return fast_s, fast, ref_s, ref
@@ -97,7 +97,7 @@ def main() -> int:
     print(f"machine: {device_description(device)} ({platform.machine()}, {torch.get_num_threads()} threads), "
           f"torch {torch.__version__}")
     header = (f"{'config':<8} {'params':>10} {'condition':<9} {'tokens':>8} {'pgolf tok/s':>12} "
-              f"{'reference tok/s':>16} {'ratio':>6} {'|d bpb|':>9}")
+              f"{'loops tok/s':>16} {'ratio':>6} {'|d bpb|':>9}")
     print(header)
     print("-" * len(header))
     for name in args.configs.split(","):

@@ -30,7 +30,8 @@ PER_ROW_SCALE_DTYPE = torch.float16
 CLIP_PERCENTILE = 99.99984
 CLIP_Q = CLIP_PERCENTILE / 100.0
 ZLIB_LEVEL = 9
-DEFAULT_MAX_DECOMPRESSED_BYTES = 1 << 30  # the record's payload is ~17 MB; 1 GiB leaves room, stops bombs
+DEFAULT_MAX_DECOMPRESSED_BYTES = 1 << 28  # the record's payload is ~17 MB; 256 MiB leaves room, stops bombs
+DECOMPRESS_PIECE = 1 << 20
 _FLOAT_DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16,
                  "float64": torch.float64}
 _REQUIRED_KEYS = ("quantized", "scales", "dtypes", "passthrough")
@@ -176,25 +177,39 @@ def save_artifact(state_dict: dict[str, Tensor], path: str | os.PathLike[str]) -
 
 
 def _decompress(data: bytes, limit: int, where: str) -> bytes:
+    """Inflate in pieces of at most DECOMPRESS_PIECE bytes, stopping as soon as the output passes
+    `limit`: a zlib bomb costs at most limit + one piece of memory, never its full expansion."""
     d = zlib.decompressobj()
+    pieces: list[bytes] = []
+    total = 0
+    tail = data
     try:
-        out = d.decompress(data, limit)
+        while tail and not d.eof:
+            piece = d.decompress(tail, DECOMPRESS_PIECE)
+            tail = d.unconsumed_tail
+            total += len(piece)
+            if total > limit:
+                raise ArtifactError(f"{where}: decompresses to more than {limit:,} bytes, far beyond any model "
+                                    "under the 16 MB cap; refusing (the file is corrupt or not an artifact)")
+            pieces.append(piece)
+            if not piece and tail:
+                break  # no progress: a stream that cannot continue
     except zlib.error as exc:
         raise ArtifactError(f"{where}: not a valid zlib stream ({exc}); is this an int8+zlib .ptz artifact?") from exc
-    if d.unconsumed_tail:
-        raise ArtifactError(f"{where}: decompresses to more than {limit} bytes; refusing (raise "
-                            "max_decompressed_bytes if this artifact is genuine)")
     if not d.eof:
         raise ArtifactError(f"{where}: the zlib stream is truncated; the file is incomplete")
-    return out
+    return b"".join(pieces)
 
 
 def _torch_load(raw: bytes, where: str) -> Any:
     try:
         return torch.load(io.BytesIO(raw), map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
-        raise ArtifactError(f"{where}: refused to unpickle (holds objects other than tensors and "
-                            f"containers, which could run code): {str(exc).splitlines()[0]}") from exc
+        found = re.search(r"(?:Unsupported global: GLOBAL|Unsupported operand) ?([\w.<>]*)", str(exc))
+        what = f" ({found.group(0)})" if found else ""
+        raise ArtifactError(f"{where}: refused to unpickle: it holds objects other than tensors and containers"
+                            f"{what}, which could run code when loaded. pgolf never loads such files; "
+                            "export the weights as a plain state dict of tensors") from None
     except Exception as exc:  # torch raises RuntimeError/EOFError/ValueError for non-torch bytes
         raise ArtifactError(f"{where}: not a torch.save file ({type(exc).__name__}: "
                             f"{str(exc).splitlines()[0] if str(exc) else ''})") from exc

@@ -62,3 +62,38 @@ def sha256_file(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:
         while block := fh.read(chunk):
             h.update(block)
     return h.hexdigest()
+
+
+def move_files(src_dir: str | os.PathLike[str], dst_dir: str | os.PathLike[str], names: tuple[str, ...]) -> None:
+    """Move finished files from a staging folder (same filesystem) into `dst_dir`, in order, each by an
+    atomic rename: put the file that marks a finished run last."""
+    src, dst = Path(src_dir), Path(dst_dir)
+    dst.mkdir(parents=True, exist_ok=True)
+    for name in names:
+        os.replace(src / name, dst / name)
+
+
+def write_group(files: dict[str | os.PathLike[str], bytes]) -> None:
+    """Write several files as one group: every one is staged first, then all are renamed in.
+
+    A failure while staging (disk full, a crash) leaves every target as it was; the
+    renames that follow cannot fail halfway for want of data. Put the file that marks
+    the group complete last.
+    """
+    staged: list[tuple[Path, Path]] = []
+    try:
+        for target, data in files.items():
+            target = Path(target)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.chmod(tmp_name, 0o666 & ~_current_umask())
+            staged.append((Path(tmp_name), target))
+        for tmp, target in staged:
+            os.replace(tmp, target)
+    finally:
+        for tmp, _ in staged:
+            tmp.unlink(missing_ok=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import os
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -81,6 +82,28 @@ class Hyperparameters:
     device: str = "auto"  # auto = cuda:<local rank> when available, else cpu
     grad_accum_base: int = 8  # grad_accum_steps = grad_accum_base / world_size (reference: 8)
     val_max_tokens: int = 0  # >0: score only the first N validation tokens (quick CPU runs); 0 = all
+    precision: str = "auto"  # auto: bf16 autocast on CUDA as the reference, float32 on CPU; bf16; fp32
+
+    def bf16_autocast(self, device: Any) -> bool:
+        """Whether the forward passes run under bf16 autocast (`precision`; CPU autocast for tests)."""
+        if self.precision == "auto":
+            return getattr(device, "type", str(device)) == "cuda"
+        return self.precision == "bf16"
+
+    def validate(self) -> Hyperparameters:
+        """Every value inside its range, or a ConfigError naming the key, the value and the range."""
+        for key, (lo, hi, lo_open) in RANGES.items():
+            value = getattr(self, key)
+            below = value <= lo if lo_open else value < lo
+            if not math.isfinite(value) or below or (hi is not None and value > hi):
+                low = f"> {lo}" if lo_open else f">= {lo}"
+                allowed = f"{low} and <= {hi}" if hi is not None else low
+                raise ConfigError(f"{key}={value!r} is out of range: {key} must be {allowed}; fix it in the config file or --set")
+        for key, choices in CHOICES.items():
+            if getattr(self, key) not in choices:
+                raise ConfigError(f"{key}={getattr(self, key)!r}: choose one of {', '.join(choices)}")
+        self.model_config()
+        return self
 
     def resolve(self) -> Hyperparameters:
         """Fill the derived paths (reference: `<data_path>/fineweb_{train,val}_*.bin`).
@@ -105,6 +128,26 @@ class Hyperparameters:
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+
+# key -> (lower bound, upper bound or None, lower bound excluded?). Keys not listed take any value of their type.
+RANGES: dict[str, tuple[float, float | None, bool]] = {
+    "val_batch_size": (1, None, False), "val_loss_every": (0, None, False), "train_log_every": (0, None, False),
+    "iterations": (1, None, False), "warmdown_iters": (0, None, False), "warmup_steps": (0, None, False),
+    "train_batch_tokens": (1, None, False), "train_seq_len": (1, None, False),
+    "max_wallclock_seconds": (0, None, False), "qk_gain_init": (-1e6, 1e6, False),
+    "vocab_size": (2, 65536, False),  # shards hold uint16 ids
+    "num_layers": (1, None, False), "num_kv_heads": (1, None, False), "model_dim": (2, None, False),
+    "num_heads": (1, None, False), "mlp_mult": (1, None, False), "rope_base": (0, None, True),
+    "logit_softcap": (0, None, True),
+    "embed_lr": (0, None, False), "head_lr": (0, None, False), "tied_embed_lr": (0, None, False),
+    "tied_embed_init_std": (0, None, False), "matrix_lr": (0, None, False), "scalar_lr": (0, None, False),
+    "muon_momentum": (0, 1, False), "muon_backend_steps": (1, None, False),
+    "muon_momentum_warmup_start": (0, 1, False), "muon_momentum_warmup_steps": (0, None, False),
+    "beta1": (0, 1, False), "beta2": (0, 1, False), "adam_eps": (0, None, True), "grad_clip_norm": (0, None, False),
+    "grad_accum_base": (1, None, False), "val_max_tokens": (0, None, False),
+}
+CHOICES: dict[str, tuple[str, ...]] = {"precision": ("auto", "bf16", "fp32")}
 
 
 def field_types() -> dict[str, type]:
@@ -196,6 +239,35 @@ def load_config(path: str | os.PathLike[str] | None = None, overrides: list[str]
     for item in overrides or []:
         key, value = parse_override(item)
         values[key] = coerce(key, value, f"--set {item}")
-    hp = Hyperparameters(**values).resolve()
-    hp.model_config()  # fail early on an impossible shape
-    return hp
+    return Hyperparameters(**values).resolve().validate()  # fail early on a bad value or shape
+
+
+def check_seeds(seeds: list[Any], claim: bool) -> None:
+    """The workflow's `seeds` key: at least one seed, no repeats, and two or more when a claim is tested
+    (a t-test needs a spread). ConfigError naming the key; called by the Snakefile's check_config()."""
+    shown = list(seeds)
+    if not shown:
+        raise ConfigError("config key seeds: the list is empty; list the seeds to train, e.g. seeds: [1, 2, 3]")
+    repeated = sorted({s for s in shown if shown.count(s) > 1}, key=str)
+    if repeated:
+        raise ConfigError(f"config key seeds: {shown} repeats {', '.join(map(str, repeated))}; "
+                          "each seed is one run, list each once")
+    if claim and len(shown) < 2:
+        raise ConfigError(f"config key seeds: {shown} gives {len(shown)} seed, but testing the claim needs at "
+                          "least 2 (the t-test needs a spread over seeds); list 2 or more seeds, e.g. seeds: [1, 2, 3]")
+
+
+def check_sizes(seq_len: int, chunk: int, names: tuple[str, str] = ("--seq-len", "--chunk")) -> None:
+    """ConfigError for evaluation window sizes the windows cannot be built from: the one copy of this check
+    (eval's flags, pgolf.evaluate, and the workflow's eval.seq_len/eval.chunk all call it).
+
+    `names` are what the caller's user typed (flags, or config keys such as eval.seq_len).
+    """
+    seq_name, chunk_name = names
+    if seq_len < 1:
+        raise ConfigError(f"{seq_name} must be at least 1, got {seq_len}")
+    if chunk < 1:
+        raise ConfigError(f"{chunk_name} must be at least 1, got {chunk}")
+    if chunk > seq_len:
+        raise ConfigError(f"{chunk_name} {chunk} is longer than {seq_name} {seq_len}: a chunk must fit in its "
+                          f"window; use {chunk_name} between 1 and {seq_len}")

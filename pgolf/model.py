@@ -99,7 +99,9 @@ class Rotary(nn.Module):
 
     def forward(self, seq_len: int, device: torch.device, dtype: torch.dtype) -> tuple[Tensor, Tensor]:
         # Tables built under inference_mode cannot be saved for backward: rebuild them for training.
-        stale = self._cache is not None and self._cache[2].is_inference() and not torch.is_inference_mode_enabled()
+        # (torch.compile cannot trace is_inference(); compiled code never runs under inference_mode.)
+        stale = (not torch.compiler.is_compiling() and self._cache is not None
+                 and self._cache[2].is_inference() and not torch.is_inference_mode_enabled())
         if stale or self._cache is None or self._cache[0] != seq_len or self._cache[1] != device:
             t = torch.arange(seq_len, device=device, dtype=self.inv_freq.dtype)
             freqs = torch.outer(t, self.inv_freq.to(device))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -105,11 +106,30 @@ def train_tokenizer_proto(docs: Iterable[str], vocab_size: int) -> bytes:
             **TRAINER_OPTIONS,
         )
     except RuntimeError as exc:
-        raise DataError(
-            f"SentencePiece could not train a {vocab_size}-token vocabulary: {exc}. "
-            "The corpus may be too small for this vocabulary: lower --vocab-size or add text"
-        ) from None
+        raise DataError(_trainer_hint(str(exc), vocab_size)) from None
     return writer.getvalue()
+
+
+def _trainer_hint(message: str, vocab_size: int) -> str:
+    """SentencePiece's refusal turned into the --vocab-size that works (its own hint names options
+    pgolf does not expose)."""
+    head = f"SentencePiece could not train a {vocab_size}-token vocabulary"
+    if m := re.search(r"smaller than required_chars\. \d+ vs (\d+)", message):
+        return (f"{head}: the corpus's characters and the special pieces need at least {m.group(1)}; "
+                f"use --vocab-size {m.group(1)} or more")
+    if m := re.search(r"Vocabulary size too high \(\d+\)\. Please set it to a value <= (\d+)", message):
+        return f"{head}: the corpus supports at most {m.group(1)} pieces; use --vocab-size {m.group(1)} or less, or add text"
+    return f"{head}: {message.splitlines()[0] if message else 'unknown error'}"
+
+
+def check_token_ids(tokens: Any, vocab_size: int, where: str) -> None:
+    """Every token id must index the model's vocabulary; anything else is data of another tokenizer."""
+    arr = np.asarray(tokens)
+    if arr.size and int(arr.max()) >= vocab_size:
+        bad = int(arr.max())
+        raise DataError(f"{where} holds token id {bad} (at index {int(np.argmax(arr >= vocab_size))}), beyond the "
+                        f"model's vocabulary of {vocab_size}: the shards were made with a larger tokenizer; "
+                        "use the tokenizer and model the data was prepared with")
 
 
 def train_tokenizer(docs: Iterable[str], out_prefix: str | os.PathLike[str], vocab_size: int) -> Path:
@@ -209,3 +229,32 @@ def build_byte_tables(sp: spm.SentencePieceProcessor, vocab_size: int, device: A
         torch.tensor(space, dtype=torch.bool, device=device),
         torch.tensor(boundary, dtype=torch.bool, device=device),
     )
+
+
+def check_against_manifest(tokenizer_path: str | os.PathLike[str], shard: str | os.PathLike[str]) -> dict[str, Any]:
+    """The tokenizer must be the one the shards were made with, by sha256, when a manifest.json beside
+    the shards says which; a tokenizer of the same size but other pieces would silently mis-count bytes.
+
+    Returns what was checked (for the result JSON): {"manifest": path or None, "checked": bool, ...}.
+    """
+    import json
+
+    from pgolf.atomic import sha256_file
+
+    manifest = Path(shard).parent / "manifest.json"
+    if not manifest.is_file():
+        return {"manifest": None, "checked": False,
+                "note": f"no manifest.json beside {Path(shard).parent}: the tokenizer could not be checked"}
+    try:
+        files = json.loads(manifest.read_text(encoding="utf-8")).get("files", {})
+        recorded = {name: entry["sha256"] for name, entry in files.items() if name.endswith(".model")}
+    except (OSError, ValueError, AttributeError, KeyError, TypeError) as exc:
+        raise DataError(f"manifest {manifest} is unreadable ({exc}); rebuild it with `python -m pgolf prepare`") from None
+    if not recorded:
+        return {"manifest": str(manifest), "checked": False, "note": f"{manifest} names no tokenizer"}
+    actual = sha256_file(tokenizer_path)
+    if actual not in recorded.values():
+        name, want = next(iter(recorded.items()))
+        raise DataError(f"tokenizer {tokenizer_path} (sha256 {actual[:12]}...) is not the one the shards were made "
+                        f"with: {manifest} records {name} with sha256 {want[:12]}...; pass that tokenizer")
+    return {"manifest": str(manifest), "checked": True, "tokenizer_sha256": actual}

@@ -157,9 +157,11 @@ def test_pickle_carrying_code_is_refused_and_never_runs(tmp_path: Path) -> None:
     with pytest.raises(ArtifactError, match="refused to unpickle"):
         load_state_dict(tmp_path / "evil.ptz")
     (tmp_path / "evil.pt").write_bytes(buf.getvalue())
-    with pytest.raises(ArtifactError, match="refused to unpickle"):
+    with pytest.raises(ArtifactError, match="refused to unpickle") as info:
         load_model(tmp_path / "evil.pt")
     assert not marker.exists()
+    # The refusal does not pass on torch's advice to load with weights_only=False.
+    assert "weights_only" not in str(info.value) and "could run code" in str(info.value)
     # The same bytes do run code under a plain unpickler: the test's payload is real.
     pickle.loads(pickle.dumps(_Payload(marker)))
     assert marker.exists()
@@ -193,11 +195,23 @@ def test_corrupt_files_raise_artifact_error(content: bytes, match: str, tmp_path
         load_state_dict(path)
 
 
-def test_decompressed_size_is_bounded(tmp_path: Path) -> None:
+def test_decompressed_size_is_bounded_in_output_and_in_memory(tmp_path: Path) -> None:
+    import tracemalloc
+
     path = tmp_path / "bomb.ptz"
-    path.write_bytes(zlib.compress(b"\0" * (8 << 20), 9))  # 8 MiB of zeros in ~8 KB
-    with pytest.raises(ArtifactError, match="more than 1048576 bytes"):
-        load_state_dict(path, max_decompressed_bytes=1 << 20)
+    packer = zlib.compressobj(9)
+    zeros = b"\0" * (1 << 20)
+    path.write_bytes(b"".join(packer.compress(zeros) for _ in range(64)) + packer.flush())  # 64 MiB in ~64 KB
+    tracemalloc.start()
+    try:
+        with pytest.raises(ArtifactError, match="more than 4,194,304 bytes") as info:
+            load_state_dict(path, max_decompressed_bytes=4 << 20)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 8 << 20, peak  # the limit plus one piece, never the 64 MiB expansion
+    # The hint names no setting a user cannot reach.
+    assert "max_decompressed_bytes" not in str(info.value) and "refusing" in str(info.value)
 
 
 def test_missing_file_and_foreign_state_dict_are_clear_errors(tmp_path: Path) -> None:

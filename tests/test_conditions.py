@@ -1,4 +1,4 @@
-"""flat, doc and sliding: equal to the reference algorithm, and the semantics the record defines."""
+"""flat, doc and sliding: equal to pgolf's readable loops (the cross-check), and the semantics the record defines."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from eval_toys import VOCAB, doc_stream, random_lengths, tiny_model, toy_tables
 
 from pgolf.errors import ConfigError, DataError
 from pgolf.evaluate import EvalSettings, run_condition
-from pgolf.evaluate.reference import reference_condition
+from pgolf.evaluate.loops import loops_condition
 from pgolf.model import GPT, ModelConfig
 from pgolf.tokenizer import ByteTables
 
@@ -26,10 +26,10 @@ def toy():
 
 
 @pytest.mark.parametrize("condition", ["flat", "doc", "sliding"])
-def test_fast_engine_equals_the_reference_algorithm(toy, condition):
+def test_fast_engine_equals_the_readable_loops(toy, condition):
     model, tokens, tables, _ = toy
     fast = run_condition(model, tokens, tables, condition, EvalSettings(seq_len=SEQ, chunk=CHUNK, batch_tokens=700))
-    ref = reference_condition(model, tokens, tables, condition, seq_len=SEQ, chunk=CHUNK)
+    ref = loops_condition(model, tokens, tables, condition, seq_len=SEQ, chunk=CHUNK)
     assert fast.tokens == ref.tokens and fast.bytes == ref.bytes
     assert fast.val_bpb == pytest.approx(ref.val_bpb, abs=1e-6)
     assert fast.val_loss == pytest.approx(ref.val_loss, abs=1e-6)

@@ -17,7 +17,7 @@ from eval_toys import tiny_model
 from pgolf.__main__ import main as pgolf_main
 from pgolf.artifact import load_model, save_artifact
 from pgolf.data.shards import load_tokens, write_shard
-from pgolf.evaluate.reference import reference_condition
+from pgolf.evaluate.loops import loops_condition
 from pgolf.tokenizer import build_byte_tables, load_tokenizer
 
 REPO = Path(__file__).resolve().parents[1]
@@ -60,14 +60,14 @@ def test_eval_writes_json_positions_and_docs_that_agree(tiny_data, artifact, tmp
 
 
 @pytest.mark.parametrize("condition", ["flat", "doc", "sliding"])
-def test_eval_equals_the_reference_algorithm_on_real_tokens_and_tables(tiny_data, artifact, tmp_path, condition):
+def test_eval_equals_the_readable_loops_on_real_tokens_and_tables(tiny_data, artifact, tmp_path, condition):
     out = tmp_path / "r.json"
     assert pgolf_main(_args(tiny_data, artifact, condition, "--out", str(out))) == 0
     res = json.loads(out.read_text())
     model = load_model(artifact)
     tables = build_byte_tables(load_tokenizer(tiny_data.tokenizer_path), tiny_data.vocab_size)
     tokens = torch.as_tensor(load_tokens(tiny_data.val_glob).astype(np.int64))
-    ref = reference_condition(model, tokens, tables, condition, seq_len=128, chunk=32)
+    ref = loops_condition(model, tokens, tables, condition, seq_len=128, chunk=32)
     assert (res["tokens"], res["bytes"]) == (ref.tokens, ref.bytes)
     assert res["val_bpb"] == pytest.approx(ref.val_bpb, abs=1e-6)
 
@@ -118,3 +118,16 @@ def test_two_cpu_ranks_under_torchrun_equal_one_process(tiny_data, artifact, tmp
         d1 = pd.read_csv(tmp_path / f"{condition}1.docs.csv")
         d2 = pd.read_csv(tmp_path / f"{condition}2.docs.csv")
         np.testing.assert_allclose(d1["nats"], d2["nats"], rtol=1e-6)
+
+
+def test_precision_reference_is_float32_on_cpu_and_bf16_autocast_runs_on_cpu(tiny_data, artifact, tmp_path):
+    runs = {}
+    for precision in ("reference", "fp32", "bf16"):
+        out = tmp_path / f"{precision}.json"
+        assert pgolf_main(_args(tiny_data, artifact, "sliding", "--max-docs", "4", "--precision", precision,
+                                "--out", str(out))) == 0
+        runs[precision] = json.loads(out.read_text())
+    assert runs["reference"]["val_bpb"] == runs["fp32"]["val_bpb"]
+    assert runs["reference"]["settings"]["autocast"] is False and runs["bf16"]["settings"]["autocast"] is True
+    assert runs["bf16"]["val_bpb"] != runs["fp32"]["val_bpb"]
+    assert abs(runs["bf16"]["val_bpb"] - runs["fp32"]["val_bpb"]) < 0.02

@@ -103,23 +103,32 @@ def test_torch_muon_one_step_matches_reference_to_bf16_rounding() -> None:
     assert max(rel) < 0.06, rel
 
 
-def test_torch_muon_buffer_differs_from_reference_while_momentum_warms_up() -> None:
-    """Why pgolf keeps its own Muon: in exact arithmetic the Nesterov inputs agree in direction under
-    constant momentum, but drift apart under the reference's 0.85 -> 0.95 warm-up."""
+def test_torch_muon_buffer_differs_from_pgolf_muon_while_momentum_warms_up() -> None:
+    """Why pgolf keeps its own Muon: pgolf's Muon, stepped through the reference's 0.85 -> 0.95
+    warm-up, keeps the reference buffer (buf <- m buf + g); torch.optim.Muon's EMA buffer gives
+    Nesterov inputs of the same direction under constant momentum but not under the warm-up."""
     torch.manual_seed(4)
     hp = Hyperparameters()
 
     def worst_direction_gap(warmup: bool) -> float:
+        p = torch.nn.Parameter(torch.zeros(32, 32, dtype=torch.float64))
+        ours = Muon([p], lr=0.0, momentum=0.95)  # lr 0: only the buffer is under test
         ref = torch.zeros(32, 32, dtype=torch.float64)
         ema = torch.zeros_like(ref)
         worst = 0.0
         for step in range(520):
             m = muon_momentum_at(step, hp) if warmup else 0.95
+            for group in ours.param_groups:
+                group["momentum"] = m
             g = torch.randn(32, 32, dtype=torch.float64)
-            ref.mul_(m).add_(g)  # reference: buf <- m buf + g; update g + m buf
+            p.grad = g.clone()
+            ours.step()
+            ref.mul_(m).add_(g)  # the reference's recurrence, by hand
+            buf = ours.state[p]["momentum_buffer"]
+            torch.testing.assert_close(buf, ref, rtol=1e-12, atol=1e-12)
             ema.lerp_(g, 1 - m)  # torch.optim.Muon: buf <- m buf + (1-m) g; update lerp(g, buf, m)
-            u_ref, u_torch = g + m * ref, g.lerp(ema, m)
-            worst = max(worst, float((u_ref / u_ref.norm() - u_torch / u_torch.norm()).norm()))
+            u_ours, u_torch = g + m * buf, g.lerp(ema, m)
+            worst = max(worst, float((u_ours / u_ours.norm() - u_torch / u_torch.norm()).norm()))
         return worst
 
     assert worst_direction_gap(warmup=False) < 1e-12

@@ -25,7 +25,6 @@ REPO = Path(__file__).resolve().parents[1]
 PROFILE = REPO / "profiles" / "slurm-ci"
 MICRO = ".test/config/config.yaml"
 WORKFLOW_FILES = ("Snakefile", "workflow", "config", ".test")
-TOY = REPO / "tests" / "data" / "slurm_toy"
 # Rules that must run on the submitting host, never as SLURM jobs.
 LOCAL_RULES = {"aggregate", "stats", "plots", "report", "all"}
 
@@ -163,13 +162,14 @@ def test_cluster_results_equal_a_local_run_of_the_same_seed(cluster_run, tmp_pat
     assert _sha256(root / rel) == _sha256(local / rel), rel
 
 
-def test_failed_cluster_job_shows_its_slurm_log_in_the_error(cluster_run):
+def test_failed_cluster_job_shows_its_slurm_log_in_the_error(cluster_run, tmp_path):
     """A corrupt checkpoint fails seed 2's eval job on the cluster; the error names its SLURM log.
 
-    Runs last: it breaks the module's workdir.
+    Works on its own copy of the finished run (mtimes kept), so the other tests never see the break.
     """
-    root, run = cluster_run
+    finished, run = cluster_run
     assert run.returncode == 0, _tail(run.out)
+    root = Path(shutil.copytree(finished, tmp_path / "wf", symlinks=True))
     (root / "results/seeds/2/train/final_model.int8.ptz").write_bytes(b"not an artifact")
     # one target, so one job: the eval of seed 2's (now newer) checkpoint
     bad = _snakemake(root, "results/seeds/2/eval/flat.json", "--configfile", MICRO)
@@ -190,20 +190,30 @@ def test_failed_cluster_job_shows_its_slurm_log_in_the_error(cluster_run):
     assert "SLURM status is: 'FAILED'" in bad.out
 
 
-def test_torchrun_in_a_gpu_job_gets_the_allocated_gpus(tmp_path):
-    """gpu=2 -> sbatch --gpus=2; torchrun in the job starts 2 ranks and sees CUDA_VISIBLE_DEVICES=0,1.
+def test_real_train_rule_with_two_gpus_runs_torchrun_with_two_ranks_in_one_slurm_job(tmp_path):
+    """train.gpus: 2 -> the real `train` rule asks SLURM for 2 GPUs and runs torchrun with 2 ranks.
 
-    The CI node's GPUs are stand-ins (GRES backed by /dev/null, /dev/zero), so the
-    ranks run on the CPU with gloo; what this pins is the request and hand-over.
+    The CI node's GPUs are stand-ins (GRES backed by /dev/null, /dev/zero), so the ranks
+    find no CUDA and train on the CPU with gloo; what this pins is the request, the
+    launcher and the two-rank run inside one job.
     """
     gres = subprocess.run(["sinfo", "-h", "-o", "%G"], capture_output=True, text=True).stdout
     if "gpu:" not in gres:
         pytest.skip(f"the cluster offers no GPUs (sinfo %G: {gres.strip()!r}); start.sh adds 2 stand-ins")
-    for name in ("Snakefile", "probe.py"):
-        shutil.copy(TOY / name, tmp_path / name)
-    run = _snakemake(tmp_path, "--config", "gpus=2", "seeds=[1]")
+    root = _copy_workflow(tmp_path / "wf")
+    # Two ranks must divide the accumulation base (pgolf.train.grad_accum_steps_for).
+    (root / "gpus2.yaml").write_text("train:\n  gpus: 2\n  hyperparameters:\n    grad_accum_base: 2\n")
+    target = "results/seeds/1/train/metrics.json"
+    run = _snakemake(root, target, "--configfile", MICRO, "gpus2.yaml")
     assert run.returncode == 0, _tail(run.out)
-    facts = json.loads((tmp_path / "results/seeds/1/train.json").read_text())
-    assert facts["world_size"] == 2 and facts["rank_sum"] == 1, facts
-    assert facts["cuda_visible_devices"] == "0,1", facts
-    assert facts["slurm_job_id"] in _submitted(run.out), facts
+    assert "torchrun --standalone --nproc_per_node=2 -m pgolf train --seed 1" in run.out, _tail(run.out)
+    submitted = _submitted(run.out)
+    train_jobs = [job for job, log in submitted.items() if "/rule_train/" in log]
+    assert len(train_jobs) == 1, submitted
+    job = subprocess.run(["scontrol", "show", "job", train_jobs[0]], capture_output=True, text=True).stdout
+    assert re.search(r"gres/gpu[:=]2|gpu:2", job), job
+    metrics = json.loads((root / target).read_text())
+    assert metrics["world_size"] == 2 and metrics["grad_accum_steps"] == 1, metrics["world_size"]
+    log = (root / "results/seeds/1/train/train.log").read_text()
+    assert "world_size:2 grad_accum_steps:1" in log
+    assert (root / "results/seeds/1/train/final_model.int8.ptz").stat().st_size == metrics["artifact_bytes"]

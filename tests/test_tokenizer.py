@@ -153,9 +153,24 @@ def test_missing_or_corrupt_tokenizer_is_a_data_error(tmp_path):
         load_tokenizer(tmp_path / "bad.model")
 
 
-def test_too_small_corpus_for_the_vocabulary_is_a_data_error():
-    with pytest.raises(DataError, match="lower --vocab-size"):
+def test_too_small_corpus_for_the_vocabulary_names_a_vocab_size_that_works():
+    import re
+
+    with pytest.raises(DataError, match=r"use --vocab-size \d+ or less") as info:
         train_tokenizer_proto(["tiny text"], 2000)
+    most = int(re.search(r"--vocab-size (\d+)", str(info.value)).group(1))
+    assert train_tokenizer_proto(["tiny text"], most)  # the hint is true
+
+
+def test_too_small_vocabulary_says_the_least_that_works_not_lower():
+    import re
+
+    docs = ["".join(chr(c) for c in range(0x3b1, 0x3c9)) + " plain ascii text " * 20] * 10
+    with pytest.raises(DataError, match=r"need at least \d+; use --vocab-size \d+ or more") as info:
+        train_tokenizer_proto(docs, 256)
+    assert "lower" not in str(info.value) and "character_coverage" not in str(info.value)
+    least = int(re.search(r"--vocab-size (\d+)", str(info.value)).group(1))
+    assert train_tokenizer_proto(docs, least)  # the hint is true
 
 
 def test_with_bos_puts_bos_before_every_document():

@@ -108,10 +108,13 @@ def test_torchrun_two_cpu_ranks_match_one_process(tiny_data, single_run: Path, t
     # Matrices blown up: the soft-capped loss stays finite, but the weights do not survive int8 export.
     ({"matrix_lr": 1e30}, r"(round trip's validation loss after step 12/12 is nan|non-finite by step)"),
 ])
-def test_divergence_stops_with_a_clear_error_and_no_artifact(tiny_data, tmp_path, capsys, lrs, message) -> None:
+def test_divergence_stops_with_a_clear_error_and_keeps_the_earlier_outputs(tiny_data, tmp_path, capsys, lrs,
+                                                                           message) -> None:
     out = tmp_path / "nan"
     out.mkdir()
-    (out / "metrics.json").write_text("{}")  # an earlier run's output must not survive a failed run
+    earlier = {name: f"earlier good {name}".encode() for name in FINAL_FILES}
+    for name, data in earlier.items():
+        (out / name).write_bytes(data)
     argv = ["train", "--seed", "7", "--out", str(out)]
     for item in _overrides(tiny_data, warmup_steps=0, **lrs):
         argv += ["--set", item]
@@ -119,7 +122,9 @@ def test_divergence_stops_with_a_clear_error_and_no_artifact(tiny_data, tmp_path
     err = capsys.readouterr().err
     assert re.search(message, err), err
     assert "no artifact was written" in err
-    assert not any((out / name).exists() for name in FINAL_FILES)
+    # The failed rerun left the earlier run's files exactly as they were, and nothing else.
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == earlier
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["nan"]
 
 
 def test_world_size_must_divide_the_accumulation_base() -> None:

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from pgolf.errors import ConfigError
-from pgolf.evaluate.reference import chunk_window
+from pgolf.evaluate.loops import chunk_window
 from pgolf.evaluate.windows import (
     chunk_windows,
     flat_windows,

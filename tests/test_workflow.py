@@ -1,8 +1,10 @@
 """The real Snakemake DAG on the micro config (.test/config/config.yaml), in a temporary copy.
 
-One module-scoped run from clean, then: nothing to do when nothing changed; a
-template edit reruns the report alone; a failed seed under --keep-going still
-yields a report naming what is missing. Config errors fail at startup naming the key.
+One module-scoped run from clean, kept pristine; every test that reruns or breaks
+something works on its own copy of it (files, mtimes and .snakemake metadata), so the
+tests pass in any order or alone: nothing to do when nothing changed; a template edit
+reruns the report alone; a failed seed under --keep-going still yields a report naming
+what is missing. Config errors fail at startup naming the key.
 """
 
 from __future__ import annotations
@@ -62,16 +64,23 @@ def planned_jobs(where: Path) -> dict[str, int]:
 
 
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory) -> Path:
+def finished_run(tmp_path_factory) -> Path:
+    """The whole DAG run once from clean. Read-only: tests that change anything copy it first."""
     where = copy_workflow(tmp_path_factory.mktemp("dag"))
     out = snakemake(where)
     assert out.returncode == 0, out.stderr[-4000:]
     return where
 
 
+@pytest.fixture()
+def run_dir(finished_run, tmp_path) -> Path:
+    """A private copy of the finished run (copy2 keeps mtimes, so Snakemake sees it as up to date)."""
+    return Path(shutil.copytree(finished_run, tmp_path / "run", symlinks=True))
+
+
 @pytest.mark.slow
-def test_full_dag_writes_every_output(run_dir):
-    res = run_dir / "results"
+def test_full_dag_writes_every_output(finished_run):
+    res = finished_run / "results"
     for seed in (1, 2):
         train = res / "seeds" / str(seed) / "train"
         for name in ("final_model.int8.ptz", "final_model.pt", "train.log", "metrics.json"):
@@ -93,6 +102,31 @@ def test_full_dag_writes_every_output(run_dir):
     assert "Incomplete" not in report
     for log in ("prepare.log", "train/1.log", "eval/2/ttt_draw1.log", "aggregate.log", "report.log"):
         assert (res / "logs" / log).is_file(), log
+
+
+@pytest.mark.slow
+def test_noise_csv_splits_the_ttt_spread_into_eval_and_train_parts(finished_run):
+    """Recomputed by hand from runs.csv: per seed the mean and sample std over its draws; `all` pools
+    the within-seed variances (equal draws: their mean) and takes the std of the seed means."""
+    import numpy as np
+
+    res = finished_run / "results"
+    runs = pd.read_csv(res / "tables" / "runs.csv")
+    noise = pd.read_csv(res / "stats" / "noise.csv", dtype={"seed": str})
+    ttt = runs[runs["condition"] == "ttt"]
+    by_seed = {str(s): g["val_bpb"].to_numpy() for s, g in ttt.groupby("seed")}
+    assert list(noise["seed"]) == [*sorted(by_seed), "all"]
+    for seed, draws in by_seed.items():
+        row = noise[noise["seed"] == seed].iloc[0]
+        assert row["draws"] == len(draws) == 2
+        assert row["mean_bpb"] == pytest.approx(draws.mean(), abs=1e-8)
+        assert row["std_bpb"] == pytest.approx(abs(draws[0] - draws[1]) / np.sqrt(2), abs=1e-8)
+    everything = noise[noise["seed"] == "all"].iloc[0]
+    within = np.mean([np.var(d, ddof=1) for d in by_seed.values()])
+    means = [d.mean() for d in by_seed.values()]
+    assert everything["eval_std"] == pytest.approx(np.sqrt(within), abs=1e-8)
+    assert everything["train_std"] == pytest.approx(abs(means[0] - means[1]) / np.sqrt(2), abs=1e-8)
+    assert everything["eval_share"] == pytest.approx(within / 2 / np.var(means, ddof=1), rel=1e-4)
 
 
 @pytest.mark.slow

@@ -15,12 +15,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
+    import sys
+
     from pgolf.config import load_config
     from pgolf.train import train
 
     overrides = list(args.overrides)
     if args.seed is not None:
         overrides.append(f"seed={args.seed}")
-    hp = load_config(args.config, overrides)
-    train(hp, args.out)
+    try:
+        train(load_config(args.config, overrides), args.out)
+    except KeyboardInterrupt:
+        print(f"pgolf train: interrupted; nothing was written, and what {args.out} held before is untouched",
+              file=sys.stderr)
+        return 130
     return 0

@@ -22,15 +22,24 @@ from pgolf.errors import ConfigError, DataError
 class TokenStream:
     """Shards of a glob, in sorted order, as an endless stream (wraps to the first shard)."""
 
-    def __init__(self, pattern: str | os.PathLike[str]):
+    def __init__(self, pattern: str | os.PathLike[str], vocab_size: int | None = None):
         self.files = list_shards(pattern)
+        self.vocab_size = vocab_size
         self.file_idx = 0
-        self.tokens = read_shard(self.files[0])
+        self.tokens = self._read(0)
         self.pos = 0
+
+    def _read(self, idx: int) -> np.ndarray:
+        tokens = read_shard(self.files[idx])
+        if self.vocab_size is not None:  # once per shard load: an id past the vocabulary is another tokenizer's
+            from pgolf.tokenizer import check_token_ids
+
+            check_token_ids(tokens, self.vocab_size, f"train shard {self.files[idx]}")
+        return tokens
 
     def _advance_file(self) -> None:
         self.file_idx = (self.file_idx + 1) % len(self.files)
-        self.tokens = read_shard(self.files[self.file_idx])
+        self.tokens = self._read(self.file_idx)
         self.pos = 0
 
     def take(self, n: int) -> np.ndarray:
@@ -61,13 +70,14 @@ class TokenStream:
 class DistributedTokenLoader:
     """Rank `rank` of `world_size`: its own disjoint span of each global batch, as (x, y) int64."""
 
-    def __init__(self, pattern: str | os.PathLike[str], rank: int, world_size: int, device: Any = "cpu"):
+    def __init__(self, pattern: str | os.PathLike[str], rank: int, world_size: int, device: Any = "cpu",
+                 vocab_size: int | None = None):
         if world_size <= 0 or not 0 <= rank < world_size:
             raise ConfigError(f"rank {rank} is not in a world of size {world_size}")
         self.rank = rank
         self.world_size = world_size
         self.device = torch.device(device)
-        self.stream = TokenStream(pattern)
+        self.stream = TokenStream(pattern, vocab_size)
 
     def next_batch(self, global_tokens: int, seq_len: int, grad_accum_steps: int) -> tuple[torch.Tensor, torch.Tensor]:
         local_tokens = global_tokens // (self.world_size * grad_accum_steps)

@@ -15,7 +15,7 @@ length, and only scored positions reach the LM head. Sums are float64
 
 from __future__ import annotations
 
-import contextlib
+import math
 import sys
 import time
 from dataclasses import asdict, dataclass, replace
@@ -23,7 +23,6 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.distributed as dist
 from torch import Tensor
 
 from pgolf.data.docs import doc_spans
@@ -41,6 +40,8 @@ from pgolf.evaluate.windows import (
     target_positions,
 )
 from pgolf.model import GPT
+from pgolf.runtime import autocast as runtime_autocast
+from pgolf.runtime import dist_info, sync
 from pgolf.tokenizer import ByteTables
 
 CONDITIONS = ("flat", "doc", "sliding", "ttt")
@@ -67,6 +68,22 @@ class EvalSettings:
 
     def effective_chunk(self, condition: str) -> int:
         return self.seq_len if condition in ("doc", "flat") else self.chunk
+
+    def validate(self, condition: str) -> None:
+        """ConfigError naming the flag, for every setting out of its range (the one place these are checked)."""
+        if condition not in CONDITIONS:
+            raise ConfigError(f"unknown condition {condition!r}; choose from {', '.join(CONDITIONS)}")
+        check_sizes(self.seq_len, self.effective_chunk(condition))
+        for flag, value in (("--ttt-rank", self.ttt_rank), ("--ttt-batch", self.ttt_batch),
+                            ("--max-docs", self.max_docs), ("--batch-tokens", self.batch_tokens)):
+            if value is not None and value < 1:
+                raise ConfigError(f"{flag} must be at least 1, got {value}")
+        for flag, value in (("--ttt-lr", self.ttt_lr), ("--progress", self.progress_seconds)):
+            if not math.isfinite(value) or value < 0:
+                raise ConfigError(f"{flag} must be a finite number >= 0, got {value}")
+        if not (0 <= self.ttt_beta1 < 1 and 0 <= self.ttt_beta2 < 1) or not self.ttt_eps > 0:
+            raise ConfigError(f"TTT Adam needs 0 <= betas < 1 and eps > 0, got ({self.ttt_beta1}, "
+                              f"{self.ttt_beta2}), {self.ttt_eps}")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -111,9 +128,7 @@ class _Engine:
         self.length = torch.as_tensor(w.length, device=dev)
         self.score_offset = torch.as_tensor(w.score_offset, device=dev)
         self.score_len = torch.as_tensor(w.score_len, device=dev)
-        self.autocast = (
-            torch.autocast(device_type="cuda", dtype=torch.bfloat16) if autocast else contextlib.nullcontext()
-        )
+        self.autocast = runtime_autocast(autocast, dev.type)
 
     def inputs(self, rows: Tensor) -> Tensor:
         """Input tokens of windows `rows`, right-padded (causal: padding never reaches a scored target)."""
@@ -166,12 +181,6 @@ class _Engine:
         self.progress.add(int(nats.numel()))
 
 
-def _dist_info() -> tuple[int, int]:
-    if dist.is_available() and dist.is_initialized():
-        return dist.get_rank(), dist.get_world_size()
-    return 0, 1
-
-
 def _stream_tensor(tokens: Any, device: torch.device) -> Tensor:
     if isinstance(tokens, Tensor):
         return tokens.to(device=device, dtype=torch.int32)
@@ -190,36 +199,16 @@ def run_condition(
     The model is put in eval mode with frozen weights for the call and restored afterwards.
     """
     settings = settings or EvalSettings()
-    if condition not in CONDITIONS:
-        raise ConfigError(f"unknown condition {condition!r}; choose from {', '.join(CONDITIONS)}")
+    settings.validate(condition)
     chunk = settings.effective_chunk(condition)
-    check_sizes(settings.seq_len, chunk)
-    if settings.ttt_batch < 1 or settings.ttt_rank < 1:
-        raise ConfigError(f"--ttt-batch and --ttt-rank must be at least 1, got {settings.ttt_batch}, {settings.ttt_rank}")
     device = model.tok_emb.weight.device
+    # bf16 autocast as the reference; on CPU only when asked (torch's CPU autocast, for tests).
     autocast = settings.autocast if settings.autocast is not None else device.type == "cuda"
-    if autocast and device.type != "cuda":
-        raise ConfigError("bf16 autocast (as the reference) is only available on CUDA; use autocast=False on CPU")
-    rank, world = _dist_info()
-
-    host = tokens.cpu().numpy() if isinstance(tokens, Tensor) else np.asarray(tokens)
-    starts, lengths = doc_spans(host)
-    if settings.max_docs is not None and settings.max_docs < starts.size:
-        if settings.max_docs < 1:
-            raise ConfigError(f"--max-docs must be at least 1, got {settings.max_docs}")
-        # Keep the next document's BOS: it is the last target of the last document kept.
-        host = host[: starts[settings.max_docs] + 1]
-        starts, lengths = starts[: settings.max_docs], lengths[: settings.max_docs]
+    rank, world = dist_info()
+    host, starts, lengths = _documents(tokens, settings.max_docs)
     stream = _stream_tensor(host, device)
     doc_starts = torch.as_tensor(starts, device=device)
-
-    if condition == "flat":
-        w = flat_windows(host.size, settings.seq_len)
-        w = w.take(np.arange(len(w))[rank_slice(len(w), rank, world)])
-    else:
-        share = rank_slice(starts.size, rank, world)
-        w = chunk_windows(starts[share], lengths[share], chunk, settings.seq_len)
-        w = replace(w, doc=w.doc + share.start)
+    w = _plan(condition, host, starts, lengths, settings.seq_len, chunk, rank, world)
     n_positions = max(int(lengths.max()) - 1, int(starts[0]), 1)
     totals = Totals(starts.size, n_positions, device)
     progress = _Progress(condition, w.scored_tokens, settings.progress_seconds, rank)
@@ -228,8 +217,7 @@ def run_condition(
     grads = [p.requires_grad for p in model.parameters()]
     model.eval()
     model.requires_grad_(False)
-    if device.type == "cuda":
-        torch.cuda.synchronize(device)
+    sync(device)
     t0 = time.perf_counter()
     try:
         if condition == "ttt":
@@ -243,25 +231,51 @@ def run_condition(
                 for rows in length_batches(w.length, batch_tokens):
                     engine.score_flat(torch.as_tensor(rows))
         totals.all_reduce()
-        if device.type == "cuda":
-            torch.cuda.synchronize(device)
+        sync(device)
     finally:
         model.train(was_training)
         for p, g in zip(model.parameters(), grads, strict=True):
             p.requires_grad_(g)
     seconds = time.perf_counter() - t0
+    return totals.result(condition, starts, seconds, _info(settings, condition, chunk, autocast, world, model))
+
+
+def _documents(tokens: Any, max_docs: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(stream, document starts, document lengths), cut to the first `max_docs` documents."""
+    host = tokens.cpu().numpy() if isinstance(tokens, Tensor) else np.asarray(tokens)
+    starts, lengths = doc_spans(host)
+    if max_docs is not None and max_docs < starts.size:
+        # Keep the next document's BOS: it is the last target of the last document kept.
+        host = host[: starts[max_docs] + 1]
+        starts, lengths = starts[:max_docs], lengths[:max_docs]
+    return host, starts, lengths
+
+
+def _plan(condition: str, host: np.ndarray, starts: np.ndarray, lengths: np.ndarray, seq_len: int, chunk: int,
+          rank: int, world: int) -> Windows:
+    """This rank's windows: a contiguous share of the flat windows, or of the documents."""
+    if condition == "flat":
+        w = flat_windows(host.size, seq_len)
+        return w.take(np.arange(len(w))[rank_slice(len(w), rank, world)])
+    share = rank_slice(starts.size, rank, world)
+    w = chunk_windows(starts[share], lengths[share], chunk, seq_len)
+    return replace(w, doc=w.doc + share.start)
+
+
+def _info(settings: EvalSettings, condition: str, chunk: int, autocast: bool, world: int,
+          model: GPT) -> dict[str, Any]:
     info = {
         **settings.to_dict(),
         "chunk": chunk,
         "autocast": autocast,
         "world_size": world,
-        "device": str(device),
+        "device": str(model.tok_emb.weight.device),
         "dtype": str(model_dtype(model)).removeprefix("torch."),
     }
     if condition != "ttt":
         for key in ("ttt_rank", "ttt_lr", "ttt_batch", "ttt_beta1", "ttt_beta2", "ttt_eps", "seed"):
             info.pop(key)
-    return totals.result(condition, starts, seconds, info)
+    return info
 
 
 def _run_ttt(model: GPT, stream: Tensor, tables: ByteTables, w: Windows, doc_starts: Tensor, totals: Totals,

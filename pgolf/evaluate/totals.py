@@ -9,6 +9,7 @@ statistics never need a rerun.
 from __future__ import annotations
 
 import io
+import json
 import math
 import os
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
-from pgolf.atomic import write_json, write_text
+from pgolf.atomic import write_group
 
 
 def _distributed() -> bool:
@@ -156,10 +157,17 @@ def output_paths(json_path: str | os.PathLike[str]) -> tuple[Path, Path, Path]:
     return path, stem.with_name(stem.name + ".positions.csv"), stem.with_name(stem.name + ".docs.csv")
 
 
-def write_result(result: EvalResult, json_path: str | os.PathLike[str], **extra: Any) -> tuple[Path, Path, Path]:
-    """Write the three files atomically; `extra` (artifact, provenance, ...) goes into the JSON."""
+def result_files(result: EvalResult, json_path: str | os.PathLike[str], **extra: Any) -> tuple[Path, Path, Path]:
+    """Write FILE.json, FILE.positions.csv and FILE.docs.csv as one group (all three or none).
+
+    Everything is serialised first (a NaN fails here, before any file is touched), then
+    staged and renamed in, the JSON last; `extra` (artifact, provenance, ...) goes into the JSON.
+    """
     paths = output_paths(json_path)
-    write_text(paths[1], _csv(result.positions))
-    write_text(paths[2], _csv(result.per_doc))
-    write_json(paths[0], {**result.summary(), **extra})
+    text = json.dumps({**result.summary(), **extra}, indent=2, sort_keys=True, allow_nan=False) + "\n"
+    write_group({paths[1]: _csv(result.positions).encode(), paths[2]: _csv(result.per_doc).encode(),
+                 paths[0]: text.encode()})
     return paths
+
+
+write_result = result_files  # the name other modules import

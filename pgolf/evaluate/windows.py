@@ -20,6 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from pgolf.config import check_sizes  # noqa: F401  (re-exported: the one copy of the check)
 from pgolf.errors import ConfigError
 
 
@@ -47,19 +48,6 @@ class Windows:
 
 
 _FIELDS = ("doc", "chunk", "start", "length", "score_offset", "score_len", "last")
-
-
-def check_sizes(seq_len: int, chunk: int) -> None:
-    """ConfigError for sizes the windows cannot be built from."""
-    if seq_len < 1:
-        raise ConfigError(f"--seq-len must be at least 1, got {seq_len}")
-    if chunk < 1:
-        raise ConfigError(f"--chunk must be at least 1, got {chunk}")
-    if chunk > seq_len:
-        raise ConfigError(
-            f"--chunk {chunk} is longer than --seq-len {seq_len}: a chunk must fit in its window; "
-            f"use --chunk <= {seq_len}"
-        )
 
 
 def chunk_windows(doc_starts: np.ndarray, doc_lengths: np.ndarray, chunk: int, seq_len: int) -> Windows:
