@@ -112,3 +112,23 @@ def test_report_with_a_missing_seed_names_it_and_with_one_seed_says_no_test(tmp_
     assert "Incomplete run: 4 of 8 evaluations are missing" in text
     assert "seed 2: evaluation did not finish: flat, doc, sliding, ttt" in text
     assert "No test was run" in text and "at least 2" in text
+
+
+def _metrics(total: int) -> dict:
+    cap = 16_000_000
+    return {"model_params": 10, "steps": 5, "total_submission_bytes": total,
+            "size_cap": {"total_bytes": total, "cap_bytes": cap, "headroom_bytes": cap - total,
+                         "over_cap": total > cap}}
+
+
+def test_what_ran_flags_a_seed_over_the_size_cap():
+    info = {"train": {"1": _metrics(15_990_000), "2": _metrics(16_000_001)}}
+    text = markdown.what_ran_section(CONFIG, info)
+    assert "| 1 " in text and "10000" in text and "under" in text
+    assert "OVER" in text and "-1" in text
+    assert "Over the 16,000,000-byte cap** (model + counted code): seed(s) 2;" in text
+
+
+def test_what_ran_under_the_cap_has_no_warning():
+    text = markdown.what_ran_section(CONFIG, {"train": {"1": _metrics(15_000_000)}})
+    assert "under" in text and "Over the 16,000,000-byte cap" not in text

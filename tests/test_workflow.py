@@ -189,7 +189,8 @@ def test_keep_going_with_a_failed_seed_still_writes_a_report_naming_it(run_dir):
         ("train:\n  hyperparameters:\n    num_layer: 3\n", "unknown hyperparameter 'num_layer'"),
         ("eval:\n  conditions: [flat, doc]\n", "config key claim.headline: 'ttt' is not among eval.conditions"),
         ("seeds: [1, 1]\n", "has non-unique elements"),
-        ("eval:\n  chunk: 999\n", "config key eval.chunk: 999 is longer than eval.seq_len 64"),
+        ("eval:\n  chunk: 999\n", "eval.chunk 999 is longer than eval.seq_len 64"),
+        ("seeds: [1]\n", "config key seeds: [1] gives 1 seed, but testing the claim needs at least 2"),
     ],
 )
 def test_config_error_fails_at_startup_naming_the_key(tmp_path, yaml_text, expected):

@@ -137,8 +137,21 @@ _TRAIN_KEYS = ("model_params", "world_size", "steps", "train_time_ms", "step_avg
 def _train_table(train: dict[str, dict[str, Any]]) -> str:
     """The reference's headline training numbers that every seed reports."""
     cols = [k for k in _TRAIN_KEYS if all(isinstance(m.get(k), int | float) for m in train.values())]
-    df = pd.DataFrame([{"seed": s, **{k: m.get(k) for k in cols}} for s, m in train.items()])
-    return markdown_table(df, formats={"train_time_ms": ".0f", "step_avg_ms": ".1f"})
+    df = pd.DataFrame([{"seed": s, **{k: m.get(k) for k in cols}, **_cap_columns(m)} for s, m in train.items()])
+    table = markdown_table(df, formats={"train_time_ms": ".0f", "step_avg_ms": ".1f"})
+    over = [s for s, m in train.items() if (m.get("size_cap") or {}).get("over_cap")]
+    if over:
+        table += (f"\n\n**Over the 16,000,000-byte cap** (model + counted code): seed(s) {', '.join(over)}; "
+                  "the challenge would reject such an artifact.")
+    return table
+
+
+def _cap_columns(metrics: dict[str, Any]) -> dict[str, Any]:
+    """The size cap's verdict per seed (metrics.json `size_cap`, absent in older runs)."""
+    cap = metrics.get("size_cap")
+    if not isinstance(cap, dict):
+        return {}
+    return {"headroom_bytes": cap.get("headroom_bytes"), "size_cap": "OVER" if cap.get("over_cap") else "under"}
 
 
 def tables_section(conditions_md: str, steps_md: str, confidence: float) -> str:

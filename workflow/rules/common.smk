@@ -55,25 +55,20 @@ def check_config():
         )
     if TTT_DRAWS > 1 and "ttt" not in CONDITIONS:
         raise _config_error("eval.ttt_draws", f"is {TTT_DRAWS} but eval.conditions has no 'ttt'")
-    seq_len, chunk = config["eval"]["seq_len"], config["eval"]["chunk"]
-    if chunk > seq_len:
-        raise _config_error("eval.chunk", f"{chunk} is longer than eval.seq_len {seq_len}; allowed: 1..{seq_len}")
-    check_hyperparameters()
-
-
-def check_hyperparameters():
-    """Unknown or mistyped train.hyperparameters fail now, naming the key (pgolf.config's own check)."""
     try:
-        from pgolf.config import coerce
+        from pgolf.config import check_seeds, check_sizes, coerce
         from pgolf.errors import PgolfError
     except ImportError as exc:
         raise WorkflowError(f"cannot import pgolf ({exc}): install it with `pip install -e .`") from None
-
-    for key, value in (config["train"].get("hyperparameters") or {}).items():
-        try:
+    try:
+        # The report always tests the claim, so it needs 2+ seeds: fail now, not after training.
+        check_seeds(config["seeds"], claim=True)
+        check_sizes(config["eval"]["seq_len"], config["eval"]["chunk"], ("eval.seq_len", "eval.chunk"))
+        # Unknown or mistyped train.hyperparameters fail now, naming the key (pgolf.config's own check).
+        for key, value in (config["train"].get("hyperparameters") or {}).items():
             coerce(str(key), value, "config key train.hyperparameters")
-        except PgolfError as exc:
-            raise WorkflowError(str(exc)) from None
+    except PgolfError as exc:
+        raise WorkflowError(str(exc)) from None
 
 
 check_config()
