@@ -20,11 +20,11 @@ from pathlib import Path
 from typing import NamedTuple
 
 import pytest
+from workflow_copy import copy_workflow as _copy_workflow
 
 REPO = Path(__file__).resolve().parents[1]
 PROFILE = REPO / "profiles" / "slurm-ci"
 MICRO = ".test/config/config.yaml"
-WORKFLOW_FILES = ("Snakefile", "workflow", "config", ".test")
 # Rules that must run on the submitting host, never as SLURM jobs.
 LOCAL_RULES = {"aggregate", "stats", "plots", "report", "all"}
 
@@ -72,15 +72,6 @@ def _snakemake(workdir: Path, *args: str, profile: bool = True, timeout: float =
     return Run(done.returncode, done.stdout + done.stderr)
 
 
-def _copy_workflow(dest: Path) -> Path:
-    dest.mkdir(parents=True, exist_ok=True)
-    for name in WORKFLOW_FILES:
-        src = REPO / name
-        if src.is_dir():
-            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__", ".snakemake"))
-        else:
-            shutil.copy2(src, dest / name)
-    return dest
 
 
 def _submitted(output: str) -> dict[str, str]:

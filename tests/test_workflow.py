@@ -18,19 +18,13 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from workflow_copy import copy_workflow
 
 REPO = Path(__file__).resolve().parents[1]
 MICRO = ".test/config/config.yaml"
 CONDITIONS = ("flat", "doc", "sliding", "ttt")
 
 
-def copy_workflow(dest: Path) -> Path:
-    """A fresh clone's workflow files; pgolf itself comes from the checkout via PYTHONPATH."""
-    dest.mkdir(parents=True, exist_ok=True)
-    shutil.copy(REPO / "Snakefile", dest / "Snakefile")
-    for folder in ("workflow", "config", "profiles", ".test"):
-        shutil.copytree(REPO / folder, dest / folder)
-    return dest
 
 
 def snakemake(where: Path, *args: str, configfiles: tuple[str, ...] = (MICRO,),

@@ -24,7 +24,6 @@ from pathlib import Path
 import yaml
 
 REPO = Path(__file__).resolve().parents[3]
-WORKFLOW_FILES = ("Snakefile", "workflow", "config", ".test")
 MICRO = ".test/config/config.yaml"
 
 BPB_PER_NAT = 0.5918  # the sp1024 ratio of review-practice.md
@@ -104,16 +103,6 @@ def write_standin(folder: Path, seeds: list[int], claim_offset: float = 0.0, bas
     return folder
 
 
-def copy_workflow(dest: Path) -> Path:
-    """The repository's workflow in `dest`, so each test's results/ is its own."""
-    dest.mkdir(parents=True, exist_ok=True)
-    for name in WORKFLOW_FILES:
-        src = REPO / name
-        if src.is_dir():
-            shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns("__pycache__", ".snakemake"))
-        else:
-            shutil.copy2(src, dest / name)
-    return dest
 
 
 def write_reruns(workdir: Path, reruns: dict) -> str:
