@@ -16,13 +16,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 from scipy import stats as sps
+from workflow_copy import copy_workflow
 
 from pgolf import stats as st
 from pgolf.__main__ import main as pgolf_main
 from pgolf.errors import PgolfError
 
 sys.path.insert(0, str(Path(__file__).parent / "data" / "rerun"))
-from standin import MICRO, copy_workflow, snakemake, standin_bpb, write_previous, write_reruns, write_standin  # noqa: E402,I001
+from standin import MICRO, snakemake, standin_bpb, write_previous, write_reruns, write_standin  # noqa: E402,I001
 
 
 def test_welch_two_sided_equals_scipy_ttest_ind_unequal_var():

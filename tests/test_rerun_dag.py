@@ -17,11 +17,11 @@ from pathlib import Path
 
 import pytest
 from scipy import stats as sps
+from workflow_copy import copy_workflow
 
 sys.path.insert(0, str(Path(__file__).parent / "data" / "rerun"))
 from standin import (  # noqa: E402
     MICRO,
-    copy_workflow,
     snakemake,
     standin_bpb,
     write_previous,

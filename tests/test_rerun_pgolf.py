@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 import yaml
+from workflow_copy import copy_workflow
 
 sys.path.insert(0, str(Path(__file__).parent / "data" / "rerun"))
-from standin import MICRO, REPO, copy_workflow, snakemake, write_reruns  # noqa: E402
+from standin import MICRO, REPO, snakemake, write_reruns  # noqa: E402
 
 pytestmark = pytest.mark.slow
 

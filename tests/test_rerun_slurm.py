@@ -13,9 +13,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from workflow_copy import copy_workflow
 
 sys.path.insert(0, str(Path(__file__).parent / "data" / "rerun"))
-from standin import MICRO, REPO, copy_workflow, snakemake, write_reruns, write_standin  # noqa: E402
+from standin import MICRO, REPO, snakemake, write_reruns, write_standin  # noqa: E402
 
 
 def _no_cluster() -> str | None:
