@@ -19,6 +19,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from pgolf.fused_loss import softcap_cross_entropy
+
 # Small "control" tensors: kept in float32 in the artifact and trained with Adam.
 CONTROL_TENSOR_NAME_PATTERNS: tuple[str, ...] = (
     "attn_scale",
@@ -252,9 +254,13 @@ class GPT(nn.Module):
         ).reshape(target_ids.shape)
 
     def forward(self, input_ids: Tensor, target_ids: Tensor) -> Tensor:
-        """Mean cross-entropy in nats: the training objective."""
-        logits = self.forward_logits(input_ids)
-        return F.cross_entropy(logits.float().reshape(-1, logits.size(-1)), target_ids.reshape(-1))
+        """Mean cross-entropy in nats: the training objective.
+
+        The soft-capped head and its loss run as one fused step on CPU (pgolf.fused_loss; the
+        same numbers as head_logits then cross-entropy, to float rounding).
+        """
+        head = self.lm_head.weight if self.lm_head is not None else self.tok_emb.weight
+        return softcap_cross_entropy(self.hidden(input_ids), head, target_ids, self.logit_softcap).mean()
 
 
 def is_control_tensor(name: str) -> bool:
