@@ -91,7 +91,11 @@ class CastedLinear(nn.Linear):
 
 
 class Rotary(nn.Module):
-    """Rotary tables for one head size; cached per (length, device)."""
+    """Rotary tables for one head size; cached per (length, device).
+
+    Returned as full-width tables (cos, cos) and (sin, -sin), so that apply_rotary is two
+    products and a sum (x1 cos + x2 sin, x2 cos - x1 sin: the same floating-point operations
+    as the half-by-half form) instead of eight small ops each way."""
 
     def __init__(self, dim: int, base: float) -> None:
         super().__init__()
@@ -105,14 +109,16 @@ class Rotary(nn.Module):
         if stale or self._cache is None or self._cache[0] != seq_len or self._cache[1] != device:
             t = torch.arange(seq_len, device=device, dtype=self.inv_freq.dtype)
             freqs = torch.outer(t, self.inv_freq.to(device))
-            self._cache = (seq_len, device, freqs.cos()[None, None], freqs.sin()[None, None])
+            cos, sin = freqs.cos(), freqs.sin()
+            full_cos = torch.cat((cos, cos), dim=-1)[None, None]
+            full_sin = torch.cat((sin, -sin), dim=-1)[None, None]
+            self._cache = (seq_len, device, full_cos, full_sin)
         return self._cache[2].to(dtype), self._cache[3].to(dtype)
 
 
 def apply_rotary(x: Tensor, cos: Tensor, sin: Tensor) -> Tensor:
-    half = x.size(-1) // 2
-    x1, x2 = x[..., :half], x[..., half:]
-    return torch.cat((x1 * cos + x2 * sin, x1 * (-sin) + x2 * cos), dim=-1)
+    """(x1 cos + x2 sin, x2 cos - x1 sin) for halves x1, x2, with the full-width tables of Rotary."""
+    return x * cos + torch.roll(x, x.size(-1) // 2, dims=-1) * sin
 
 
 class CausalSelfAttention(nn.Module):
