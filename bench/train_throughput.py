@@ -3,9 +3,11 @@
     python bench/train_throughput.py [--steps 3] [--rounds 3] [--configs tiny,medium] [--peak-tflops 989]
                                      [--muon-shard] [--threads N]
 
-Each configuration is timed twice in the same process: pgolf's step (our Muon) and a
-baseline row (torch.optim.Muon in place of ours; on CUDA also compile off vs on), so the
-ratio column compares like with like on the same, equally busy, machine. On CUDA an MFU
+Each configuration is timed several times in the same process, interleaved: pgolf's step (our
+Muon, the fused soft-capped loss on CPU) and baseline rows (the plain loss: logits, soft cap and
+cross-entropy as separate ops, the record's formulation; torch.optim.Muon in place of ours; on
+CUDA also compile off vs on), so the ratio column compares like with like on the same, equally
+busy, machine. `default` is the embedded default's training step (config/config.yaml). On CUDA an MFU
 estimate is printed: (6 x params + 12 x layers x model_dim x seq_len) FLOPs per token (the
 PaLM count, attention scored over the full square) over the card's peak bf16 dense TFLOPS.
 `--muon-shard` also times the reference's sharded Muon (2 gloo ranks on CPU) against every
@@ -28,6 +30,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pgolf.config import Hyperparameters, load_config  # noqa: E402
+from pgolf.fused_loss import plain_softcap_cross_entropy  # noqa: E402
 from pgolf.model import GPT, cast_like_reference, count_parameters  # noqa: E402
 from pgolf.optim import Optimizers, build_optimizers  # noqa: E402
 
@@ -36,6 +39,8 @@ CONFIGS: dict[str, list[str]] = {
              "train_seq_len=128", "train_batch_tokens=4096"],
     "medium": ["vocab_size=1024", "num_layers=4", "model_dim=256", "num_heads=4", "num_kv_heads=2",
                "train_seq_len=512", "train_batch_tokens=8192"],
+    "default": ["vocab_size=512", "num_layers=2", "model_dim=64", "num_heads=4", "num_kv_heads=2",
+                "train_seq_len=32", "train_batch_tokens=4096"],
     # The record's model and one rank's micro-batch of the record's step (524,288 / 8 tokens).
     "record": ["train_batch_tokens=65536"],
 }
@@ -99,6 +104,11 @@ def make_stepper(hp: Hyperparameters, device: torch.device, variant: str):
         opts = _torch_muon(opts, hp)
     compiled = variant == "compile"
     run = torch.compile(model, dynamic=False, fullgraph=True) if compiled else model
+    if variant == "plain loss":
+        def run(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+            h = model.hidden(x)
+            return plain_softcap_cross_entropy(h.reshape(-1, h.size(-1)), model.tok_emb.weight, y.reshape(-1),
+                                               model.logit_softcap).mean()
     if compiled:
         opts.muon.orthogonalize = torch.compile(opts.muon.orthogonalize)
     seqs = hp.train_batch_tokens // hp.train_seq_len
@@ -239,13 +249,14 @@ def main() -> int:
     baseline_of: dict[str, str] = {}
     for name in args.configs.split(","):
         hp = load_config(None, CONFIGS[name])
-        variants = ["pgolf", "torch.optim.Muon"] + (["compile"] if device.type == "cuda" else [])
-        baseline_of[name] = "pgolf"
+        variants = ["pgolf", "torch.optim.Muon"] + (["compile"] if device.type == "cuda" else ["plain loss"])
+        baseline_of[name] = "pgolf" if device.type == "cuda" else "plain loss"
         rows += time_config(name, hp, device, variants, args.steps, args.rounds)
         print(f"# {name}: " + ", ".join(f"{r.variant} {r.ms_per_step:.1f} ms" for r in rows[-len(variants):]),
               file=sys.stderr)
-    print(f"torch {torch.__version__}, {platform.node()}, {os.cpu_count()} CPUs; ratio = tokens/s over the "
-          "'pgolf' row of the same config (eager, our Muon)")
+    base = "'pgolf' row of the same config (eager, our Muon)" if device.type == "cuda" else \
+        "'plain loss' row of the same config (our Muon, unfused loss)"
+    print(f"torch {torch.__version__}, {platform.node()}, {os.cpu_count()} CPUs; ratio = tokens/s over the {base}")
     print_table(rows, baseline_of, peak)
     if args.muon_shard:
         bench_muon_shard(load_config(None, CONFIGS[args.shard_config]), max(args.steps, 5))

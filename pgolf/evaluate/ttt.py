@@ -64,10 +64,12 @@ def _delta(x: Tensor, a: Tensor, b: Tensor) -> Tensor:
 
 class BatchedLora:
     """Per-row adapters (the LoraDeltas protocol): A[i] is (rows, r, in), B[i] is (rows, out, r);
-    index 0 is the LM head, 1 + 2*layer is c_q, 2 + 2*layer is c_v."""
+    index 0 is the LM head, 1 + 2*layer is c_q, 2 + 2*layer is c_v.
 
-    def __init__(self, a: list[Tensor], b: list[Tensor]) -> None:
-        self.a, self.b = a, b
+    `flat`, when given, holds the same values as one (rows, parameters) tensor (SlotState's layout)."""
+
+    def __init__(self, a: list[Tensor], b: list[Tensor], flat: Tensor | None = None) -> None:
+        self.a, self.b, self.flat = a, b, flat
 
     def q(self, layer: int, h: Tensor) -> Tensor:
         return _delta(h, self.a[1 + 2 * layer], self.b[1 + 2 * layer])
@@ -81,6 +83,12 @@ class BatchedLora:
     def tensors(self) -> list[Tensor]:
         return [*self.a, *self.b]
 
+    def flat_grad(self) -> Tensor:
+        """The gradient of every adapter of each row, (rows, parameters), zero where none reached."""
+        rows = self.a[0].size(0)
+        return torch.cat([(t.grad if t.grad is not None else torch.zeros_like(t)).reshape(rows, -1)
+                          for t in self.tensors()], dim=1)
+
 
 @dataclass(frozen=True)
 class TTTConfig:
@@ -92,17 +100,33 @@ class TTTConfig:
     seed: int = 0
 
 
+def _views(flat: Tensor, shapes: list[tuple[int, int]], rank: int) -> tuple[list[Tensor], list[Tensor]]:
+    """A (rows, r, in) and B (rows, out, r) views of a (rows, parameters) tensor: every A, then every B."""
+    rows, at, a, b = flat.size(0), 0, [], []
+    for i, _ in shapes:
+        a.append(flat[:, at : at + rank * i].view(rows, rank, i))
+        at += rank * i
+    for _, o in shapes:
+        b.append(flat[:, at : at + o * rank].view(rows, o, rank))
+        at += o * rank
+    return a, b
+
+
 class SlotState:
-    """Adapters and Adam moments of `slots` documents in flight, with one Adam step count per slot."""
+    """Adapters and Adam moments of `slots` documents in flight, with one Adam step count per slot.
+
+    Each slot's adapters are one row of a (slots, parameters) tensor, and so are its Adam
+    moments: a step gathers, updates and scatters three tensors, not three per adapter."""
 
     def __init__(self, shapes: list[tuple[int, int]], cfg: TTTConfig, dtype: torch.dtype, device: torch.device):
         s, r = cfg.slots, cfg.rank
         self.cfg = cfg
         self.shapes = shapes
-        self.a = [torch.zeros(s, r, i, dtype=dtype, device=device) for i, _ in shapes]
-        self.b = [torch.zeros(s, o, r, dtype=dtype, device=device) for _, o in shapes]
-        self.m = [torch.zeros_like(p) for p in self.params]
-        self.v = [torch.zeros_like(p) for p in self.params]
+        n = sum(r * i + o * r for i, o in shapes)
+        self.flat = torch.zeros(s, n, dtype=dtype, device=device)
+        self.a, self.b = _views(self.flat, shapes, r)
+        self.m = torch.zeros_like(self.flat)
+        self.v = torch.zeros_like(self.flat)
         self.step = torch.zeros(s, dtype=torch.int64)
 
     @property
@@ -114,20 +138,24 @@ class SlotState:
         if slots.size == 0:
             return
         draws = [initial_a(self.cfg.seed, int(d), self.shapes, self.cfg.rank) for d in docs]
-        idx = torch.as_tensor(slots, device=self.a[0].device)
+        idx = torch.as_tensor(slots, device=self.flat.device)
+        for t in (self.flat, self.m, self.v):
+            t.index_fill_(0, idx, 0.0)
         for i, a in enumerate(self.a):
             a.index_copy_(0, idx, torch.stack([d[i] for d in draws]).to(a.device, a.dtype))
-        for t in (*self.b, *self.m, *self.v):
-            t.index_fill_(0, idx, 0.0)
         self.step[torch.as_tensor(slots)] = 0
 
     def gather(self, slots: Tensor, grad: bool) -> BatchedLora:
-        a = [p.index_select(0, slots) for p in self.a]
-        b = [p.index_select(0, slots) for p in self.b]
+        """The slots' adapters as contiguous tensors (leaves with gradients when `grad`)."""
+        flat = self.flat.index_select(0, slots)
+        a, b = _views(flat, self.shapes, self.cfg.rank)
+        # Contiguous copies: the batched matmuls want them, and separate leaves keep backward from
+        # scattering every view's gradient into a full-size buffer.
+        a, b = [t.contiguous() for t in a], [t.contiguous() for t in b]
         if grad:
             for t in (*a, *b):
                 t.requires_grad_(True)
-        return BatchedLora(a, b)
+        return BatchedLora(a, b, flat=flat)
 
     @torch.no_grad()
     def adam_step(self, slots: Tensor, lora: BatchedLora) -> None:
@@ -136,18 +164,17 @@ class SlotState:
         steps = self.step[slots.cpu()] + 1
         self.step[slots.cpu()] = steps
         steps64 = steps.to(torch.float64)
-        step_size = (self.cfg.lr / (1.0 - beta1**steps64)).to(slots.device)
-        bc2_sqrt = torch.sqrt(1.0 - beta2**steps64).to(slots.device)
-        for p, m, v, g in zip(self.params, self.m, self.v, lora.tensors(), strict=True):
-            grad = g.grad if g.grad is not None else torch.zeros_like(g)
-            view = (-1,) + (1,) * (p.dim() - 1)
-            mr = m.index_select(0, slots).lerp_(grad, 1.0 - beta1)
-            vr = v.index_select(0, slots).mul_(beta2).addcmul_(grad, grad, value=1.0 - beta2)
-            denom = (vr.sqrt() / bc2_sqrt.to(p.dtype).view(view)).add_(self.cfg.eps)
-            pr = g.detach() - step_size.to(p.dtype).view(view) * (mr / denom)
-            m.index_copy_(0, slots, mr)
-            v.index_copy_(0, slots, vr)
-            p.index_copy_(0, slots, pr)
+        dtype = self.flat.dtype
+        step_size = (self.cfg.lr / (1.0 - beta1**steps64)).to(slots.device, dtype)[:, None]
+        bc2_sqrt = torch.sqrt(1.0 - beta2**steps64).to(slots.device, dtype)[:, None]
+        grad = lora.flat_grad()
+        p = lora.flat if lora.flat is not None else self.flat.index_select(0, slots)
+        m = self.m.index_select(0, slots).lerp_(grad, 1.0 - beta1)
+        v = self.v.index_select(0, slots).mul_(beta2).addcmul_(grad, grad, value=1.0 - beta2)
+        denom = (v.sqrt() / bc2_sqrt).add_(self.cfg.eps)
+        self.m.index_copy_(0, slots, m)
+        self.v.index_copy_(0, slots, v)
+        self.flat.index_copy_(0, slots, p - step_size * (m / denom))
 
 
 ScoreFn = Callable[[Tensor, BatchedLora], tuple[Tensor, Tensor]]
@@ -191,22 +218,50 @@ def run_ttt(
             break
         rows = slot_row[active]
         final = w.last[rows]
-        # Train rows have full chunks: group them by window length (no padding at all); final rows
-        # are scored without a graph, grouped by length in chunk-sized buckets.
+        # Train rows (full chunks) take one pass with a graph, final rows one without; rows of
+        # different window lengths share a pass, right-padded, unless padding would cost more
+        # than a pass (see length_groups).
         train_slots, train_rows = active[~final], rows[~final]
-        for length in np.unique(w.length[train_rows]):
-            sel = w.length[train_rows] == length
+        for sel in length_groups(w.length[train_rows]):
             _train_group(state, train_slots[sel], train_rows[sel], score, on_scored, device)
         fin_slots, fin_rows = active[final], rows[final]
-        bucket = (w.length[fin_rows] + chunk - 1) // chunk
-        for b in np.unique(bucket):
-            sel = bucket == b
+        for sel in length_groups(w.length[fin_rows]):
             slots_t = torch.as_tensor(fin_slots[sel], device=device)
             with torch.no_grad():
                 nats, valid = score(torch.as_tensor(fin_rows[sel]), state.gather(slots_t, grad=False))
             on_scored(nats, valid, torch.as_tensor(fin_rows[sel]))
         slot_doc[fin_slots] = -1
         slot_row[train_slots] += 1
+
+
+# A pass of at most this many padded tokens is all overhead at any model size pgolf runs on a
+# CPU; above it, padding may add at most PAD_FRACTION of the real tokens' work.
+SMALL_PASS_TOKENS = 2048
+PAD_FRACTION = 0.0
+
+
+def length_groups(lengths: np.ndarray) -> list[np.ndarray]:
+    """Indices of `lengths` in passes: longest first, a shorter length joins the pass while the
+    padded tokens stay within SMALL_PASS_TOKENS or (1 + PAD_FRACTION) x the real ones.
+
+    Right padding never changes a row's scores (causal attention; the loss sees scored positions
+    only), so this decides speed alone: few passes where each is small (the embedded default's
+    32-token windows), no padding where windows are long (the record's)."""
+    if lengths.size == 0:
+        return []
+    values = np.unique(lengths)[::-1]
+    groups: list[list[int]] = []
+    rows = real = longest = 0
+    for value in values.tolist():
+        n = int(np.count_nonzero(lengths == value))
+        padded = (rows + n) * (longest or value)
+        if groups and (padded <= SMALL_PASS_TOKENS or padded <= (1 + PAD_FRACTION) * (real + n * value)):
+            groups[-1].append(value)
+            rows, real = rows + n, real + n * value
+        else:
+            groups.append([value])
+            rows, real, longest = n, n * value, value
+    return [np.flatnonzero(np.isin(lengths, g)) for g in groups]
 
 
 def _train_group(state: SlotState, slots: np.ndarray, rows: np.ndarray, score, on_scored, device) -> None:
