@@ -14,20 +14,52 @@ import math
 import os
 from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from pgolf.errors import ConfigError
-
-if TYPE_CHECKING:  # pgolf.model imports torch; Snakemake imports this module at every start
-    from pgolf.model import ModelConfig
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
 
 
+# Not frozen: Hyperparameters inherits these fields and is filled from YAML and --set.
 @dataclass
-class Hyperparameters:
-    """Every knob of a training run. Defaults are record #77's (8xH100, 600 s cap)."""
+class ModelConfig:
+    """Every size of the model; defaults are the record's (17,059,912 parameters)."""
+
+    vocab_size: int = 1024
+    num_layers: int = 9
+    model_dim: int = 512
+    num_heads: int = 8
+    num_kv_heads: int = 4
+    mlp_mult: int = 2
+    tie_embeddings: bool = True
+    tied_embed_init_std: float = 0.005
+    logit_softcap: float = 30.0
+    rope_base: float = 10000.0
+    qk_gain_init: float = 1.5
+
+    def __post_init__(self) -> None:
+        if self.model_dim % self.num_heads != 0:
+            raise ValueError(f"model_dim={self.model_dim} must be divisible by num_heads={self.num_heads}")
+        if self.num_heads % self.num_kv_heads != 0:
+            raise ValueError(f"num_heads={self.num_heads} must be divisible by num_kv_heads={self.num_kv_heads}")
+        if (self.model_dim // self.num_heads) % 2 != 0:
+            raise ValueError(f"head size {self.model_dim // self.num_heads} must be even for rotary embeddings")
+        if self.logit_softcap <= 0:
+            raise ValueError(f"logit_softcap must be positive, got {self.logit_softcap}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return dataclasses.asdict(self)
+
+
+@dataclass
+class Hyperparameters(ModelConfig):
+    """Every knob of a training run. Defaults are record #77's (8xH100, 600 s cap).
+
+    The model's sizes (vocab_size, num_layers, model_dim, ...) are ModelConfig's fields,
+    inherited: one list, named as the reference's environment variables.
+    """
 
     # Data. Empty train_files/val_files are derived from data_path (see resolve()).
     data_path: str = "./data/datasets/fineweb10B_sp1024"
@@ -48,24 +80,11 @@ class Hyperparameters:
     train_batch_tokens: int = 524_288
     train_seq_len: int = 1024
     max_wallclock_seconds: float = 600.0  # 0 = no cap
-    qk_gain_init: float = 1.5
-
-    # Model shape.
-    vocab_size: int = 1024
-    num_layers: int = 9
-    num_kv_heads: int = 4
-    model_dim: int = 512
-    num_heads: int = 8
-    mlp_mult: int = 2
-    tie_embeddings: bool = True
-    rope_base: float = 10000.0
-    logit_softcap: float = 30.0
 
     # Optimisers.
     embed_lr: float = 0.6
     head_lr: float = 0.008
     tied_embed_lr: float = 0.05
-    tied_embed_init_std: float = 0.005
     matrix_lr: float = 0.04
     scalar_lr: float = 0.04
     muon_momentum: float = 0.95
@@ -83,6 +102,9 @@ class Hyperparameters:
     grad_accum_base: int = 8  # grad_accum_steps = grad_accum_base / world_size (reference: 8)
     val_max_tokens: int = 0  # >0: score only the first N validation tokens (quick CPU runs); 0 = all
     precision: str = "auto"  # auto: bf16 autocast on CUDA as the reference, float32 on CPU; bf16; fp32
+
+    def __post_init__(self) -> None:
+        """No shape check at construction: validate() checks the ranges first, then the shape."""
 
     def bf16_autocast(self, device: Any) -> bool:
         """Whether the forward passes run under bf16 autocast (`precision`; CPU autocast for tests)."""
@@ -118,8 +140,6 @@ class Hyperparameters:
         return self
 
     def model_config(self) -> ModelConfig:
-        from pgolf.model import ModelConfig
-
         try:
             # Every ModelConfig field has a hyperparameter of the same name.
             return ModelConfig(**{f.name: getattr(self, f.name) for f in fields(ModelConfig)})

@@ -12,13 +12,13 @@ without the model knowing anything about adapters or optimisers.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 from typing import Protocol
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from pgolf.config import ModelConfig  # the model's sizes, listed once beside the hyperparameters (torch-free)
 from pgolf.fused_loss import softcap_cross_entropy
 
 # Small "control" tensors: kept in float32 in the artifact and trained with Adam.
@@ -33,36 +33,6 @@ CONTROL_TENSOR_NAME_PATTERNS: tuple[str, ...] = (
     "skip_weight",
     "skip_weights",
 )
-
-
-@dataclass(frozen=True)
-class ModelConfig:
-    """Every size of the model; defaults are the record's (17,059,912 parameters)."""
-
-    vocab_size: int = 1024
-    num_layers: int = 9
-    model_dim: int = 512
-    num_heads: int = 8
-    num_kv_heads: int = 4
-    mlp_mult: int = 2
-    tie_embeddings: bool = True
-    tied_embed_init_std: float = 0.005
-    logit_softcap: float = 30.0
-    rope_base: float = 10000.0
-    qk_gain_init: float = 1.5
-
-    def __post_init__(self) -> None:
-        if self.model_dim % self.num_heads != 0:
-            raise ValueError(f"model_dim={self.model_dim} must be divisible by num_heads={self.num_heads}")
-        if self.num_heads % self.num_kv_heads != 0:
-            raise ValueError(f"num_heads={self.num_heads} must be divisible by num_kv_heads={self.num_kv_heads}")
-        if (self.model_dim // self.num_heads) % 2 != 0:
-            raise ValueError(f"head size {self.model_dim // self.num_heads} must be even for rotary embeddings")
-        if self.logit_softcap <= 0:
-            raise ValueError(f"logit_softcap must be positive, got {self.logit_softcap}")
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 class LoraDeltas(Protocol):

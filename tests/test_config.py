@@ -74,9 +74,13 @@ def test_every_field_has_a_simple_type() -> None:
     assert set(field_types()) == set(Hyperparameters().to_dict())
 
 
-def test_record_defaults_of_the_config_and_the_model_agree():
-    """The model shape is written twice (pgolf.config stays torch-free); the record's defaults must match."""
+def test_hyperparameters_carry_the_model_shape_fields_and_defaults():
+    """The model's sizes are listed once (ModelConfig, inherited by Hyperparameters) with the record's values."""
     from pgolf.config import Hyperparameters
     from pgolf.model import ModelConfig
 
     assert Hyperparameters().model_config() == ModelConfig()
+    # the record's shape, from record-77.md (9 x 512, 8 heads, 4 KV heads, vocabulary 1024)
+    shape = Hyperparameters().model_config()
+    assert (shape.num_layers, shape.model_dim, shape.num_heads, shape.num_kv_heads, shape.vocab_size) == (
+        9, 512, 8, 4, 1024)
