@@ -17,7 +17,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from tests.data.logs.families import Run, StageSpec, build_log
+if __package__ in (None, ""):  # run as a script: the repository root on the path, for `tests.`
+    sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
+
+from tests.data.logs.families import Run, StageSpec, build_log  # noqa: E402
 
 SP1024 = 0.5922  # bpb / val_loss of the sp1024 split
 SP8192 = 0.3873
