@@ -5,6 +5,6 @@ entry point for other modules (training validates with "flat").
 """
 
 from pgolf.evaluate.conditions import CONDITIONS, EvalSettings, run_condition
-from pgolf.evaluate.totals import EvalResult, write_result
+from pgolf.evaluate.totals import EvalResult, result_files
 
-__all__ = ["CONDITIONS", "EvalResult", "EvalSettings", "run_condition", "write_result"]
+__all__ = ["CONDITIONS", "EvalResult", "EvalSettings", "result_files", "run_condition"]

@@ -168,6 +168,3 @@ def result_files(result: EvalResult, json_path: str | os.PathLike[str], **extra:
     write_group({paths[1]: _csv(result.positions).encode(), paths[2]: _csv(result.per_doc).encode(),
                  paths[0]: text.encode()})
     return paths
-
-
-write_result = result_files  # the name other modules import
