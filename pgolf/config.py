@@ -146,9 +146,6 @@ class Hyperparameters(ModelConfig):
         except ValueError as exc:
             raise ConfigError(f"model shape is inconsistent: {exc}") from exc
 
-    def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
-
 
 # key -> (lower bound, upper bound or None, lower bound excluded?). Keys not listed take any value of their type.
 RANGES: dict[str, tuple[float, float | None, bool]] = {

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 
 from pgolf.evaluate.conditions import CONDITIONS, EvalSettings
+from pgolf.evaluate.job import PRECISIONS
 
 DEFAULTS = EvalSettings()  # the one source of the evaluation defaults
 
@@ -33,7 +34,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="padded tokens per forward pass for flat/doc/sliding (speed only; default 65536 "
                              "on CUDA, 8192 on CPU)")
     parser.add_argument("--device", default="auto", help="auto (CUDA when present), cpu, cuda or cuda:N")
-    parser.add_argument("--precision", choices=("reference", "fp32", "bf16"), default="reference",
+    parser.add_argument("--precision", choices=PRECISIONS, default="reference",
                         help="reference: on CUDA as the record (bf16 embedding, bf16 autocast), float32 on CPU; "
                              "fp32: float32 everywhere; bf16: bf16 autocast on any device (CPU too)")
     parser.add_argument("--threads", type=int, default=0,

@@ -221,7 +221,7 @@ def run_condition(
     t0 = time.perf_counter()
     try:
         if condition == "ttt":
-            _run_ttt(model, stream, tables, w, doc_starts, totals, autocast, progress, settings, chunk)
+            _run_ttt(model, stream, tables, w, doc_starts, totals, autocast, progress, settings)
         else:
             if condition != "flat":
                 w = merge_prefix_windows(w, starts)
@@ -279,7 +279,7 @@ def _info(settings: EvalSettings, condition: str, chunk: int, autocast: bool, wo
 
 
 def _run_ttt(model: GPT, stream: Tensor, tables: ByteTables, w: Windows, doc_starts: Tensor, totals: Totals,
-             autocast: bool, progress: _Progress, settings: EvalSettings, chunk: int) -> None:
+             autocast: bool, progress: _Progress, settings: EvalSettings) -> None:
     engine = _Engine(model, stream, tables, w, doc_starts, totals, autocast, progress)
     docs, counts = np.unique(w.doc, return_counts=True)
     # Longest documents first: with slots refilled as documents finish, the short ones fill the
@@ -294,6 +294,6 @@ def _run_ttt(model: GPT, stream: Tensor, tables: ByteTables, w: Windows, doc_sta
         seed=settings.seed,
     )
     ttt_mod.run_ttt(
-        w, order, chunk, ttt_mod.lora_shapes(model), cfg, model_dtype(model), stream.device,
+        w, order, ttt_mod.lora_shapes(model), cfg, model_dtype(model), stream.device,
         score=engine.score_padded, on_scored=engine.accumulate_padded,
     )

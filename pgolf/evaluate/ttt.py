@@ -168,7 +168,7 @@ class SlotState:
         step_size = (self.cfg.lr / (1.0 - beta1**steps64)).to(slots.device, dtype)[:, None]
         bc2_sqrt = torch.sqrt(1.0 - beta2**steps64).to(slots.device, dtype)[:, None]
         grad = lora.flat_grad()
-        p = lora.flat if lora.flat is not None else self.flat.index_select(0, slots)
+        p = lora.flat  # set by gather(): the slots' rows, one leaf tensor
         m = self.m.index_select(0, slots).lerp_(grad, 1.0 - beta1)
         v = self.v.index_select(0, slots).mul_(beta2).addcmul_(grad, grad, value=1.0 - beta2)
         denom = (v.sqrt() / bc2_sqrt).add_(self.cfg.eps)
@@ -183,7 +183,6 @@ ScoreFn = Callable[[Tensor, BatchedLora], tuple[Tensor, Tensor]]
 def run_ttt(
     w: Windows,
     doc_order: np.ndarray,
-    chunk: int,
     shapes: list[tuple[int, int]],
     cfg: TTTConfig,
     dtype: torch.dtype,
