@@ -18,6 +18,7 @@ import pandas as pd
 
 from pgolf.errors import ConfigError
 from pgolf.report.tables import CONDITION_LABELS, markdown_table
+from pgolf.size import SIZE_CAP_BYTES
 from pgolf.stats import format_p
 
 PLACEHOLDERS = ("title", "what_ran", "claim", "tables", "statistics", "noise", "plots", "published", "missing")
@@ -141,7 +142,7 @@ def _train_table(train: dict[str, dict[str, Any]]) -> str:
     table = markdown_table(df, formats={"train_time_ms": ".0f", "step_avg_ms": ".1f"})
     over = [s for s, m in train.items() if (m.get("size_cap") or {}).get("over_cap")]
     if over:
-        table += (f"\n\n**Over the 16,000,000-byte cap** (model + counted code): seed(s) {', '.join(over)}; "
+        table += (f"\n\n**Over the {SIZE_CAP_BYTES:,}-byte cap** (model + counted code): seed(s) {', '.join(over)}; "
                   "the challenge would reject such an artifact.")
     return table
 

@@ -14,11 +14,12 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from pgolf.review.reader import ParsedRun, canonical_stage
+from pgolf.size import SIZE_CAP_BYTES
 
 WORLD_SIZE = 8
 TRAIN_LIMIT_MS = 600_000.0
 EVAL_LIMIT_S = 600.0
-ARTIFACT_LIMIT_BYTES = 16_000_000
+ARTIFACT_LIMIT_BYTES = SIZE_CAP_BYTES
 MIN_RUNS = 3
 # A training overrun up to this is the cap working (it stops after the step that crosses it).
 OVERRUN_WARN_MS = 1_000.0
