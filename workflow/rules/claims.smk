@@ -48,7 +48,7 @@ def claim_command(wildcards):
     for key in keys:
         if entry.get(key) is not None:
             args += [f"--{key.replace('_', '-')}", entry[key]]
-    return " ".join(shlex.quote(str(a)) for a in args)
+    return shell_args(args)
 
 
 def audit_config():
@@ -73,4 +73,4 @@ def audit_command(wildcards):
     for key in ("pairs", "margin_nats", "alpha", "progression_alpha"):
         if entry.get(key) is not None:
             args += [f"--{key.replace('_', '-')}", entry[key]]
-    return " ".join(shlex.quote(str(a)) for a in args)
+    return shell_args(args)

@@ -32,14 +32,18 @@ wildcard_constraints:
     condition=r"(flat|doc|sliding|ttt)(_draw[1-9]\d*)?",
 
 
-def folder_of(key, io="output"):
-    """A params function giving the folder of a named input/output (the folder is never hardcoded)."""
+def folder_of(key):
+    """A params function giving the folder of a named output (the folder is never hardcoded)."""
 
-    def folder(wildcards, input, output):
-        files = output if io == "output" else input
-        return str(Path(files[key]).parent)
+    def folder(wildcards, output):
+        return str(Path(output[key]).parent)
 
     return folder
+
+
+def shell_args(args):
+    """Arguments as one shell-quoted string (every rule's command line is built with this)."""
+    return shlex.join(str(a) for a in args)
 
 
 def _config_error(key, message):
@@ -124,7 +128,7 @@ def prepare_arguments():
     for key in ("val_docs", "max_docs"):
         if d.get(key) is not None:
             args += [f"--{key.replace('_', '-')}", d[key]]
-    return " ".join(shlex.quote(str(a)) for a in args)
+    return shell_args(args)
 
 
 # --------------------------------------------------------------------- train
@@ -150,7 +154,7 @@ def train_arguments():
         if isinstance(value, bool):
             value = "true" if value else "false"
         args += ["--set", f"{key}={value}"]
-    return " ".join(shlex.quote(str(a)) for a in args)
+    return shell_args(args)
 
 
 def train_gpus():
@@ -195,7 +199,7 @@ def eval_arguments(wildcards):
             "--ttt-batch", e["ttt_batch"],
             "--seed", int(e["ttt_seed"]) + draw,  # the recorded LoRA init draw
         ]
-    return " ".join(shlex.quote(str(a)) for a in args)
+    return shell_args(args)
 
 
 def eval_gpus():
@@ -233,7 +237,7 @@ def _folder(paths):
 
 
 def _command(verb, args):
-    return f"python -m pgolf {verb} " + " ".join(shlex.quote(str(a)) for a in args)
+    return f"python -m pgolf {verb} {shell_args(args)}"
 
 
 def aggregate_command(wildcards=None):

@@ -26,9 +26,6 @@ rule plots:
 rule report:
     input:
         template=config["report"]["template"],
-        runs=TABLES["runs"],
-        claim=STATS["claim"],
-        ablation=PLOTS["ablation"],
         tables=list(TABLES.values()),
         stats=list(STATS.values()),
         plots=list(PLOTS.values()),

@@ -1,7 +1,6 @@
 # Helpers of workflow/rules/rerun.smk (config key `reruns`): entries with their defaults,
 # checked at startup, and every argument list of the rerun rules.
 
-import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -75,7 +74,7 @@ def rerun_seed_arguments(wildcards):
         args += ["--env", f"{key}={value}"]
     if e.get("timeout_minutes"):
         args += ["--timeout-minutes", e["timeout_minutes"]]
-    return " ".join(shlex.quote(str(a)) for a in args)
+    return shell_args(args)
 
 
 def rerun_seed_logs(wildcards):
@@ -100,7 +99,7 @@ def rerun_check_argv(name):
 
 def rerun_check_arguments(wildcards):
     rerun_entry(wildcards)
-    return " ".join(shlex.quote(a) for a in rerun_check_argv(wildcards.name))
+    return shell_args(rerun_check_argv(wildcards.name))
 
 
 def write_partial_reruns():
