@@ -48,11 +48,6 @@ class _Result:
     def to_dict(self) -> dict[str, Any]:
         return _clean(asdict(self))  # type: ignore[call-overload]
 
-    @property
-    def p(self) -> float:
-        """Alias of p_value (results without a p-value raise AttributeError)."""
-        return self.p_value  # type: ignore[attr-defined]
-
 
 def _as_values(values: Sequence[float], what: str, min_n: int = 2) -> np.ndarray:
     arr = np.asarray(list(values), dtype=np.float64)
@@ -183,6 +178,18 @@ class PairedDifference(_Result):
 
     def holds(self, alpha: float) -> bool:
         return self.p_value < alpha
+
+
+def mean_interval(values: Sequence[float], confidence: float = 0.95) -> tuple[float, float]:
+    """Two-sided t-interval of the mean: NaN where undefined (n < 2), (mean, mean) with no spread."""
+    if len(values) < 2:
+        return float("nan"), float("nan")
+    try:
+        r = one_sample_t(values, threshold=float(np.mean(values)), alternative="two-sided", confidence=confidence)
+    except PgolfError:
+        m = float(np.mean(values))
+        return m, m
+    return float(r.ci[0]), float(r.ci[1])
 
 
 def paired_differences(

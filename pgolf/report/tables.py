@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pgolf.errors import DataError, PgolfError
+from pgolf.errors import DataError
+from pgolf.stats import mean_interval
 
 CONDITION_ORDER = ("flat", "doc", "sliding", "ttt")
 CONDITION_LABELS = {
@@ -138,20 +139,6 @@ def paired_tests(runs: pd.DataFrame, conditions: Sequence[str], alpha: float, co
     return df
 
 
-def _interval(values: np.ndarray, confidence: float) -> tuple[float, float]:
-    """Two-sided t-interval for the mean from pgolf.stats; NaN where it is undefined (n < 2, no spread)."""
-    from pgolf.stats import one_sample_t
-
-    if len(values) < 2:
-        return float("nan"), float("nan")
-    try:
-        r = one_sample_t(values, threshold=float(np.mean(values)), alternative="two-sided", confidence=confidence)
-    except PgolfError:
-        m = float(np.mean(values))
-        return m, m
-    return float(r.ci[0]), float(r.ci[1])
-
-
 def condition_summary(runs: pd.DataFrame, conditions: Sequence[str], confidence: float = 0.95) -> pd.DataFrame:
     """Per condition (draw 0): n, mean/sample std of bpb and nats, t-interval of the bpb mean,
     the mean paired step from the previous condition and whether it exceeds the seed spread."""
@@ -162,7 +149,7 @@ def condition_summary(runs: pd.DataFrame, conditions: Sequence[str], confidence:
         sub = h[h["condition"] == condition].sort_values("seed")
         bpb = sub["val_bpb"].to_numpy(dtype=float)
         n = len(bpb)
-        lo, hi = _interval(bpb, confidence)
+        lo, hi = mean_interval(bpb, confidence)
         row = {
             "condition": condition,
             "n": n,

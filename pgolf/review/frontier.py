@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -11,20 +12,17 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
-from scipy import stats as _st  # noqa: E402
 
 from pgolf import atomic  # noqa: E402
+from pgolf.stats import mean_interval  # noqa: E402
 
 _PNG_META = {"Software": None}  # deterministic bytes: no version in the file
 
 
-def _interval(values: Sequence[float], confidence: float = 0.95) -> float | None:
-    n = len(values)
-    if n < 2:
-        return None
-    mean = sum(values) / n
-    sd = (sum((v - mean) ** 2 for v in values) / (n - 1)) ** 0.5
-    return float(_st.t.ppf(0.5 + confidence / 2, n - 1)) * sd / n**0.5
+def _half_width(values: Sequence[float]) -> float:
+    """Half the 95% t-interval of the mean (0 where it is undefined: one run)."""
+    lo, hi = mean_interval(values)
+    return 0.0 if math.isnan(lo) else (hi - lo) / 2
 
 
 def draw_frontier(records: Sequence[dict[str, Any]], path: str | Path) -> None:
@@ -41,8 +39,8 @@ def draw_frontier(records: Sequence[dict[str, Any]], path: str | Path) -> None:
         bad = d["n_errors"] > 0 or d["claim_supported"] is False
         color = "#d62728" if bad else "#1f77b4"
         ax.scatter([x] * len(d["values"]), d["values"], s=10, color=color, alpha=0.5)
-        half = _interval(d["values"])
-        ax.errorbar([x], [d["mean"]], yerr=[[half or 0.0], [half or 0.0]], fmt="x" if bad else "o",
+        half = _half_width(d["values"])
+        ax.errorbar([x], [d["mean"]], yerr=[[half], [half]], fmt="x" if bad else "o",
                     color=color, capsize=3)
         if d.get("holds_practice") or not d.get("previous"):
             chain.append((x, d["mean"]))
