@@ -51,9 +51,14 @@ def write_text(target: str | os.PathLike[str], text: str) -> None:
     write_bytes(target, text.encode("utf-8"))
 
 
+def json_text(obj: Any) -> str:
+    """pgolf's one JSON form: sorted keys, trailing newline (identical runs give identical files);
+    a NaN or inf raises ValueError before anything is written."""
+    return json.dumps(obj, indent=2, sort_keys=True, allow_nan=False) + "\n"
+
+
 def write_json(target: str | os.PathLike[str], obj: Any) -> None:
-    """JSON with sorted keys and a trailing newline, so identical runs give identical files."""
-    write_text(target, json.dumps(obj, indent=2, sort_keys=True, allow_nan=False) + "\n")
+    write_text(target, json_text(obj))
 
 
 def sha256_file(path: str | os.PathLike[str], chunk: int = 1 << 20) -> str:

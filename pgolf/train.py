@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import copy
 import io
-import json
 import random
 import shutil
 import sys
@@ -505,7 +504,7 @@ def finish(run: Run, loop: LoopResult, staging: Path | None, out_dir: Path) -> d
         return {}
     metrics = build_metrics(run, loop, ex, q_loss, q_bpb, eval_ms)
     # Serialise first (fails on NaN), then write; metrics.json last marks a finished run.
-    metrics_text = json.dumps(metrics, indent=2, sort_keys=True, allow_nan=False) + "\n"
+    metrics_text = atomic.json_text(metrics)
     atomic.write_bytes(staging / "final_model.pt", ex.raw)
     atomic.write_bytes(staging / "final_model.int8.ptz", ex.blob)
     atomic.write_text(staging / "train.log", run.log.text())

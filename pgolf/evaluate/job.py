@@ -9,13 +9,13 @@ are written as one group (pgolf.atomic.write_group), so a failure never leaves a
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from pgolf.atomic import json_text
 from pgolf.errors import ArtifactError
 from pgolf.evaluate.conditions import EvalSettings, run_condition
 from pgolf.evaluate.totals import EvalResult, output_paths, result_files
@@ -64,7 +64,7 @@ def run_job(job: EvalJob, echo=print) -> EvalResult:
                 result_files(result, job.out, **extra)
                 echo("wrote " + ", ".join(str(p) for p in output_paths(job.out)))
             else:
-                echo(json.dumps({**result.summary(), **extra}, indent=2, sort_keys=True, allow_nan=False))
+                echo(json_text({**result.summary(), **extra}).rstrip("\n"))
     return result
 
 

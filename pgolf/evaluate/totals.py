@@ -9,7 +9,6 @@ statistics never need a rerun.
 from __future__ import annotations
 
 import io
-import json
 import math
 import os
 from dataclasses import dataclass, field
@@ -20,7 +19,7 @@ import numpy as np
 import torch
 import torch.distributed as dist
 
-from pgolf.atomic import write_group
+from pgolf.atomic import json_text, write_group
 
 
 def _distributed() -> bool:
@@ -164,7 +163,7 @@ def result_files(result: EvalResult, json_path: str | os.PathLike[str], **extra:
     staged and renamed in, the JSON last; `extra` (artifact, provenance, ...) goes into the JSON.
     """
     paths = output_paths(json_path)
-    text = json.dumps({**result.summary(), **extra}, indent=2, sort_keys=True, allow_nan=False) + "\n"
+    text = json_text({**result.summary(), **extra})
     write_group({paths[1]: _csv(result.positions).encode(), paths[2]: _csv(result.per_doc).encode(),
                  paths[0]: text.encode()})
     return paths
