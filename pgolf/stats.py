@@ -277,6 +277,16 @@ class WelchResult(_Result):
         return self.p_value < alpha
 
 
+def _welch(x: np.ndarray, y: np.ndarray, what: str) -> tuple[float, float, float]:
+    """mean(x) - mean(y), its standard error and the Welch-Satterthwaite df (unequal variances)."""
+    vx = float(x.var(ddof=1)) / x.size
+    vy = float(y.var(ddof=1)) / y.size
+    se = math.sqrt(vx + vy)
+    _check_spread(se, what)
+    df = (vx + vy) ** 2 / (vx**2 / (x.size - 1) + vy**2 / (y.size - 1))
+    return float(x.mean() - y.mean()), se, df
+
+
 def welch_one_sided(
     new: Sequence[float],
     old: Sequence[float],
@@ -291,12 +301,7 @@ def welch_one_sided(
     """
     xn = _as_values(new, "Welch test (new runs)")
     xo = _as_values(old, "Welch test (previous runs)")
-    vn = float(xn.var(ddof=1)) / xn.size
-    vo = float(xo.var(ddof=1)) / xo.size
-    se = math.sqrt(vn + vo)
-    _check_spread(se, "Welch test")
-    df = (vn + vo) ** 2 / (vn**2 / (xn.size - 1) + vo**2 / (xo.size - 1))
-    diff = float(xn.mean() - xo.mean())
+    diff, se, df = _welch(xn, xo, "Welch test")
     t = (diff + float(margin)) / se
     ci, bound = _intervals(diff, se, df, confidence, "less")
     return WelchResult(
@@ -632,11 +637,7 @@ def welch_two_sided(rerun: Sequence[float], claimed: Sequence[float], confidence
     """
     xr = _as_values(rerun, "Welch test (rerun runs)")
     xc = _as_values(claimed, "Welch test (claimed runs)")
-    vr, vc = float(xr.var(ddof=1)) / xr.size, float(xc.var(ddof=1)) / xc.size
-    se = math.sqrt(vr + vc)
-    _check_spread(se, "Welch test of rerun vs claim")
-    df = (vr + vc) ** 2 / (vr**2 / (xr.size - 1) + vc**2 / (xc.size - 1))
-    diff = float(xr.mean() - xc.mean())
+    diff, se, df = _welch(xr, xc, "Welch test of rerun vs claim")
     t = diff / se
     ci, _ = _intervals(diff, se, df, confidence, "two-sided")
     return WelchTwoSided(
