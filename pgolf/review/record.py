@@ -69,6 +69,7 @@ class RecordCheck:
     ignored: list[str] = field(default_factory=list)  # files read that are no train log
     sidecars: list[str] = field(default_factory=list)  # JSON result files beside the logs
     problems: list[str] = field(default_factory=list)  # an unreadable submission.json
+    readme_seeds: dict[str, Any] = field(default_factory=dict)  # readme_numbers(), computed once
 
     @property
     def values(self) -> list[float]:
@@ -286,6 +287,7 @@ def load_record(folder: str | Path, logs: Sequence[str | Path] | None = None,
     if metric and claims_values:
         hit, total, _ = _stage_score(runs, claim, rec.stage)
         rec.claim_supported = bool(total) and hit == total
+    rec.readme_seeds = readme_numbers(rec)
     rec.flags = record_flags(rec)
     return rec
 
@@ -369,7 +371,7 @@ def readme_numbers(rec: RecordCheck) -> dict[str, Any]:
 
 
 def _readme_flags(rec: RecordCheck) -> list[Flag]:
-    missing = readme_numbers(rec)["missing"]
+    missing = rec.readme_seeds["missing"]
     return [Flag("warn", "", f"README per-seed numbers no stage of the seed's log shows: {', '.join(missing)}")] \
         if missing else []
 
@@ -479,7 +481,7 @@ def record_dict(rec: RecordCheck, stats: dict[str, Any]) -> dict[str, Any]:
         "stages": {r.name: {st.name: {"val_loss": st.loss, "val_bpb": st.bpb, "eval_time_ms": st.eval_time_ms}
                             for st in r.ordered_stages()} for r in rec.runs},
         "n_errors": len(fl.errors(rec.flags)), "ignored": rec.ignored, "sidecars": rec.sidecars,
-        "readme_p_values": readme_p_values(rec.folder), "readme_seed_numbers": readme_numbers(rec),
+        "readme_p_values": readme_p_values(rec.folder), "readme_seed_numbers": rec.readme_seeds,
         "sha256s": [r.sha256 for r in rec.runs],
     }
     out["verdict"] = verdict_sentence(out)
