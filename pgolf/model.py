@@ -228,7 +228,7 @@ class GPT(nn.Module):
         """Per-token cross-entropy in nats, float32, shaped like `target_ids`."""
         logits = self.forward_logits(input_ids, lora)
         return F.cross_entropy(
-            logits.float().reshape(-1, logits.size(-1)), target_ids.reshape(-1), reduction="none"
+            loss_precision(logits).reshape(-1, logits.size(-1)), target_ids.reshape(-1), reduction="none"
         ).reshape(target_ids.shape)
 
     def forward(self, input_ids: Tensor, target_ids: Tensor) -> Tensor:
@@ -239,6 +239,12 @@ class GPT(nn.Module):
         """
         head = self.lm_head.weight if self.lm_head is not None else self.tok_emb.weight
         return softcap_cross_entropy(self.hidden(input_ids), head, target_ids, self.logit_softcap).mean()
+
+
+def loss_precision(logits: Tensor) -> Tensor:
+    """Logits as the loss takes them: bf16 cast up to float32 as the reference does, float64 kept
+    (the exactness tests run the whole evaluation in float64)."""
+    return logits.to(torch.promote_types(logits.dtype, torch.float32))
 
 
 def is_control_tensor(name: str) -> bool:

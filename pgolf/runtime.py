@@ -101,3 +101,18 @@ def sync(device: torch.device) -> None:
     """Wait for the device, so that host timers measure finished work."""
     if device.type == "cuda":
         torch.cuda.synchronize(device)
+
+
+@contextlib.contextmanager
+def one_thread_if(small: bool) -> Iterator[None]:
+    """One intra-op thread for a small CPU pass: below a few hundred tokens a second thread costs
+    more in hand-off than it gives (measured on the TTT kernel); the count is restored after."""
+    threads = torch.get_num_threads()
+    if not small or threads == 1:
+        yield
+        return
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)

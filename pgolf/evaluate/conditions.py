@@ -29,6 +29,7 @@ from pgolf.data.docs import doc_spans
 from pgolf.errors import ConfigError
 from pgolf.evaluate import ttt as ttt_mod
 from pgolf.evaluate.totals import EvalResult, Totals
+from pgolf.evaluate.ttt_kernel import TTTKernel
 from pgolf.evaluate.windows import (
     Windows,
     check_sizes,
@@ -45,6 +46,11 @@ from pgolf.runtime import dist_info, sync
 from pgolf.tokenizer import ByteTables
 
 CONDITIONS = ("flat", "doc", "sliding", "ttt")
+TTT_ENGINES = ("auto", "kernel", "autograd")
+# padded() of every TTT window is computed up front where it holds at most this many input
+# tokens (the embedded default: 375k); the record's windows (about 240k of 1,024 tokens) are
+# computed step by step.
+TABLE_ELEMENTS = 1 << 23
 
 
 @dataclass(frozen=True)
@@ -65,6 +71,9 @@ class EvalSettings:
     # on CUDA (the record's per-rank batch), 8192 on CPU (cache-friendlier, measured faster)
     autocast: bool | None = None  # bf16 autocast as the reference; None: on for CUDA, off on CPU
     progress_seconds: float = 0.0  # print progress to stderr this often (rank 0); 0: never
+    # TTT's forward and backward: "kernel" (hand-written, pgolf.evaluate.ttt_kernel), "autograd"
+    # (the model and torch autograd), "auto": the kernel on a CPU without autocast.
+    ttt_engine: str = "auto"
 
     def effective_chunk(self, condition: str) -> int:
         return self.seq_len if condition in ("doc", "flat") else self.chunk
@@ -78,6 +87,8 @@ class EvalSettings:
                             ("--max-docs", self.max_docs), ("--batch-tokens", self.batch_tokens)):
             if value is not None and value < 1:
                 raise ConfigError(f"{flag} must be at least 1, got {value}")
+        if self.ttt_engine not in TTT_ENGINES:
+            raise ConfigError(f"ttt_engine must be one of {', '.join(TTT_ENGINES)}, got {self.ttt_engine!r}")
         for flag, value in (("--ttt-lr", self.ttt_lr), ("--progress", self.progress_seconds)):
             if not math.isfinite(value) or value < 0:
                 raise ConfigError(f"{flag} must be a finite number >= 0, got {value}")
@@ -129,10 +140,12 @@ class _Engine:
         self.score_offset = torch.as_tensor(w.score_offset, device=dev)
         self.score_len = torch.as_tensor(w.score_len, device=dev)
         self.autocast = runtime_autocast(autocast, dev.type)
+        self.kept: Tensor | None = None
+        self.padded_all: tuple[Tensor, Tensor, Tensor, Tensor] | None = None
 
-    def inputs(self, rows: Tensor) -> Tensor:
+    def inputs(self, rows: Tensor, longest: int | None = None) -> Tensor:
         """Input tokens of windows `rows`, right-padded (causal: padding never reaches a scored target)."""
-        longest = int(self.length[rows].max())
+        longest = int(self.length[rows].max()) if longest is None else longest
         idx = self.start[rows, None] + torch.arange(longest, device=rows.device)
         return self.stream[idx.clamp_max(self.stream.numel() - 1)].long()
 
@@ -152,33 +165,78 @@ class _Engine:
     def _targets(self, rows: Tensor, row_of: Tensor, col: Tensor) -> Tensor:
         return self.stream[self.start[rows][row_of] + col + 1].long()
 
-    def score_padded(self, rows: Tensor, lora: ttt_mod.BatchedLora) -> tuple[Tensor, Tensor]:
-        """With per-row adapters: (nats, valid) of shape (rows, longest scored run)."""
+    def padded(self, rows: Tensor) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        """Inputs (n, longest window), and the scored runs' window positions, targets and validity
+        (n, longest scored run) of windows `rows` (a CPU tensor); past a row's run, its positions
+        repeat its last one."""
+        host = rows.numpy()
+        longest, scored = int(self.w.length[host].max()), int(self.w.score_len[host].max())
+        if self.padded_all is None:
+            return self._padded_of(rows.to(self.start.device), longest, scored)
         rows = rows.to(self.start.device)
-        x = self.inputs(rows)
-        lens = self.score_len[rows]
-        span = torch.arange(int(lens.max()), device=rows.device)
-        valid = span[None, :] < lens[:, None]
-        col = (self.score_offset[rows][:, None] + span[None, :]).clamp_max(x.size(1) - 1)
+        x, col, y, valid = self.padded_all
+        return x[rows, :longest], col[rows, :scored], y[rows, :scored], valid[rows, :scored]
+
+    def tabulate(self) -> None:
+        """Compute padded() of every window once (TTT steps are many and small), within a budget."""
+        n, longest, scored = len(self.w), int(self.w.length.max()), int(self.w.score_len.max())
+        if n * longest <= TABLE_ELEMENTS:
+            self.padded_all = self._padded_of(torch.arange(n, device=self.start.device), longest, scored)
+
+    def _padded_of(self, rows: Tensor, longest: int, scored: int) -> tuple[Tensor, Tensor, Tensor, Tensor]:
+        x = self.inputs(rows, longest)
+        span = torch.arange(scored, device=rows.device)
+        valid = span[None, :] < self.score_len[rows][:, None]
+        col = (self.score_offset[rows][:, None] + span[None, :]).minimum(self.length[rows][:, None] - 1)
+        y = self.stream[(self.start[rows][:, None] + col + 1).clamp_max(self.stream.numel() - 1)].long()
+        return x, col, y, valid
+
+    def score_padded(self, rows: Tensor, lora: ttt_mod.BatchedLora) -> tuple[Tensor, Tensor]:
+        """With per-row adapters, through the model: (nats, valid) of shape (rows, longest scored run)."""
+        x, col, y, valid = self.padded(rows)
         with self.autocast:
             h = self.model.hidden(x, lora)
             hs = torch.gather(h, 1, col[..., None].expand(-1, -1, h.size(-1)))
-            y = self.stream[(self.start[rows][:, None] + col + 1).clamp_max(self.stream.numel() - 1)].long()
             nats = ttt_mod.cross_entropy_nats(self.model.head_logits(hs, lora), y)
         return nats, valid
 
-    def accumulate_padded(self, nats: Tensor, valid: Tensor, rows: Tensor) -> None:
-        rows = rows.to(self.start.device)
-        col = self.score_offset[rows][:, None] + torch.arange(valid.size(1), device=rows.device)[None, :]
-        t = (self.start[rows][:, None] + col + 1)[valid]
-        self.accumulate(nats.detach()[valid], t)
+    def kernel_step(self, kernel: TTTKernel) -> ttt_mod.StepFn:
+        """A StepFn by the hand-written forward and backward (the CPU path)."""
 
-    def accumulate(self, nats: Tensor, target_index: Tensor) -> None:
+        def step(rows: Tensor, lora: ttt_mod.BatchedLora, train: bool) -> tuple[Tensor, Tensor, Tensor | None]:
+            x, col, y, valid = self.padded(rows)
+            # The record's loss: each row's mean over its chunk (train rows are full chunks).
+            weight = valid / valid.sum(1, keepdim=True) if train else None
+            nats, grads = kernel.run(x, col, y, weight, lora.a, lora.b)
+            grad = None if grads is None else torch.cat([g.reshape(x.size(0), -1) for g in grads], dim=1)
+            return nats, valid, grad
+
+        return step
+
+    def keep(self, nats: Tensor, valid: Tensor, rows: Tensor) -> None:
+        """Hold scores of windows `rows` until flush(): one accumulation at the end, not one per step."""
+        if self.kept is None:
+            self.kept = torch.zeros(len(self.w), int(self.score_len.max()), dtype=nats.dtype,
+                                    device=self.start.device)
+        self.progress.add(int(self.w.score_len[rows.numpy()].sum()))  # from the host: no device sync
+        self.kept[rows.to(self.start.device), : nats.size(1)] = nats.detach()  # flush() reads valid positions only
+
+    def flush(self) -> None:
+        """Accumulate every kept score, in window order."""
+        if self.kept is None:
+            return
+        span = torch.arange(self.kept.size(1), device=self.start.device)
+        valid = span[None, :] < self.score_len[:, None]
+        t = (self.start[:, None] + self.score_offset[:, None] + span[None, :] + 1)[valid]
+        self.accumulate(self.kept[valid], t, progress=False)
+
+    def accumulate(self, nats: Tensor, target_index: Tensor, progress: bool = True) -> None:
         tgt = self.stream[target_index].long()
         prev = self.stream[target_index - 1].long()
         doc, pos = target_positions(target_index, self.doc_starts)
         self.totals.add(nats, self.tables.token_bytes(prev, tgt), doc, pos)
-        self.progress.add(int(nats.numel()))
+        if progress:
+            self.progress.add(int(nats.numel()))
 
 
 def _stream_tensor(tokens: Any, device: torch.device) -> Tensor:
@@ -273,7 +331,7 @@ def _info(settings: EvalSettings, condition: str, chunk: int, autocast: bool, wo
         "dtype": str(model_dtype(model)).removeprefix("torch."),
     }
     if condition != "ttt":
-        for key in ("ttt_rank", "ttt_lr", "ttt_batch", "ttt_beta1", "ttt_beta2", "ttt_eps", "seed"):
+        for key in ("ttt_rank", "ttt_lr", "ttt_batch", "ttt_beta1", "ttt_beta2", "ttt_eps", "seed", "ttt_engine"):
             info.pop(key)
     return info
 
@@ -281,6 +339,7 @@ def _info(settings: EvalSettings, condition: str, chunk: int, autocast: bool, wo
 def _run_ttt(model: GPT, stream: Tensor, tables: ByteTables, w: Windows, doc_starts: Tensor, totals: Totals,
              autocast: bool, progress: _Progress, settings: EvalSettings) -> None:
     engine = _Engine(model, stream, tables, w, doc_starts, totals, autocast, progress)
+    engine.tabulate()
     docs, counts = np.unique(w.doc, return_counts=True)
     # Longest documents first: with slots refilled as documents finish, the short ones fill the
     # gaps at the end instead of one long document running alone.
@@ -295,5 +354,18 @@ def _run_ttt(model: GPT, stream: Tensor, tables: ByteTables, w: Windows, doc_sta
     )
     ttt_mod.run_ttt(
         w, order, ttt_mod.lora_shapes(model), cfg, model_dtype(model), stream.device,
-        score=engine.score_padded, on_scored=engine.accumulate_padded,
+        step=_ttt_step(engine, model, settings.ttt_engine, autocast), on_scored=engine.keep,
     )
+    engine.flush()
+
+
+def _ttt_step(engine: _Engine, model: GPT, choice: str, autocast: bool) -> ttt_mod.StepFn:
+    """The hand-written kernel where autograd's bookkeeping is most of a step's time (a CPU, no
+    autocast), else the model and autograd; `choice` (EvalSettings.ttt_engine) may force either."""
+    if choice == "auto":
+        choice = "kernel" if engine.start.device.type == "cpu" and not autocast else "autograd"
+    if choice == "autograd":
+        return ttt_mod.autograd_step(engine.score_padded)
+    if autocast:
+        raise ConfigError("ttt_engine 'kernel' runs in the model's dtype: use 'autograd' (or 'auto') with autocast")
+    return engine.kernel_step(TTTKernel(model, model_dtype(model)))

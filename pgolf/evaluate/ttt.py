@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from pgolf.evaluate.windows import Windows
-from pgolf.model import GPT
+from pgolf.model import GPT, loss_precision
 
 
 def lora_shapes(model: GPT) -> list[tuple[int, int]]:
@@ -127,7 +127,9 @@ class SlotState:
         self.a, self.b = _views(self.flat, shapes, r)
         self.m = torch.zeros_like(self.flat)
         self.v = torch.zeros_like(self.flat)
-        self.step = torch.zeros(s, dtype=torch.int64)
+        self.step = torch.zeros(s, dtype=torch.float32, device=device)  # Adam's step count, per slot
+        # Each slot's row of every state tensor, for the fused update's per-tensor lists.
+        self.rows = [t.unbind(0) for t in (self.flat, self.m, self.v, self.step)]
 
     @property
     def params(self) -> list[Tensor]:
@@ -143,41 +145,56 @@ class SlotState:
             t.index_fill_(0, idx, 0.0)
         for i, a in enumerate(self.a):
             a.index_copy_(0, idx, torch.stack([d[i] for d in draws]).to(a.device, a.dtype))
-        self.step[torch.as_tensor(slots)] = 0
+        self.step.index_fill_(0, idx, 0.0)
 
-    def gather(self, slots: Tensor, grad: bool) -> BatchedLora:
-        """The slots' adapters as contiguous tensors (leaves with gradients when `grad`)."""
-        flat = self.flat.index_select(0, slots)
+    def gather(self, slots: np.ndarray) -> BatchedLora:
+        """The slots' adapters: views of one (len(slots), parameters) copy of their rows (of the
+        state itself for one slot, the long tail's usual case: adam_step replaces rows in place)."""
+        if slots.size == 1:
+            k = int(slots[0])
+            flat = self.flat[k : k + 1]
+        else:
+            flat = self.flat.index_select(0, torch.as_tensor(slots, device=self.flat.device))
         a, b = _views(flat, self.shapes, self.cfg.rank)
-        # Contiguous copies: the batched matmuls want them, and separate leaves keep backward from
-        # scattering every view's gradient into a full-size buffer.
-        a, b = [t.contiguous() for t in a], [t.contiguous() for t in b]
-        if grad:
-            for t in (*a, *b):
-                t.requires_grad_(True)
         return BatchedLora(a, b, flat=flat)
 
     @torch.no_grad()
-    def adam_step(self, slots: Tensor, lora: BatchedLora) -> None:
-        """torch.optim.Adam's update (lerp first moment, eps added to the corrected root), per slot."""
+    def adam_step(self, slots: np.ndarray, grad: Tensor) -> None:
+        """One torch.optim.Adam step for each slot (its own step count), `grad` holding their rows
+        (len(slots), parameters): torch's fused Adam kernel, one pass over each slot's row
+        (the same floats as torch.optim.Adam's default, tested)."""
         beta1, beta2 = self.cfg.betas
-        steps = self.step[slots.cpu()] + 1
-        self.step[slots.cpu()] = steps
-        steps64 = steps.to(torch.float64)
-        dtype = self.flat.dtype
-        step_size = (self.cfg.lr / (1.0 - beta1**steps64)).to(slots.device, dtype)[:, None]
-        bc2_sqrt = torch.sqrt(1.0 - beta2**steps64).to(slots.device, dtype)[:, None]
-        grad = lora.flat_grad()
-        p = lora.flat  # set by gather(): the slots' rows, one leaf tensor
-        m = self.m.index_select(0, slots).lerp_(grad, 1.0 - beta1)
-        v = self.v.index_select(0, slots).mul_(beta2).addcmul_(grad, grad, value=1.0 - beta2)
-        denom = (v.sqrt() / bc2_sqrt).add_(self.cfg.eps)
-        self.m.index_copy_(0, slots, m)
-        self.v.index_copy_(0, slots, v)
-        self.flat.index_copy_(0, slots, p - step_size * (m / denom))
+        params, m, v, steps = ([rows[k] for k in slots.tolist()] for rows in self.rows)
+        torch._foreach_add_(steps, 1.0)
+        torch._fused_adam_(params, list(grad.unbind(0)), m, v, [], steps, lr=self.cfg.lr, beta1=beta1,
+                           beta2=beta2, weight_decay=0.0, eps=self.cfg.eps, amsgrad=False, maximize=False)
 
 
 ScoreFn = Callable[[Tensor, BatchedLora], tuple[Tensor, Tensor]]
+# step(rows, lora, train) -> (nats, valid, gradient): nats and valid (n, longest scored run) of the
+# windows `rows` with per-row adapters; with `train`, the (n, parameters) gradient of the sum over
+# rows of each row's mean chunk loss (the record's loss: a document's adapters see only its term).
+StepFn = Callable[[Tensor, BatchedLora, bool], tuple[Tensor, Tensor, Tensor | None]]
+
+
+def autograd_step(score: ScoreFn) -> StepFn:
+    """A StepFn from a differentiable score function, by autograd."""
+
+    def step(rows: Tensor, lora: BatchedLora, train: bool) -> tuple[Tensor, Tensor, Tensor | None]:
+        if not train:
+            with torch.no_grad():
+                return (*score(rows, lora), None)
+        # Contiguous leaves: the batched matmuls want them, and separate leaves keep backward from
+        # scattering every view's gradient into a full-size buffer.
+        leaves = BatchedLora(*([t.clone(memory_format=torch.contiguous_format).requires_grad_(True) for t in ts]
+                               for ts in (lora.a, lora.b)))
+        with torch.enable_grad():
+            nats, valid = score(rows, leaves)
+            loss = nats.mean(dim=1).sum()
+        loss.backward()
+        return nats.detach(), valid, leaves.flat_grad()
+
+    return step
 
 
 def run_ttt(
@@ -187,15 +204,15 @@ def run_ttt(
     cfg: TTTConfig,
     dtype: torch.dtype,
     device: torch.device,
-    score: ScoreFn,
+    step: StepFn,
     on_scored: Callable[[Tensor, Tensor, Tensor], None],
 ) -> None:
     """Drive the slots over the documents' chunk windows.
 
     `w` holds every chunk window of the documents to score, ordered by document then chunk
     (w.doc are global document indices); `doc_order` is the order documents enter slots.
-    `score(rows, lora)` runs the windows `rows` of `w` with per-row adapters and returns
-    (nats, valid), both (n, longest scored run); `on_scored(nats, valid, rows)` accumulates them.
+    `step` scores (and trains on) windows of `w` with per-row adapters (StepFn);
+    `on_scored(nats, valid, rows)` accumulates the scores.
     """
     state = SlotState(shapes, cfg, dtype, device)
     docs_in_w, first = np.unique(w.doc, return_index=True)
@@ -217,20 +234,20 @@ def run_ttt(
             break
         rows = slot_row[active]
         final = w.last[rows]
-        # Train rows (full chunks) take one pass with a graph, final rows one without; rows of
+        # Train rows (full chunks) are scored and trained on, final rows only scored; rows of
         # different window lengths share a pass, right-padded, unless padding would cost more
         # than a pass (see length_groups).
-        train_slots, train_rows = active[~final], rows[~final]
-        for sel in length_groups(w.length[train_rows]):
-            _train_group(state, train_slots[sel], train_rows[sel], score, on_scored, device)
-        fin_slots, fin_rows = active[final], rows[final]
-        for sel in length_groups(w.length[fin_rows]):
-            slots_t = torch.as_tensor(fin_slots[sel], device=device)
-            with torch.no_grad():
-                nats, valid = score(torch.as_tensor(fin_rows[sel]), state.gather(slots_t, grad=False))
-            on_scored(nats, valid, torch.as_tensor(fin_rows[sel]))
-        slot_doc[fin_slots] = -1
-        slot_row[train_slots] += 1
+        for train, sel_rows in ((True, ~final), (False, final)):
+            slots, group_rows = active[sel_rows], rows[sel_rows]
+            for sel in length_groups(w.length[group_rows]):
+                rows_t = torch.as_tensor(group_rows[sel])
+                lora = state.gather(slots[sel])
+                nats, valid, grad = step(rows_t, lora, train)
+                on_scored(nats, valid, rows_t)
+                if grad is not None:
+                    state.adam_step(slots[sel], grad)
+        slot_doc[active[final]] = -1
+        slot_row[active[~final]] += 1
 
 
 # A pass of at most this many padded tokens is all overhead at any model size pgolf runs on a
@@ -248,6 +265,8 @@ def length_groups(lengths: np.ndarray) -> list[np.ndarray]:
     32-token windows), no padding where windows are long (the record's)."""
     if lengths.size == 0:
         return []
+    if lengths.min() == lengths.max():  # one pass, no padding (and no sorting: most steps)
+        return [np.arange(lengths.size)]
     values = np.unique(lengths)[::-1]
     groups: list[list[int]] = []
     rows = real = longest = 0
@@ -263,21 +282,9 @@ def length_groups(lengths: np.ndarray) -> list[np.ndarray]:
     return [np.flatnonzero(np.isin(lengths, g)) for g in groups]
 
 
-def _train_group(state: SlotState, slots: np.ndarray, rows: np.ndarray, score, on_scored, device) -> None:
-    slots_t = torch.as_tensor(slots, device=device)
-    lora = state.gather(slots_t, grad=True)
-    with torch.enable_grad():
-        nats, valid = score(torch.as_tensor(rows), lora)
-        on_scored(nats.detach(), valid, torch.as_tensor(rows))
-        # Each row is a full chunk: the sum over documents of each one's chunk mean (the record's
-        # loss); a document's adapters only see its own term.
-        loss = nats.mean(dim=1).sum()
-    loss.backward()
-    state.adam_step(slots_t, lora)
-
-
 def cross_entropy_nats(logits: Tensor, targets: Tensor) -> Tensor:
-    """Per-token nats in float32, as the reference (logits cast to float before the loss)."""
-    return F.cross_entropy(logits.float().reshape(-1, logits.size(-1)), targets.reshape(-1), reduction="none").reshape(
+    """Per-token nats in float32 (float64 for a float64 model), as the reference: logits cast to
+    float before the loss."""
+    return F.cross_entropy(loss_precision(logits).reshape(-1, logits.size(-1)), targets.reshape(-1), reduction="none").reshape(
         targets.shape
     )
