@@ -173,8 +173,11 @@ class _Engine:
         longest, scored = int(self.w.length[host].max()), int(self.w.score_len[host].max())
         if self.padded_all is None:
             return self._padded_of(rows.to(self.start.device), longest, scored)
-        rows = rows.to(self.start.device)
         x, col, y, valid = self.padded_all
+        if host.size == 1:  # the long tail's one row: views, not gathers
+            r = int(host[0])
+            return x[r : r + 1, :longest], col[r : r + 1, :scored], y[r : r + 1, :scored], valid[r : r + 1, :scored]
+        rows = rows.to(self.start.device)
         return x[rows, :longest], col[rows, :scored], y[rows, :scored], valid[rows, :scored]
 
     def tabulate(self) -> None:

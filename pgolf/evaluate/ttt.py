@@ -128,8 +128,10 @@ class SlotState:
         self.m = torch.zeros_like(self.flat)
         self.v = torch.zeros_like(self.flat)
         self.step = torch.zeros(s, dtype=torch.float32, device=device)  # Adam's step count, per slot
-        # Each slot's row of every state tensor, for the fused update's per-tensor lists.
+        # Each slot's row of every state tensor, for the fused update's per-tensor lists, and each
+        # slot's adapters as views of its row (gather() of one slot: no copy, no new views).
         self.rows = [t.unbind(0) for t in (self.flat, self.m, self.v, self.step)]
+        self.one = [BatchedLora(*_views(self.flat[k : k + 1], shapes, r), flat=self.flat[k : k + 1]) for k in range(s)]
 
     @property
     def params(self) -> list[Tensor]:
@@ -151,12 +153,9 @@ class SlotState:
         """The slots' adapters: views of one (len(slots), parameters) copy of their rows (of the
         state itself for one slot, the long tail's usual case: adam_step replaces rows in place)."""
         if slots.size == 1:
-            k = int(slots[0])
-            flat = self.flat[k : k + 1]
-        else:
-            flat = self.flat.index_select(0, torch.as_tensor(slots, device=self.flat.device))
-        a, b = _views(flat, self.shapes, self.cfg.rank)
-        return BatchedLora(a, b, flat=flat)
+            return self.one[int(slots[0])]
+        flat = self.flat.index_select(0, torch.as_tensor(slots, device=self.flat.device))
+        return BatchedLora(*_views(flat, self.shapes, self.cfg.rank), flat=flat)
 
     @torch.no_grad()
     def adam_step(self, slots: np.ndarray, grad: Tensor) -> None:
