@@ -83,9 +83,13 @@ def process_group(device: str = "auto", flag: str = "--set device") -> Iterator[
             dist.destroy_process_group()
 
 
+def in_process_group() -> bool:
+    return dist.is_available() and dist.is_initialized()
+
+
 def dist_info() -> tuple[int, int]:
     """(rank, world size) of the running process group; (0, 1) outside one."""
-    if dist.is_available() and dist.is_initialized():
+    if in_process_group():
         return dist.get_rank(), dist.get_world_size()
     return 0, 1
 

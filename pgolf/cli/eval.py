@@ -38,7 +38,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="reference: on CUDA as the record (bf16 embedding, bf16 autocast), float32 on CPU; "
                              "fp32: float32 everywhere; bf16: bf16 autocast on any device (CPU too)")
     parser.add_argument("--threads", type=int, default=0,
-                        help="CPU threads for torch (0: torch's default; 1 is often fastest on a busy machine)")
+                        help="CPU threads for torch (0: torch's default); ttt on a CPU with N >= 2 deals the "
+                             "documents to N one-thread processes")
     parser.add_argument("--progress", type=float, default=30.0, help="seconds between progress lines (0: none)")
     parser.add_argument("--out", default=None, help="FILE.json; FILE.positions.csv and FILE.docs.csv go beside it")
 

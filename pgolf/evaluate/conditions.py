@@ -28,6 +28,7 @@ from torch import Tensor
 from pgolf.data.docs import doc_spans
 from pgolf.errors import ConfigError
 from pgolf.evaluate import ttt as ttt_mod
+from pgolf.evaluate import workers
 from pgolf.evaluate.totals import EvalResult, Totals
 from pgolf.evaluate.ttt_kernel import TTTKernel
 from pgolf.evaluate.windows import (
@@ -42,7 +43,7 @@ from pgolf.evaluate.windows import (
 )
 from pgolf.model import GPT
 from pgolf.runtime import autocast as runtime_autocast
-from pgolf.runtime import dist_info, sync
+from pgolf.runtime import dist_info, in_process_group, sync
 from pgolf.tokenizer import ByteTables
 
 CONDITIONS = ("flat", "doc", "sliding", "ttt")
@@ -216,13 +217,27 @@ class _Engine:
 
         return step
 
+    def hold(self, dtype: torch.dtype) -> None:
+        """A place for every window's scores (keep() fills it, flush() accumulates it)."""
+        self.kept = torch.zeros(len(self.w), int(self.w.score_len.max()), dtype=dtype, device=self.start.device)
+
     def keep(self, nats: Tensor, valid: Tensor, rows: Tensor) -> None:
         """Hold scores of windows `rows` until flush(): one accumulation at the end, not one per step."""
-        if self.kept is None:
-            self.kept = torch.zeros(len(self.w), int(self.score_len.max()), dtype=nats.dtype,
-                                    device=self.start.device)
         self.progress.add(int(self.w.score_len[rows.numpy()].sum()))  # from the host: no device sync
         self.kept[rows.to(self.start.device), : nats.size(1)] = nats.detach()  # flush() reads valid positions only
+
+    def kept_bytes(self, docs: np.ndarray) -> bytes:
+        """The kept scores of the windows of documents `docs` (a worker process's share)."""
+        return self.kept[torch.as_tensor(np.flatnonzero(np.isin(self.w.doc, docs)))].cpu().numpy().tobytes()
+
+    def store_kept(self, docs: np.ndarray, data: bytes) -> bool:
+        """Put kept_bytes(docs) of another process in place; False (nothing stored) if it is not whole."""
+        rows = torch.as_tensor(np.flatnonzero(np.isin(self.w.doc, docs)))
+        shape = (rows.numel(), self.kept.size(1))
+        if len(data) != shape[0] * shape[1] * self.kept.element_size():
+            return False
+        self.kept[rows] = torch.frombuffer(bytearray(data), dtype=self.kept.dtype).view(shape).to(self.kept.device)
+        return True
 
     def flush(self) -> None:
         """Accumulate every kept score, in window order."""
@@ -280,9 +295,10 @@ def run_condition(
     model.requires_grad_(False)
     sync(device)
     t0 = time.perf_counter()
+    workers_used = 1
     try:
         if condition == "ttt":
-            _run_ttt(model, stream, tables, w, doc_starts, totals, autocast, progress, settings)
+            workers_used = _run_ttt(model, stream, tables, w, doc_starts, totals, autocast, progress, settings)
         else:
             if condition != "flat":
                 w = merge_prefix_windows(w, starts)
@@ -298,7 +314,10 @@ def run_condition(
         for p, g in zip(model.parameters(), grads, strict=True):
             p.requires_grad_(g)
     seconds = time.perf_counter() - t0
-    return totals.result(condition, starts, seconds, _info(settings, condition, chunk, autocast, world, model))
+    info = _info(settings, condition, chunk, autocast, world, model)
+    if condition == "ttt":
+        info["ttt_workers"] = workers_used  # processes the documents were dealt to (float rounding may differ)
+    return totals.result(condition, starts, seconds, info)
 
 
 def _documents(tokens: Any, max_docs: int | None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -340,13 +359,16 @@ def _info(settings: EvalSettings, condition: str, chunk: int, autocast: bool, wo
 
 
 def _run_ttt(model: GPT, stream: Tensor, tables: ByteTables, w: Windows, doc_starts: Tensor, totals: Totals,
-             autocast: bool, progress: _Progress, settings: EvalSettings) -> None:
+             autocast: bool, progress: _Progress, settings: EvalSettings) -> int:
+    """Score and train on every window of `w`; returns the number of processes that did it."""
     engine = _Engine(model, stream, tables, w, doc_starts, totals, autocast, progress)
     engine.tabulate()
+    engine.hold(torch.promote_types(model_dtype(model), torch.float32))
     docs, counts = np.unique(w.doc, return_counts=True)
     # Longest documents first: with slots refilled as documents finish, the short ones fill the
     # gaps at the end instead of one long document running alone.
-    order = docs[np.argsort(-counts, kind="stable")]
+    by_length = np.argsort(-counts, kind="stable")
+    order, counts = docs[by_length], counts[by_length]
     cfg = ttt_mod.TTTConfig(
         rank=settings.ttt_rank,
         lr=settings.ttt_lr,
@@ -355,20 +377,30 @@ def _run_ttt(model: GPT, stream: Tensor, tables: ByteTables, w: Windows, doc_sta
         slots=settings.ttt_batch,
         seed=settings.seed,
     )
-    ttt_mod.run_ttt(
-        w, order, ttt_mod.lora_shapes(model), cfg, model_dtype(model), stream.device,
-        step=_ttt_step(engine, model, settings.ttt_engine, autocast), on_scored=engine.keep,
-    )
+    step, kernel = _ttt_step(engine, model, settings.ttt_engine, autocast)
+    shapes, dtype = ttt_mod.lora_shapes(model), model_dtype(model)
+
+    def run(share: np.ndarray) -> None:
+        ttt_mod.run_ttt(w, share, shapes, cfg, dtype, stream.device, step=step, on_scored=engine.keep)
+
+    # The kernel on a CPU with N threads: N processes of one thread (pgolf.evaluate.workers).
+    n = min(torch.get_num_threads(), order.size) if kernel and not in_process_group() and workers.can_fork() else 1
+    if n > 1:
+        workers.run_shares(run, engine.kept_bytes, engine.store_kept, workers.deal(order, counts, n))
+    else:
+        run(order)
     engine.flush()
+    return n
 
 
-def _ttt_step(engine: _Engine, model: GPT, choice: str, autocast: bool) -> ttt_mod.StepFn:
-    """The hand-written kernel where autograd's bookkeeping is most of a step's time (a CPU, no
-    autocast), else the model and autograd; `choice` (EvalSettings.ttt_engine) may force either."""
+def _ttt_step(engine: _Engine, model: GPT, choice: str, autocast: bool) -> tuple[ttt_mod.StepFn, bool]:
+    """(step, whether it is the kernel): the hand-written kernel where autograd's bookkeeping is
+    most of a step's time (a CPU, no autocast), else the model and autograd; `choice`
+    (EvalSettings.ttt_engine) may force either."""
     if choice == "auto":
         choice = "kernel" if engine.start.device.type == "cpu" and not autocast else "autograd"
     if choice == "autograd":
-        return ttt_mod.autograd_step(engine.score_padded)
+        return ttt_mod.autograd_step(engine.score_padded), False
     if autocast:
         raise ConfigError("ttt_engine 'kernel' runs in the model's dtype: use 'autograd' (or 'auto') with autocast")
-    return engine.kernel_step(TTTKernel(model, model_dtype(model)))
+    return engine.kernel_step(TTTKernel(model, model_dtype(model))), engine.start.device.type == "cpu"
