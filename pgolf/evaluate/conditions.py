@@ -181,9 +181,11 @@ class _Engine:
         rows = rows.to(self.start.device)
         return x[rows, :longest], col[rows, :scored], y[rows, :scored], valid[rows, :scored]
 
-    def tabulate(self) -> None:
-        """Compute padded() of every window once (TTT steps are many and small), within a budget."""
+    def prepare_ttt(self, dtype: torch.dtype) -> None:
+        """A place for every window's scores (keep() fills it, flush() accumulates it), and padded()
+        of every window computed once (TTT steps are many and small), within a budget."""
         n, longest, scored = len(self.w), int(self.w.length.max()), int(self.w.score_len.max())
+        self.kept = torch.zeros(n, scored, dtype=dtype, device=self.start.device)
         if n * longest <= TABLE_ELEMENTS:
             self.padded_all = self._padded_of(torch.arange(n, device=self.start.device), longest, scored)
 
@@ -217,22 +219,21 @@ class _Engine:
 
         return step
 
-    def hold(self, dtype: torch.dtype) -> None:
-        """A place for every window's scores (keep() fills it, flush() accumulates it)."""
-        self.kept = torch.zeros(len(self.w), int(self.w.score_len.max()), dtype=dtype, device=self.start.device)
-
     def keep(self, nats: Tensor, valid: Tensor, rows: Tensor) -> None:
         """Hold scores of windows `rows` until flush(): one accumulation at the end, not one per step."""
         self.progress.add(int(self.w.score_len[rows.numpy()].sum()))  # from the host: no device sync
         self.kept[rows.to(self.start.device), : nats.size(1)] = nats.detach()  # flush() reads valid positions only
 
+    def _windows_of(self, docs: np.ndarray) -> Tensor:
+        return torch.as_tensor(np.flatnonzero(np.isin(self.w.doc, docs)))
+
     def kept_bytes(self, docs: np.ndarray) -> bytes:
         """The kept scores of the windows of documents `docs` (a worker process's share)."""
-        return self.kept[torch.as_tensor(np.flatnonzero(np.isin(self.w.doc, docs)))].cpu().numpy().tobytes()
+        return self.kept[self._windows_of(docs)].cpu().numpy().tobytes()
 
     def store_kept(self, docs: np.ndarray, data: bytes) -> bool:
         """Put kept_bytes(docs) of another process in place; False (nothing stored) if it is not whole."""
-        rows = torch.as_tensor(np.flatnonzero(np.isin(self.w.doc, docs)))
+        rows = self._windows_of(docs)
         shape = (rows.numel(), self.kept.size(1))
         if len(data) != shape[0] * shape[1] * self.kept.element_size():
             return False
@@ -241,8 +242,6 @@ class _Engine:
 
     def flush(self) -> None:
         """Accumulate every kept score, in window order."""
-        if self.kept is None:
-            return
         span = torch.arange(self.kept.size(1), device=self.start.device)
         valid = span[None, :] < self.score_len[:, None]
         t = (self.start[:, None] + self.score_offset[:, None] + span[None, :] + 1)[valid]
@@ -362,8 +361,7 @@ def _run_ttt(model: GPT, stream: Tensor, tables: ByteTables, w: Windows, doc_sta
              autocast: bool, progress: _Progress, settings: EvalSettings) -> int:
     """Score and train on every window of `w`; returns the number of processes that did it."""
     engine = _Engine(model, stream, tables, w, doc_starts, totals, autocast, progress)
-    engine.tabulate()
-    engine.hold(torch.promote_types(model_dtype(model), torch.float32))
+    engine.prepare_ttt(torch.promote_types(model_dtype(model), torch.float32))
     docs, counts = np.unique(w.doc, return_counts=True)
     # Longest documents first: with slots refilled as documents finish, the short ones fill the
     # gaps at the end instead of one long document running alone.

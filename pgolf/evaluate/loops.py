@@ -24,6 +24,7 @@ from torch import Tensor, nn
 
 from pgolf.data.docs import BOS_ID
 from pgolf.evaluate.conditions import EvalSettings
+from pgolf.evaluate.totals import bits_per_byte
 from pgolf.evaluate.ttt import BatchedLora, lora_shapes
 from pgolf.model import GPT
 from pgolf.runtime import autocast as autocast_ctx
@@ -43,7 +44,7 @@ class LoopTotals:
 
     @property
     def val_bpb(self) -> float:
-        return self.loss_sum / math.log(2.0) / self.bytes
+        return bits_per_byte(self.loss_sum, self.bytes)
 
 
 def find_docs(tokens: Tensor) -> list[tuple[int, int]]:

@@ -20,10 +20,12 @@ import torch
 import torch.distributed as dist
 
 from pgolf.atomic import json_text, write_group
+from pgolf.runtime import in_process_group
 
 
-def _distributed() -> bool:
-    return dist.is_available() and dist.is_initialized()
+def bits_per_byte(nats: float, nbytes: float) -> float:
+    """The record's bpb: summed nats / ln 2 / summed bytes (never a mean of per-document values)."""
+    return nats / math.log(2.0) / nbytes
 
 
 class Totals:
@@ -61,7 +63,7 @@ class Totals:
 
     def all_reduce(self) -> None:
         """Sum over ranks (no-op outside torch.distributed)."""
-        if not _distributed():
+        if not in_process_group():
             return
         for t in (self.pos_nats, self.pos_bytes, self.pos_count, self.doc_nats, self.doc_bytes, self.doc_count):
             dist.all_reduce(t, op=dist.ReduceOp.SUM)
@@ -121,7 +123,7 @@ class EvalResult:
 
     @property
     def val_bpb(self) -> float:
-        return self.loss_sum_nats / math.log(2.0) / self.bytes
+        return bits_per_byte(self.loss_sum_nats, self.bytes)
 
     def summary(self) -> dict[str, Any]:
         return {

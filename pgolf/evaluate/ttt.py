@@ -64,12 +64,10 @@ def _delta(x: Tensor, a: Tensor, b: Tensor) -> Tensor:
 
 class BatchedLora:
     """Per-row adapters (the LoraDeltas protocol): A[i] is (rows, r, in), B[i] is (rows, out, r);
-    index 0 is the LM head, 1 + 2*layer is c_q, 2 + 2*layer is c_v.
+    index 0 is the LM head, 1 + 2*layer is c_q, 2 + 2*layer is c_v."""
 
-    `flat`, when given, holds the same values as one (rows, parameters) tensor (SlotState's layout)."""
-
-    def __init__(self, a: list[Tensor], b: list[Tensor], flat: Tensor | None = None) -> None:
-        self.a, self.b, self.flat = a, b, flat
+    def __init__(self, a: list[Tensor], b: list[Tensor]) -> None:
+        self.a, self.b = a, b
 
     def q(self, layer: int, h: Tensor) -> Tensor:
         return _delta(h, self.a[1 + 2 * layer], self.b[1 + 2 * layer])
@@ -131,7 +129,7 @@ class SlotState:
         # Each slot's row of every state tensor, for the fused update's per-tensor lists, and each
         # slot's adapters as views of its row (gather() of one slot: no copy, no new views).
         self.rows = [t.unbind(0) for t in (self.flat, self.m, self.v, self.step)]
-        self.one = [BatchedLora(*_views(self.flat[k : k + 1], shapes, r), flat=self.flat[k : k + 1]) for k in range(s)]
+        self.one = [BatchedLora(*_views(self.flat[k : k + 1], shapes, r)) for k in range(s)]
 
     @property
     def params(self) -> list[Tensor]:
@@ -155,7 +153,7 @@ class SlotState:
         if slots.size == 1:
             return self.one[int(slots[0])]
         flat = self.flat.index_select(0, torch.as_tensor(slots, device=self.flat.device))
-        return BatchedLora(*_views(flat, self.shapes, self.cfg.rank), flat=flat)
+        return BatchedLora(*_views(flat, self.shapes, self.cfg.rank))
 
     @torch.no_grad()
     def adam_step(self, slots: np.ndarray, grad: Tensor) -> None:

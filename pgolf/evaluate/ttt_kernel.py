@@ -114,9 +114,10 @@ class TTTKernel:
         self.first = self._first_block_by_token()
 
     @torch.no_grad()
-    def _first_block_by_token(self) -> tuple[Tensor, Tensor, Tensor, Tensor]:
-        """x0, and block 0's mixed input, its norm and its q|k and v products, per vocabulary entry:
-        block 0 sees only the embedding, so all of it before the adapters is a function of the token."""
+    def _first_block_by_token(self) -> tuple[Tensor, Tensor, Tensor, Tensor, Tensor]:
+        """Per vocabulary entry: x0, block 0's mixed input, its q|k and v products, and its norm
+        (the order _projections reads them). Block 0 sees only the embedding, so all of it before
+        the adapters is a function of the token."""
         w = self.blocks[0]
         x0 = rms_norm(self.emb)[0]
         xm = torch.mul(x0, w.mix0).addcmul_(x0, w.mix1)
