@@ -86,9 +86,17 @@ def test_a_log_without_stage_is_an_error_for_that_run_only(tmp_path):
 
 def test_stage_lines_in_the_code_dump_and_unknown_lines_are_ignored():
     text = build_log(Run("block", 1, [StageSpec("quantized_ttt", 1.08, 2.79, 1000)], seed_style="block",
-                         extra_lines=["weird line val_bpb:0.1", "ttt_phased: total_docs:50000 prefix_docs:2400"]))
+                         extra_lines=["ttt_phased: total_docs:50000 prefix_docs:2400"]))
     r = read_log_text(text)
     assert list(r.stages) == ["quantized_ttt"] and r.val_bpb == 1.08  # not the dump's 9.9999
+
+
+def test_a_stage_printed_with_val_bpb_only_is_a_stage():
+    text = build_log(Run("block", 1, [StageSpec("quantized_ttt", 1.08, 2.79, 1000)], seed_style="block",
+                         extra_lines=["weird line val_bpb:0.1"]))
+    r = read_log_text(text)
+    assert r.stage("weird line").bpb == 0.1 and r.stage("weird line").loss is None
+    assert r.stage("quantized_ttt").bpb == 1.08
 
 
 def test_every_stage_name_of_the_families_is_kept_under_its_own_name(tmp_path):
@@ -138,6 +146,9 @@ def test_april_bare_step_lines_an_exact_only_stage_with_its_time_and_the_uncompr
     r = read(run, tmp_path)
     assert (r.seed, r.world_size, r.steps, r.train_time_ms, r.val_tokens) == (42, 8, 5011, 588_321, 40_540_160)
     assert (r.code_bytes, r.code_bytes_compressed, r.total_bytes) == (50_000, 24_680, 15_824_680)
-    assert [s.name for s in r.ordered_stages()] == ["quantized_sliding_window", "legal_ttt"]
+    # the `key=value` line is a stage of its own; the indented progress line is not
+    assert sorted(s.name for s in r.ordered_stages()) == ["legal_ttt", "quantized_sliding_window", "ttt_sliding:done"]
+    assert r.stage("ttt_sliding:done").bpb == 1.084213
+    r.choose("legal_ttt")
     ttt = r.stage("legal_ttt")
     assert (ttt.bpb, ttt.val_bpb, ttt.eval_time_ms, r.metric) == (1.0842, None, 301234, "legal_ttt")

@@ -12,10 +12,12 @@ rounded: a claim is matched "at its printed digits" (`matches`).
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal
 from pathlib import Path
 from typing import Any
 
@@ -50,44 +52,116 @@ class Claim:
     base_pr: Any = None
     comparison_baseline_pr: Any = None
     name: str | None = None
+    warnings: list[str] = field(default_factory=list)  # the file was read, with a caveat
+    nonfinite: list[str] = field(default_factory=list)  # keys whose value is NaN or infinite: not a claim
+    duplicate_seeds: list[int] = field(default_factory=list)  # listed twice in the per-seed results
+    seeds_from: str = "submission.json"  # or "README" when only the README names the runs
+
+    @property
+    def claims_values(self) -> bool:
+        """Does it claim any number a log could show?"""
+        return self.val_bpb is not None or self.val_loss is not None or any(
+            s.val_bpb is not None or s.val_loss is not None for s in self.seeds.values())
 
     @property
     def claimed_seeds(self) -> list[int]:
         return sorted(self.seeds)
 
 
+_ROUNDINGS = (ROUND_HALF_UP, ROUND_HALF_EVEN, ROUND_DOWN)
+
+
 def matches(value: float | None, claimed: Decimal | None, value_digits: int | None = None) -> bool:
-    """Does a log's value equal a claimed number at the digits both printed? Rounded (within half a unit of
-    the coarser) or cut (the claim is the value with its further digits dropped)."""
-    if value is None or claimed is None:
+    """The one digits rule: a log's value (or a mean of runs) shows a claim when, rounded or cut to the digits
+    the claim prints, it equals the claim. Where the log printed fewer digits than the claim, both are taken
+    to the log's digits (a 4-digit log line cannot show an 8th digit either way)."""
+    if value is None or claimed is None or not math.isfinite(value) or not claimed.is_finite():
         return False
     digits = max(0, -int(claimed.as_tuple().exponent))
-    if value_digits is not None:
-        digits = min(digits, value_digits)
-    v, unit = Decimal(repr(value)), Decimal(10) ** -digits
-    if abs(v - claimed) <= unit / 2 * Decimal("1.000001"):
-        return True
-    return digits == max(0, -int(claimed.as_tuple().exponent)) and v.quantize(unit, rounding="ROUND_DOWN") == claimed
+    v = Decimal(repr(value))
+    if value_digits is not None and value_digits < digits:
+        unit = Decimal(10) ** -value_digits
+        return any(v.quantize(unit, rounding=r) == claimed.quantize(unit, rounding=ROUND_HALF_EVEN)
+                   for r in _ROUNDINGS)
+    unit = Decimal(10) ** -digits
+    return any(v.quantize(unit, rounding=r) == claimed for r in _ROUNDINGS)
 
 
-def _number(v: Any) -> Decimal | None:
+def _decimal(v: Any) -> Decimal | None:
     if isinstance(v, bool) or v is None:
         return None
     if isinstance(v, Decimal):
         return v
     if isinstance(v, int):
         return Decimal(v)
-    if isinstance(v, str):
-        try:
+    if isinstance(v, float):
+        return Decimal(repr(v))
+    if isinstance(v, str) and len(v) < 64:  # `"1e999999999"` as a string is no score either
+        with contextlib.suppress(ArithmeticError):
             return Decimal(v.strip())
-        except ArithmeticError:
-            return None
     return None
+
+
+def _nonfinite(v: Any) -> bool:
+    d = _decimal(v)
+    return d is not None and (not d.is_finite() or abs(d.adjusted()) > 30)
+
+
+def _number(v: Any) -> Decimal | None:
+    """A finite number (a score, a byte count), else None: NaN, infinities and absurd exponents say nothing."""
+    d = _decimal(v)
+    return None if d is None or _nonfinite(d) else d
+
+
+def _leaves(data: Any, prefix: str = "", depth: int = 0) -> list[tuple[str, Any]]:
+    """(dotted key, value) of every scalar in a JSON object, to 6 levels."""
+    if not isinstance(data, dict) or depth > 6:
+        return []
+    out = []
+    for k, v in data.items():
+        key = f"{prefix}{k}"
+        out += _leaves(v, key + ".", depth + 1) if isinstance(v, dict) else [(key, v)]
+    return out
+
+
+# The headline's key, in the order submissions prefer it: the plain keys first, then the spellings
+# later submissions used, then the same inside a `results`/`validation`/`summary` block.
+_HEADLINE_KEYS = ("val_bpb", "mean_val_bpb", "val_bpb_mean", "score_bpb_mean", "bpb", "mean_bpb",
+                  "final_val_bpb", "final_validation_bpb")
+_HEADLINE_PATTERNS = (re.compile(r"^val_bpb_\d+seed_mean$"), re.compile(r"^(?:variant|submission|final)_\w*bpb_mean$"))
+_BLOCKS = ("results", "validation", "summary", "metrics", "result")
+
+
+def _headline_in(block: dict[str, Any], prefix: str) -> tuple[str, Decimal] | None:
+    for key in _HEADLINE_KEYS:
+        if (v := _number(block.get(key))) is not None:
+            return prefix + key, v
+    for key, value in block.items():
+        if isinstance(key, str) and any(p.match(key) for p in _HEADLINE_PATTERNS) and _number(value) is not None:
+            return prefix + key, _number(value)
+    return None
+
+
+def _headline(data: dict[str, Any]) -> tuple[str | None, Decimal | None]:
+    """The claimed val_bpb and the key it sits under (`score` counts when `score_metric` says bpb, or is absent)."""
+    found = _headline_in(data, "")
+    if found is None and _number(data.get("score")) is not None \
+            and "bpb" in str(data.get("score_metric", "bpb")).lower():
+        found = ("score", _number(data["score"]))
+    for block in _BLOCKS:
+        if found is None and isinstance(data.get(block), dict):
+            found = _headline_in(data[block], block + ".")
+    return found if found else (None, None)
 
 
 def _int(v: Any) -> int | None:
     n = _number(v)
     return int(n) if n is not None else None
+
+
+def _is_seed_key(key: Any) -> bool:
+    """`42`, `"42"`, `"seed_42"`, `"seed42"`: a key naming a seed (not `mean_val_bpb`)."""
+    return bool(re.fullmatch(r"(?:seed[_-]?)?\d+", str(key).strip(), re.IGNORECASE))
 
 
 def _seed_key(seed: Any) -> int | None:
@@ -116,22 +190,32 @@ def _seed_entry(seed: Any, entry: Any) -> SeedClaim | None:
                      steps=_int(entry.get("steps")))
 
 
-def _per_seed(data: dict[str, Any]) -> dict[int, SeedClaim]:
-    for key in ("seed_results", "seeds"):
-        block = data.get(key)
+def _seed_blocks(data: dict[str, Any]) -> list[Any]:
+    """Where submissions keep per-seed results: top-level lists or dicts, or a `results` block (itself keyed by
+    seed, or holding `seeds`)."""
+    blocks = [data.get(k) for k in ("seed_results", "per_seed_results", "per_seed", "val_bpb_per_seed", "runs")]
+    results = data.get("results")
+    if isinstance(results, dict):
+        blocks += [results.get("seeds"), results.get("seed_results"), results]
+    return blocks + [data.get("seeds")]
+
+
+def _per_seed(data: dict[str, Any]) -> tuple[dict[int, SeedClaim], list[int]]:
+    """The per-seed claims, and the seeds listed more than once (a list collapses them silently otherwise)."""
+    for block in _seed_blocks(data):
         entries: list[SeedClaim | None] = []
         if isinstance(block, dict):
-            entries = [_seed_entry(k, v) for k, v in block.items()]
+            entries = [_seed_entry(k, v) for k, v in block.items() if _is_seed_key(k)]
         elif isinstance(block, list) and block and all(isinstance(e, dict) for e in block):
             entries = [_seed_entry(e.get("seed"), e) for e in block]
         elif isinstance(block, list) and isinstance(data.get("seed_scores"), list):
             entries = [_seed_entry(s, v) for s, v in zip(block, data["seed_scores"], strict=False)]
         elif isinstance(block, list):  # only the seeds, no scores
             entries = [_seed_entry(s, None) for s in block]
-        found = {e.seed: e for e in entries if e is not None}
-        if found:
-            return found
-    return {}
+        seeds = [e.seed for e in entries if e is not None]
+        if seeds:
+            return {e.seed: e for e in entries if e is not None}, sorted({s for s in seeds if seeds.count(s) > 1})
+    return {}, []
 
 
 def _first(data: dict[str, Any], *keys: str) -> Any:
@@ -143,21 +227,54 @@ def read_claim(path: str | Path) -> Claim:
     """Read one submission.json; DataError naming the file when it is not a JSON object."""
     p = Path(path)
     try:
-        data = json.loads(p.read_text(encoding="utf-8", errors="replace"), parse_float=Decimal)
+        data = p.read_bytes()
     except FileNotFoundError:
         raise DataError(f"{p}: no such file; a record folder holds its claim in submission.json") from None
+    except OSError as exc:
+        raise DataError(f"{p}: cannot read it ({exc.strerror or exc})") from None
+    return read_claim_bytes(data, str(p))
+
+
+def _json(text: str) -> Any:
+    return json.loads(text, parse_float=Decimal, parse_constant=lambda name: Decimal(name.replace("Infinity", "Inf")))
+
+
+def parse_json_object(data: bytes, p: str) -> tuple[dict[str, Any], str | None]:
+    """A submission.json's object and, when it is not valid JSON but holds one (a BOM, a shell heredoc around
+    it, a second object after it), a warning that says what was read. DataError when no object is found."""
+    text = data.decode("utf-8", errors="replace")
+    try:
+        obj, warning = _json(text), None
     except json.JSONDecodeError as exc:
-        raise DataError(f"{p}: not valid JSON ({exc.msg} at line {exc.lineno}); fix or remove it") from None
-    if not isinstance(data, dict):
-        raise DataError(f"{p}: expected a JSON object, got {type(data).__name__}")
-    key = next((k for k in ("val_bpb", "mean_val_bpb") if _number(data.get(k)) is not None), None)
+        obj, warning = None, f"{p}: not valid JSON ({exc.msg} at line {exc.lineno})"
+        start = text.find("{")
+        if start >= 0:
+            with contextlib.suppress(json.JSONDecodeError, RecursionError):
+                obj = json.JSONDecoder(parse_float=Decimal).raw_decode(text, start)[0]
+                warning += f"; read the JSON object at character {start}"
+        if obj is None:
+            raise DataError(warning + "; fix or remove it") from None
+    except RecursionError:
+        raise DataError(f"{p}: nested too deeply to be a submission.json; fix or remove it") from None
+    if not isinstance(obj, dict):
+        raise DataError(f"{p}: expected a JSON object, got {type(obj).__name__}")
+    return obj, warning
+
+
+def read_claim_bytes(data: bytes, p: str) -> Claim:
+    """A submission.json's bytes as a Claim; `p` names the file in errors and warnings."""
+    data, warning = parse_json_object(data, p)
+    key, headline = _headline(data)
+    seeds, twice = _per_seed(data)
+    loss_key = next((k for k in ("val_loss", "mean_val_loss", "val_loss_mean") if k in data), None)
     date = _DATE.search(str(data.get("date", ""))) if data.get("date") else None
     return Claim(
-        file=str(p), headline_key=key, val_bpb=_number(data.get(key)) if key else None,
-        val_loss=_number(data.get("val_loss", data.get("mean_val_loss"))),
+        file=str(p), headline_key=key, val_bpb=headline, warnings=[warning] if warning else [],
+        val_loss=_number(data.get(loss_key)) if loss_key else None,
+        nonfinite=[k for k, v in _leaves(data) if _nonfinite(v)],
         bytes_total=_int(_first(data, "bytes_total", "artifact_bytes", "artifact_size_bytes", "total_bytes")),
         bytes_code=_int(_first(data, "bytes_code", "code_bytes")),
-        date=date.group(1) if date else None, seeds=_per_seed(data),
+        date=date.group(1) if date else None, seeds=seeds, duplicate_seeds=twice,
         val_bpb_std=_number(_first(data, "val_bpb_std", "std_val_bpb")), p_value=_number(data.get("p_value")),
         base_pr=data.get("base_pr"), comparison_baseline_pr=data.get("comparison_baseline_pr"),
         name=data.get("name") if isinstance(data.get("name"), str) else None,
@@ -178,24 +295,28 @@ _README_P = re.compile(rf"(?<![\w-])p(?:[-_ ]?value)?\s*(?:=|<|≈|~|:)\s*({_P_N
 _README_THRESHOLD_P = re.compile(rf"(?<![\w-])p[-_ ]?value\s*<\s*({_P_NUM})\s*:\s*({_P_NUM})", re.IGNORECASE)
 
 
-def _readme_text(folder: str | Path) -> str:
-    path = Path(folder) / "README.md"
-    return path.read_text(encoding="utf-8", errors="replace") if path.is_file() else ""
-
-
-def readme_p_values(folder: str | Path) -> list[str]:
-    """The p-values a record's README.md quotes (`p=0.020`, `p < 0.01`, `p-value: 0.0065`,
+def readme_p_values(text: str) -> list[str]:
+    """The p-values a record's README.md text quotes (`p=0.020`, `p < 0.01`, `p-value: 0.0065`,
     `p-value < 1.195: 0.0023` -> 0.0023), as printed."""
-    text = _readme_text(folder)
     tests = list(_README_THRESHOLD_P.finditer(text))
     taken = [range(*m.span()) for m in tests]
     plain = [m for m in _README_P.finditer(text) if not any(m.start() in span for span in taken)]
     return list(dict.fromkeys(m.group(2 if m in tests else 1) for m in sorted(tests + plain, key=lambda m: m.start())))
 
 
-def readme_threshold(folder: str | Path) -> float | None:
-    """The threshold of the first `p-value < X: P` test a README quotes, to compute the same test."""
-    m = _README_THRESHOLD_P.search(_readme_text(folder))
+# `val_bpb: 1.0810`, `**val_bpb = 1.0810**`, `Mean BPB | **1.0810**`: the README's stated result
+_README_RESULT = re.compile(r"\b(?:val_)?bpb\b[^\d\n]{0,24}?(\d\.\d{3,})", re.IGNORECASE)
+
+
+def readme_result(text: str) -> Decimal | None:
+    """The first val_bpb a README states, as printed (the fallback when submission.json cannot say it)."""
+    m = _README_RESULT.search(text)
+    return Decimal(m.group(1)) if m else None
+
+
+def readme_threshold(text: str) -> float | None:
+    """The threshold of the first `p-value < X: P` test a README's text quotes, to compute the same test."""
+    m = _README_THRESHOLD_P.search(text)
     return float(m.group(1)) if m else None
 
 
@@ -204,10 +325,10 @@ _SEED_ROW = re.compile(r"^\|\s*\**\s*(\d{1,7})\s*\**\s*\|(.+)\|\s*$")
 _SCORE_CELL = re.compile(r"^\**\s*(\d\.\d{3,})\s*\**$")  # a loss or bpb: no thousands commas, 3+ decimals
 
 
-def readme_seed_numbers(folder: str | Path) -> dict[int, list[Decimal]]:
+def readme_seed_numbers(text: str) -> dict[int, list[Decimal]]:
     """The per-seed scores a README's results tables print, by seed (step counts, bytes and times left out)."""
     out: dict[int, list[Decimal]] = {}
-    for line in _readme_text(folder).splitlines():
+    for line in text.splitlines():
         if m := _SEED_ROW.match(line.strip()):
             cells = [c for cell in m.group(2).split("|") if (c := _SCORE_CELL.match(cell.strip()))]
             nums = [Decimal(c.group(1)) for c in cells if Decimal("0.3") < Decimal(c.group(1)) < Decimal("9")]

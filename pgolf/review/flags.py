@@ -59,7 +59,7 @@ def seed_from_name(file: str) -> int | None:
 def labels(runs: Sequence[ParsedRun]) -> dict[int, str]:
     """Name runs by file name, or by path where two share a name."""
     names = [r.name for r in runs]
-    return {id(r): (r.name if names.count(r.name) == 1 else r.file) for r in runs}
+    return {id(r): (r.name if names.count(r.name) == 1 else r.where) for r in runs}
 
 
 def _time_flags(r: ParsedRun, who: str) -> list[Flag]:

@@ -20,7 +20,7 @@ from pgolf import stats as st
 from pgolf.review import flags as fl
 from pgolf.review.flags import Flag
 from pgolf.review.outputs import write_csv
-from pgolf.review.reader import ParsedRun, canonical_stage, read_log
+from pgolf.review.reader import ParsedRun, canonical_stage, read_log_file_runs
 from pgolf.review.render import loose_report
 
 
@@ -37,7 +37,7 @@ class LooseOptions:
 
 
 def read_runs(paths: Sequence[str], metric: str | None) -> list[ParsedRun]:
-    runs = [read_log(p) for p in paths]
+    runs = [r for p in paths for r in read_log_file_runs(p)]
     for r in runs:
         r.choose(metric)
     return runs

@@ -32,23 +32,39 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import re
+import stat
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from pgolf.errors import DataError
+from pgolf.review.source import MAX_FILE_BYTES
 
 # Names that print the same stage: some logs of record #77 print `final_ttt_lora`, others `final_int8_ttt_lora`.
 STAGE_ALIASES: dict[str, str] = {"final_ttt_lora": "final_int8_ttt_lora"}
 
 _NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
+# a score may be printed as nan or inf: such a stage is read (and flagged), never skipped
+_SCORE = rf"(?:{_NUM}|[-+]?(?:nan|inf(?:inity)?))"
 _SEPARATOR = re.compile(r"^={20,}\s*$")
-_TIMESTAMP = re.compile(r"^\[?\d{9,11}(?:\.\d+)?\]?:?\s+")
+# `1712345678.123 `, `[1712345678]: `, `[2026-04-01 12:00:00,123] INFO: `, `2026-04-01T12:00:00Z INFO `,
+# `INFO:root:`, `[rank0]: `: prefixes some scripts put before every line
+_TIMESTAMP = re.compile(r"^(?:\[?\d{9,11}(?:\.\d+)?\]?:?\s+"
+                        r"|\[?\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?Z?\]?\s*(?:-\s*)?"
+                        r"|\[rank\d+\]:?\s*)+(?:(?:INFO|DEBUG|WARNING)(?::\w+)*:?\s*(?:-\s*)?)?"
+                        r"|^(?:INFO|DEBUG|WARNING)(?::\w+)*:\s*")
+_SEED_SUFFIX = re.compile(r"[_\- ](?:s|seed)[_=]?(\d+)$", re.IGNORECASE)
+# one score pair anywhere in a stage line: `val_bpb:1.08`, `bpb=1.08`, `vl: 2.8`, `val_loss 2.8` is not one
+_PAIR = re.compile(rf"(?<![\w.])(val_loss|val_bpb|vl|loss|bpb)\s*[:=]\s*({_SCORE})(?![\w.])", re.IGNORECASE)
+_NUMERIC_KV = re.compile(r"\s+\w+[:=]\s*[-+]?[\d.]\S*$")
+# a training step, a progress line (`ttt_chunk [1200/1200]`), code or a comment is no stage name
+_NOT_A_NAME = re.compile(r"^(?:step\b|\d|#|epoch\b|iter\b)|[{}\"'`]|\[\d+/\d+\]|\b(?:if|def|print|log0?)\b",
+                         re.IGNORECASE)
+# free text: `Quantized BPB (sliding, stride 64): 1.1234`, `Final val BPB = 1.12`
+_FREE_BPB = re.compile(rf"^([A-Za-z][^:=]*?\bBPB\b[^:=]*?)\s*[:=]\s*({_SCORE})\s*$")
 _NAME = r"[A-Za-z][\w\-]*(?: [A-Za-z][\w\-]*)*"  # `final_ttt_lora`, `diagnostic pre-quantization post-ema`
-# `NAME [key:value ...] val_loss:X val_bpb:Y [key:value ...]`: some print `stride:64` before the scores
-_STAGE = re.compile(rf"^({_NAME})(?:\s+\w+:\S+?)*?\s+val_loss:\s*({_NUM})\s+val_bpb:\s*({_NUM})(.*)$")
 _CUT_STAGE = re.compile(rf"^({_NAME}) val_loss:")
 _EVAL_TIME = re.compile(rf"\beval_time:\s*({_NUM})ms")
 _TRAIN_TIME = re.compile(r"\btrain_time[:=]\s*(\d+(?:\.\d+)?)ms")
@@ -59,15 +75,23 @@ _FACT_KEYS = {"seed": int, "world_size": int, "grad_accum_steps": int, "max_wall
               "iterations": int, "train_shards": int, "val_tokens": int}
 
 
+def stage_seed(name: str) -> int | None:
+    """The seed a stage name carries (`final_ttt_s0`, `final_sliding_seed42_exact`), else None."""
+    m = _SEED_SUFFIX.search(name.strip().removesuffix("_exact"))
+    return int(m.group(1)) if m else None
+
+
 def canonical_stage(name: str) -> str:
-    """The stage a printed name means: `_exact` dropped, known aliases mapped to one spelling."""
+    """The stage a printed name means: `_exact` and a seed suffix dropped, known aliases mapped to one spelling."""
     stage = name.strip().removesuffix("_exact")
+    stage = _SEED_SUFFIX.sub("", stage).removesuffix("_exact")
     return STAGE_ALIASES.get(stage, stage)
 
 
 def decimals(text: str) -> int:
-    """Digits after the point of a printed number (`1.0610` -> 4)."""
-    return max(0, -int(Decimal(text).as_tuple().exponent))
+    """Digits after the point of a printed number (`1.0610` -> 4; 0 for nan or inf)."""
+    d = Decimal(text.lower().replace("infinity", "inf"))
+    return max(0, -int(d.as_tuple().exponent)) if d.is_finite() else 0
 
 
 @dataclass
@@ -145,6 +169,8 @@ class ParsedRun:
     val_bpb: float | None = None
     eval_time_ms: float | None = None
     exact: bool = False
+    part: str | None = None  # `seed 42` when the file holds several runs
+    seed_stages: dict[int, dict[str, Stage]] = field(default_factory=dict, repr=False)  # read, then split
 
     @property
     def ok(self) -> bool:
@@ -152,7 +178,12 @@ class ParsedRun:
 
     @property
     def name(self) -> str:
-        return Path(self.file).name
+        return Path(self.file).name + (f" [{self.part}]" if self.part else "")
+
+    @property
+    def where(self) -> str:
+        """The file's path, and the part of it when it holds several runs."""
+        return self.file + (f" [{self.part}]" if self.part else "")
 
     def stage(self, name: str) -> Stage | None:
         return self.stages.get(canonical_stage(name))
@@ -205,21 +236,47 @@ class ParsedRun:
     def row(self) -> dict[str, Any]:
         """Flat dict for runs.csv (stages and hyperparameters left out)."""
         d = asdict(self)
-        d.pop("stages")
-        d.pop("hyperparameters")
+        for key in ("stages", "hyperparameters", "seed_stages"):
+            d.pop(key)
         return d
 
 
 # --------------------------------------------------------------------------- line handlers
 
 
-def _on_stage(run: ParsedRun, m: re.Match, lineno: int) -> None:
-    printed, loss, bpb, rest = m.group(1), m.group(2), m.group(3), m.group(4)
-    stage = run.stages.setdefault(canonical_stage(printed), Stage(name=printed.removesuffix("_exact")))
+def stage_line(line: str) -> tuple[str, str | None, str, str] | None:
+    """(name, val_loss or None, val_bpb, the rest of the line) of a stage line, in every shape logs print:
+    `NAME [k:v ...] val_loss:X val_bpb:Y [k:v ...]`, `key=value` pairs, `vl:`/`bpb:` abbreviations, a `+` or
+    `:` in the name, val_bpb alone, free text `Quantized BPB (...): X`. Training-time lines (`step:N/M ...`) and
+    code are not stages."""
+    pairs = list(_PAIR.finditer(line))
+    bpb = next((m for m in pairs if m.group(1).lower() in ("val_bpb", "bpb")), None)
+    if bpb is None:
+        free = _FREE_BPB.match(line)
+        return (free.group(1).strip(), None, free.group(2), "") if free and not _NOT_A_NAME.search(free.group(1)) \
+            else None
+    loss = next((m for m in pairs if m.group(1).lower() in ("val_loss", "vl", "loss")), None)
+    first = min(m.start() for m in (bpb, loss) if m is not None)
+    name = " " + line[:first].rstrip()
+    while (kv := _NUMERIC_KV.search(name)) is not None:  # `stride:64` before the scores
+        name = name[:kv.start()]
+    name = name.strip().rstrip(":=-|,(").strip()
+    if _NOT_A_NAME.search(name):
+        return None
+    last = max(m.end() for m in (bpb, loss) if m is not None)
+    return name or "val_bpb", loss.group(2) if loss else None, bpb.group(2), line[last:]
+
+
+def _on_stage(run: ParsedRun, parsed: tuple[str, str | None, str, str], lineno: int) -> None:
+    printed, loss, bpb, rest = parsed
+    seed = stage_seed(printed)
+    into = run.stages if seed is None else run.seed_stages.setdefault(seed, {})
+    stage = into.setdefault(canonical_stage(printed), Stage(name=printed.removesuffix("_exact")))
+    loss_value = float(loss) if loss is not None else None
     if printed.endswith("_exact"):
-        stage.exact_val_loss, stage.exact_val_bpb, stage.exact_digits = float(loss), float(bpb), decimals(bpb)
+        stage.exact_val_loss, stage.exact_val_bpb, stage.exact_digits = loss_value, float(bpb), decimals(bpb)
     else:
-        stage.name, stage.val_loss, stage.val_bpb, stage.digits = printed, float(loss), float(bpb), decimals(bpb)
+        stage.name, stage.val_loss, stage.val_bpb, stage.digits = printed, loss_value, float(bpb), decimals(bpb)
     # April logs print only `legal_ttt_exact ... eval_time:Nms`: the time is on the `_exact` line then
     if (t := _EVAL_TIME.search(rest)) and (not printed.endswith("_exact") or stage.eval_time_ms is None):
         stage.eval_time_ms = float(t.group(1))
@@ -294,7 +351,6 @@ def _on_loader(run: ParsedRun, m: re.Match, lineno: int) -> None:
 
 
 HANDLERS: list[tuple[re.Pattern, Callable[[ParsedRun, re.Match, int], None]]] = [
-    (_STAGE, _on_stage),
     (re.compile(r"^step:\s*(\d+)/(\d+)\b(.*)$"), _on_step),
     (re.compile(r"^(stopping_early:\s*(\S+)?.*?)?\btrain_time[:=]\s*(\d+(?:\.\d+)?)ms\s+step[:=]\s*(\d+)/(\d+)"),
      _on_stop),
@@ -341,6 +397,9 @@ def _read_line(run: ParsedRun, line: str, lineno: int) -> None:
         if m := pattern.match(line):
             handle(run, m, lineno)
             return
+    if parsed := stage_line(line):
+        _on_stage(run, parsed, lineno)
+        return
     pairs = dict(_ARG_DUMP.findall(line))
     if len(pairs) >= 3 and pairs.keys() & {"seed", "world_size", "max_wallclock_seconds"}:
         for key, value in pairs.items():  # a one-line argument dump
@@ -352,18 +411,25 @@ def _read_line(run: ParsedRun, line: str, lineno: int) -> None:
                 _on_fact(run, key, w.group(1))
 
 
-def read_log_text(text: str, file: str = "<text>") -> ParsedRun:
-    """Parse one log's text into a ParsedRun with every stage; the default stage is chosen (see choose)."""
-    run = ParsedRun(file=file)
+_SEED_LINE = re.compile(r"^\s*seed\s*[:=]\s*(\d+)\s*$|(?:^|[\s,(])seed=(\d+)(?=[\s,)]|$)")
+
+
+def _clean_lines(text: str) -> tuple[list[str], str | None]:
+    """The log's lines with line prefixes and NUL padding gone, and the cut-off last line (None if whole)."""
+    text = text.replace("\0", "")  # a log padded with NUL bytes would hide its separator line
     lines = text.splitlines()
+    partial = None
     if text and not text.endswith(("\n", "\r")):
-        run.truncated, run.partial_line = True, lines[-1].rstrip()
-        lines = lines[:-1]  # the last line was cut while being written
-    lines = [_TIMESTAMP.sub("", ln.rstrip()) for ln in lines]
-    i = _code_dump_end(lines)
-    while i < len(lines):
+        partial, lines = lines[-1].rstrip(), lines[:-1]  # the last line was cut while being written
+    return [_TIMESTAMP.sub("", ln.rstrip()) for ln in lines], partial
+
+
+def _parse(lines: list[str], file: str, start: int, end: int, partial: str | None) -> ParsedRun:
+    run = ParsedRun(file=file, truncated=partial is not None, partial_line=partial)
+    i = start
+    while i < end:
         if lines[i].strip() == "Hyperparameters:":
-            i = _read_block(run, lines, i + 1)
+            i = _read_block(run, lines[:end], i + 1)
             continue
         _read_line(run, lines[i], i + 1)
         i += 1
@@ -374,15 +440,95 @@ def read_log_text(text: str, file: str = "<text>") -> ParsedRun:
     return run
 
 
-def read_log(path: str | Path) -> ParsedRun:
-    """Read one log file; DataError only when the file cannot be read at all."""
-    p = Path(path)
+def _segments(lines: list[str], start: int) -> list[tuple[int, int]]:
+    """Several runs concatenated in one log: a new run starts after the last stage line before a line that
+    prints another seed. One run (the whole log) when the log prints one seed."""
+    seeds = [(i, int(m.group(1) or m.group(2))) for i in range(start, len(lines))
+             if "seed" in lines[i] and (m := _SEED_LINE.search(lines[i]))]
+    if len({seed for _, seed in seeds}) < 2:
+        return [(start, len(lines))]
+    cuts, current, last_stage, begin = [], seeds[0][1], None, start
+    stage_at = [i for i in range(start, len(lines)) if stage_line(lines[i])]
+    for i, seed in seeds:
+        before = [j for j in stage_at if begin <= j < i]
+        if seed != current and before:
+            last_stage = before[-1]
+            cuts.append((begin, last_stage + 1))
+            begin = last_stage + 1
+        current = seed
+    return cuts + [(begin, len(lines))]
+
+
+def _split_seed_stages(run: ParsedRun) -> list[ParsedRun]:
+    """Stages named with a seed (`final_ttt_s0`, `final_ttt_s1`): one run per seed when there are several."""
+    if len(run.seed_stages) < 2:
+        for stages in run.seed_stages.values():
+            for key, stage in stages.items():
+                run.stages.setdefault(key, stage)
+        run.seed_stages = {}
+        run.choose(None)
+        return [run]
+    out = [run] if run.stages else []
+    for seed, stages in sorted(run.seed_stages.items()):
+        part = replace(run, seed=seed, stages=dict(stages), seed_stages={}, part=f"seed {seed}")
+        part.choose(None)
+        out.append(part)
+    run.seed_stages = {}
+    return out
+
+
+def read_log_runs(text: str, file: str = "<text>") -> list[ParsedRun]:
+    """Every run one log holds: usually one; several when runs of other seeds were concatenated into it (split
+    by the seed each prints) or when its stage names carry the seed. Each is named `file [seed N]` then."""
+    lines, partial = _clean_lines(text)
+    start = _code_dump_end(lines)
+    parts = _segments(lines, start)
+    runs = []
+    for k, (a, b) in enumerate(parts):
+        run = _parse(lines, file, a, b, partial if k == len(parts) - 1 else None)
+        if len(parts) > 1:
+            run.part = f"seed {run.seed}" if run.seed is not None else f"part {k + 1}"
+        runs += _split_seed_stages(run)
+    return runs
+
+
+def read_log_text(text: str, file: str = "<text>") -> ParsedRun:
+    """Parse one log's text into a ParsedRun with every stage; the default stage is chosen (see choose).
+    A log of several runs gives its last (`read_log_runs` gives each)."""
+    return read_log_runs(text, file)[-1]
+
+
+def _read_bytes(p: Path) -> bytes:
+    """A log's bytes: a regular file only (a FIFO or /dev/zero never blocks or fills memory), under the bound."""
     try:
-        data = p.read_bytes()
+        info = p.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise DataError(f"log {p}: not a regular file; give the path of a train log")
+        if info.st_size > MAX_FILE_BYTES:
+            raise DataError(f"log {p}: {info.st_size:,} bytes, over the {MAX_FILE_BYTES:,}-byte bound for one log")
+        with open(p, "rb") as fh:
+            return fh.read(MAX_FILE_BYTES)
     except FileNotFoundError:
         raise DataError(f"log {p}: no such file; check the path") from None
     except OSError as exc:
         raise DataError(f"log {p}: cannot read it ({exc.strerror or exc})") from None
-    run = read_log_text(data.decode("utf-8", errors="replace"), file=str(p))
-    run.sha256 = hashlib.sha256(data).hexdigest()
-    return run
+
+
+def read_log(path: str | Path) -> ParsedRun:
+    """Read one log file (its last run, see read_log_text); DataError only when the file cannot be read."""
+    return read_log_file_runs(path)[-1]
+
+
+def read_log_file_runs(path: str | Path) -> list[ParsedRun]:
+    """Every run of one log file (see read_log_runs); DataError only when the file cannot be read at all."""
+    p = Path(path)
+    data = _read_bytes(p)
+    return with_hash(read_log_runs(data.decode("utf-8", errors="replace"), file=str(p)), data)
+
+
+def with_hash(runs: list[ParsedRun], data: bytes) -> list[ParsedRun]:
+    """Every run of one file carries the file's sha256 (and, split, its part): the same log twice inflates n."""
+    digest = hashlib.sha256(data).hexdigest()
+    for r in runs:
+        r.sha256 = digest if r.part is None else f"{digest}#{r.part}"
+    return runs

@@ -27,7 +27,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from decimal import Decimal
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from statistics import fmean, stdev
 from typing import Any
 
@@ -36,15 +36,25 @@ from pgolf.errors import DataError
 from pgolf.review import flags as fl
 from pgolf.review.claim import (
     Claim,
+    SeedClaim,
     folder_date,
     matches,
-    read_claim,
+    read_claim_bytes,
     readme_p_values,
+    readme_result,
     readme_seed_numbers,
     readme_threshold,
 )
 from pgolf.review.flags import Flag
-from pgolf.review.reader import ParsedRun, canonical_stage, decimals, read_log
+from pgolf.review.reader import (
+    ParsedRun,
+    canonical_stage,
+    decimals,
+    read_log_file_runs,
+    read_log_runs,
+    with_hash,
+)
+from pgolf.review.source import DirFolder, FolderFiles, read_text
 
 LOG_SUFFIXES = (".log", ".txt")
 _NOT_LOGS = re.compile(r"^(requirements.*|readme.*|license.*|notes?\b.*)$", re.IGNORECASE)
@@ -70,6 +80,8 @@ class RecordCheck:
     sidecars: list[str] = field(default_factory=list)  # JSON result files beside the logs
     problems: list[str] = field(default_factory=list)  # an unreadable submission.json
     readme_seeds: dict[str, Any] = field(default_factory=dict)  # readme_numbers(), computed once
+    files: FolderFiles | None = field(default=None, repr=False)
+    readme: str = field(default="", repr=False)  # the folder's README.md
 
     @property
     def values(self) -> list[float]:
@@ -87,17 +99,32 @@ class RecordCheck:
         return float(self.claim.val_bpb) if self.claim and self.claim.val_bpb is not None else None
 
 
-def find_logs(folder: Path) -> tuple[list[Path], list[Path]]:
+def find_logs(files: FolderFiles) -> tuple[list[str], list[str]]:
     """Train-log candidates (*.log, *.txt, recursively, not requirements/README) and JSON sidecars."""
     logs, sidecars = [], []
-    for p in sorted(folder.rglob("*")):
-        if not p.is_file() or any(part.startswith(".") for part in p.relative_to(folder).parts):
-            continue
-        if p.suffix.lower() in LOG_SUFFIXES and not _NOT_LOGS.match(p.name):
-            logs.append(p)
-        elif p.suffix.lower() == ".json" and p.name != "submission.json":
-            sidecars.append(p)
+    for rel in files.paths():
+        name = PurePosixPath(rel).name
+        suffix = PurePosixPath(rel).suffix.lower()
+        if suffix in LOG_SUFFIXES and not _NOT_LOGS.match(name):
+            logs.append(rel)
+        elif suffix == ".json" and name != "submission.json":
+            sidecars.append(rel)
     return logs, sidecars
+
+
+def as_files(folder: str | Path | FolderFiles) -> FolderFiles:
+    return DirFolder(Path(folder)) if isinstance(folder, str | Path) else folder
+
+
+def _read_runs(files: FolderFiles, rel: str) -> list[ParsedRun]:
+    """The runs of one log of the folder; a log that cannot be read is a run with its error, not the end of
+    a review."""
+    where = str(files.root / rel) if isinstance(files, DirFolder) else rel
+    try:
+        data = files.read(rel)
+    except DataError as exc:
+        return [ParsedRun(file=where, error=str(exc))]
+    return with_hash(read_log_runs(data.decode("utf-8", errors="replace"), file=where), data)
 
 
 def _is_train_log(r: ParsedRun) -> bool:
@@ -248,32 +275,83 @@ def _default_stage(runs: Sequence[ParsedRun]) -> str | None:
 # --------------------------------------------------------------------------- loading
 
 
-def load_record(folder: str | Path, logs: Sequence[str | Path] | None = None,
-                metric: str | None = None) -> RecordCheck:
-    """Read a record folder (or `logs` against the folder's claim) and find the claimed stage."""
-    root = Path(folder)
-    sub = root / "submission.json"
+def _read_claim(files: FolderFiles, readme: str) -> tuple[Claim | None, list[str]]:
+    """submission.json's claim, or the README's stated result when the file cannot be parsed or claims no
+    number; the second item says what went wrong, for the record's flags."""
     claim, problems = None, []
-    if sub.is_file():
+    if "submission.json" in files.paths():
         try:
-            claim = read_claim(sub)
+            claim = read_claim_bytes(files.read("submission.json"), f"{files.label}/submission.json")
         except DataError as exc:  # a finding of this record, not the end of an audit
             problems.append(str(exc))
-    found, sidecars = find_logs(root) if root.is_dir() else ([], [])
-    paths = [Path(p) for p in logs] if logs is not None else found
-    read = [read_log(p) for p in paths]
+    unusable = problems or (claim is not None and not claim.claims_values)
+    if unusable and (stated := readme_result(readme)) is not None:
+        why = "cannot be parsed" if problems else "claims no score"
+        claim = replace(claim or Claim(), val_bpb=stated, headline_key="README")
+        claim.warnings.append(f"submission.json {why}: the README's stated result val_bpb {stated} is the claim")
+    return claim, problems
+
+
+def _named_runs(claim: Claim | None, readme: str, runs: Sequence[ParsedRun]) -> Claim | None:
+    """A claim without per-seed results takes the seeds its README's results table names, when logs have them:
+    only those runs are read (the rest are listed, never pooled)."""
+    if claim is None or claim.seeds:
+        return claim
+    named = set(readme_seed_numbers(readme)) & {run_seed(r) for r in runs}
+    if not named:
+        return claim
+    return replace(claim, seeds={s: SeedClaim(seed=s) for s in sorted(named)}, seeds_from="README")
+
+
+def _bpb_under_val_loss(runs: Sequence[ParsedRun], claim: Claim) -> Claim:
+    """A claim of val_loss alone whose value is a stage's val_bpb (not its val_loss) claims that val_bpb."""
+    if claim.val_bpb is not None or claim.val_loss is None or match_stage(runs, claim)[1]:
+        return claim
+    as_bpb = replace(claim, val_bpb=claim.val_loss, val_loss=None, headline_key="val_loss",
+                     warnings=[*claim.warnings])
+    if not match_stage(runs, as_bpb)[1]:
+        return claim
+    as_bpb.warnings.append(f"submission.json's val_loss {claim.val_loss} is a val_bpb (a stage prints it as "
+                           "val_bpb, not as val_loss): read as the claimed val_bpb")
+    return as_bpb
+
+
+# logs that say by name they are not the submission's runs: never pooled into a one-run headline's evidence
+_NOT_A_RUN = re.compile(r"ablat|sweep|baseline|debug|prelim|explor|control|_old\b|old_", re.IGNORECASE)
+
+
+def load_record(folder: str | Path | FolderFiles, logs: Sequence[str | Path] | None = None,
+                metric: str | None = None) -> RecordCheck:
+    """Read a record folder (a path or FolderFiles; or `logs` against its claim) and find the claimed stage."""
+    files = as_files(folder)
+    readme = read_text(files, "README.md") or ""
+    claim, problems = _read_claim(files, readme)
+    found, sidecars = find_logs(files)
+    read = [r for p in logs for r in read_log_file_runs(p)] if logs is not None else \
+        [r for rel in found for r in _read_runs(files, rel)]
     runs = [r for r in read if _is_train_log(r)]
-    rec = RecordCheck(folder=str(root), name=root.name, claim=claim, runs=runs,
-                      date=(claim.date if claim and claim.date else None) or folder_date(root),
-                      ignored=[r.file for r in read if not _is_train_log(r)], sidecars=[str(p) for p in sidecars],
-                      problems=problems)
-    claims_values = claim is not None and (_headline(claim)[0] is not None
-                                           or any(s.val_bpb or s.val_loss for s in claim.seeds.values()))
+    claim = _named_runs(claim, readme, runs)
+    if claim is not None and claim.claims_values:
+        claim = _bpb_under_val_loss(runs, claim)
+    rec = RecordCheck(folder=files.label, name=files.name, claim=claim, runs=runs,
+                      date=(claim.date if claim and claim.date else None) or folder_date(files.name),
+                      ignored=[r.file for r in read if not _is_train_log(r)], sidecars=sidecars,
+                      problems=problems, files=files, readme=readme)
+    _match(rec, metric)
+    rec.readme_seeds = readme_numbers(rec)
+    rec.flags = record_flags(rec)
+    return rec
+
+
+def _match(rec: RecordCheck, metric: str | None) -> None:
+    """The stage under test, whether the claim is shown, and the runs counted."""
+    claim, runs = rec.claim, rec.runs
+    claims_values = claim is not None and claim.claims_values
     if metric:
         rec.stage, rec.stage_source = canonical_stage(metric), "--metric"
     elif claims_values:
         rec.stage, rec.claim_supported, rec.closest = match_stage(runs, claim)
-        rec.stage_source = "submission.json"
+        rec.stage_source = "submission.json" if claim.headline_key != "README" else "README"
         rec.stage = rec.stage or _default_stage(runs)
     else:
         rec.stage = _default_stage(runs)
@@ -281,24 +359,35 @@ def load_record(folder: str | Path, logs: Sequence[str | Path] | None = None,
         r.choose(rec.stage) if rec.stage else r.choose(None)
     rec.counted = [r for r in _pick_runs(runs, claim, rec.stage) if r.ok] if rec.stage else []
     rec.headline_runs = list(rec.counted)
-    every = [r for r in runs if r.ok]
+    every = [r for r in runs if r.ok and (r in rec.counted or not _NOT_A_RUN.search(r.file))]
     if claim and not claim.seeds and len(rec.counted) == 1 and len(every) > 1:
         rec.counted = every  # a one-run headline (early records): every run is the evidence, as their READMEs test
     if metric and claims_values:
         hit, total, _ = _stage_score(runs, claim, rec.stage)
         rec.claim_supported = bool(total) and hit == total
-    rec.readme_seeds = readme_numbers(rec)
-    rec.flags = record_flags(rec)
-    return rec
 
 
 # --------------------------------------------------------------------------- the claim's cross-checks
 
 
+def _json_flags(rec: RecordCheck) -> list[Flag]:
+    """What reading submission.json found: a parse failure, a caveat, non-numbers, a seed listed twice."""
+    c = rec.claim
+    out = [Flag("warn" if c is not None else "error", "", p + ("" if c is not None else
+           "; the logs' default stage is tested")) for p in rec.problems]
+    if c is None:
+        return out
+    out += [Flag("warn", "", w) for w in c.warnings]
+    out += [Flag("error", "", f"submission.json's {k} is not a finite number: not a claim; fix it") for k in c.nonfinite]
+    out += [Flag("error", "", f"seed {s} is listed more than once in submission.json's per-seed results")
+            for s in c.duplicate_seeds]
+    return out
+
+
 def _claim_flags(rec: RecordCheck) -> list[Flag]:
-    c, out = rec.claim, []
+    c, out = rec.claim, _json_flags(rec)
     if c is None and rec.problems:
-        return [Flag("error", "", f"{p}; the logs' default stage is tested") for p in rec.problems]
+        return out
     if c is None:
         return [Flag("warn", "", "no submission.json: nothing claimed to check; the logs' default stage is tested")]
     if rec.claim_supported is False:
@@ -309,7 +398,7 @@ def _claim_flags(rec: RecordCheck) -> list[Flag]:
                                      + (f" (closest: {rec.closest})" if rec.closest else "") + "; claim unsupported"))
     logged = {run_seed(r) for r in rec.runs} | {fl.seed_from_name(r.file) for r in rec.runs}
     for seed in (s for s in c.seeds if s not in logged):
-        out.append(Flag("error", "", f"seed {seed} is claimed in submission.json but no log has that seed"))
+        out.append(Flag("error", "", f"seed {seed} is claimed in {c.seeds_from} but no log has that seed"))
     if c.seeds:
         out += [f for r in rec.runs for f in _seed_flags(rec, r)]
     return out + _bytes_flags(rec)
@@ -359,7 +448,7 @@ def readme_numbers(rec: RecordCheck) -> dict[str, Any]:
     """The README's per-seed scores against the logs: each shown by some stage (val_bpb or val_loss, at the
     README's digits) of a log of that seed? Seeds without a log are left to the seed flags."""
     shown, missing = 0, []
-    for seed, nums in sorted(readme_seed_numbers(rec.folder).items()):
+    for seed, nums in sorted(readme_seed_numbers(rec.readme).items()):
         logs = runs_of_seed(rec.runs, seed)
         for n in nums if logs else []:
             stages = [st for r in logs for st in r.stages.values()]
@@ -481,7 +570,7 @@ def record_dict(rec: RecordCheck, stats: dict[str, Any]) -> dict[str, Any]:
         "stages": {r.name: {st.name: {"val_loss": st.loss, "val_bpb": st.bpb, "eval_time_ms": st.eval_time_ms}
                             for st in r.ordered_stages()} for r in rec.runs},
         "n_errors": len(fl.errors(rec.flags)), "ignored": rec.ignored, "sidecars": rec.sidecars,
-        "readme_p_values": readme_p_values(rec.folder), "readme_seed_numbers": rec.readme_seeds,
+        "readme_p_values": readme_p_values(rec.readme), "readme_seed_numbers": rec.readme_seeds,
         "sha256s": [r.sha256 for r in rec.runs],
     }
     out["verdict"] = verdict_sentence(out)
@@ -500,7 +589,7 @@ def check_record(folder: str | Path, *, previous: str | Path | RecordCheck | Non
         raise DataError(f"--previous {previous}: no such record folder; give a folder holding train logs")
     rec = load_record(root, logs=logs, metric=metric)
     prev = previous if isinstance(previous, RecordCheck) or previous is None else load_record(previous)
-    stats = compare(rec, prev, threshold=threshold if threshold is not None else readme_threshold(root),
+    stats = compare(rec, prev, threshold=threshold if threshold is not None else readme_threshold(rec.readme),
                     margin_nats=margin_nats, alpha=alpha, progression_alpha=progression_alpha)
     stats["threshold_source"] = "--threshold" if threshold is not None else "README" if stats["threshold"] else None
     return record_dict(rec, stats)
