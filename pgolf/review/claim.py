@@ -58,10 +58,14 @@ class Claim:
     seeds_from: str = "submission.json"  # or "README" when only the README names the runs
 
     @property
+    def seed_values(self) -> bool:
+        """Does it claim a score for any seed (not only name the seeds)?"""
+        return any(s.val_bpb is not None or s.val_loss is not None for s in self.seeds.values())
+
+    @property
     def claims_values(self) -> bool:
         """Does it claim any number a log could show?"""
-        return self.val_bpb is not None or self.val_loss is not None or any(
-            s.val_bpb is not None or s.val_loss is not None for s in self.seeds.values())
+        return self.val_bpb is not None or self.val_loss is not None or self.seed_values
 
     @property
     def claimed_seeds(self) -> list[int]:

@@ -50,10 +50,10 @@ _NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 _SCORE = rf"(?:{_NUM}|[-+]?(?:nan|inf(?:inity)?))"
 _SEPARATOR = re.compile(r"^={20,}\s*$")
 # `1712345678.123 `, `[1712345678]: `, `[2026-04-01 12:00:00,123] INFO: `, `2026-04-01T12:00:00Z INFO `,
-# `INFO:root:`, `[rank0]: `: prefixes some scripts put before every line
+# `INFO:root:`, `[rank0]: `, `[eval] `: prefixes some scripts put before every line
 _TIMESTAMP = re.compile(r"^(?:\[?\d{9,11}(?:\.\d+)?\]?:?\s+"
                         r"|\[?\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?Z?\]?\s*(?:-\s*)?"
-                        r"|\[rank\d+\]:?\s*)+(?:(?:INFO|DEBUG|WARNING)(?::\w+)*:?\s*(?:-\s*)?)?"
+                        r"|\[[A-Za-z_]\w*\]:?\s+)+(?:(?:INFO|DEBUG|WARNING)(?::\w+)*:?\s*(?:-\s*)?)?"
                         r"|^(?:INFO|DEBUG|WARNING)(?::\w+)*:\s*")
 _SEED_SUFFIX = re.compile(r"[_\- ](?:s|seed)[_=]?(\d+)$", re.IGNORECASE)
 # one score pair anywhere in a stage line: `val_bpb:1.08`, `bpb=1.08`, `vl: 2.8`, `val_loss 2.8` is not one

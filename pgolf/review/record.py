@@ -184,6 +184,12 @@ def _pick_runs(runs: Sequence[ParsedRun], claim: Claim | None, stage: str) -> li
         good = [r for r in same if _shows(r, stage, sc.val_bpb, sc.val_loss)]
         if good or same:
             picked.append((good or same)[0])
+    if not claim.seed_values and not _headline_matches(picked, claim, stage):
+        # seeds named without scores (a list, a README table): the headline may be one named run's score
+        named = [r for r in have if run_seed(r) in claim.seeds] or have  # logs that print no seed
+        best = _best_matching(named, claim, stage)
+        if best and _headline_matches(best, claim, stage):
+            return best
     return picked
 
 
@@ -203,6 +209,14 @@ def _mean_of_claimed(claim: Claim) -> bool:
     if value is None or not per or None in per:
         return False
     return matches(float(sum(per) / len(per)), value, max(decimals(str(v)) for v in per))
+
+
+def headline_seed(claim: Claim) -> int | None:
+    """The seed whose claimed val_bpb the headline repeats, when the headline is one run's score and the
+    claim lists several (the best seed reported as the result)."""
+    if claim.val_bpb is None or len(claim.seeds) < 2 or _mean_of_claimed(claim):
+        return None
+    return next((s for s, sc in sorted(claim.seeds.items()) if sc.val_bpb == claim.val_bpb), None)
 
 
 def _best_matching(have: list[ParsedRun], claim: Claim | None, stage: str) -> list[ParsedRun]:
@@ -228,7 +242,8 @@ def _stage_score(runs: Sequence[ParsedRun], claim: Claim, stage: str) -> tuple[i
         hit += any(_shows(r, stage, sc.val_bpb, sc.val_loss) for r in runs_of_seed(picked, seed))
     if _headline(claim)[0] is not None:
         total += 1
-        hit += _headline_matches(picked, claim, stage) or (hit == total - 1 and _mean_of_claimed(claim))
+        hit += _headline_matches(picked, claim, stage) or (hit == total - 1 and (
+            _mean_of_claimed(claim) or headline_seed(claim) is not None))
     return hit, total, fmean(r.stage(stage).bpb for r in picked) if picked else None
 
 
@@ -359,8 +374,9 @@ def _match(rec: RecordCheck, metric: str | None) -> None:
         r.choose(rec.stage) if rec.stage else r.choose(None)
     rec.counted = [r for r in _pick_runs(runs, claim, rec.stage) if r.ok] if rec.stage else []
     rec.headline_runs = list(rec.counted)
-    every = [r for r in runs if r.ok and (r in rec.counted or not _NOT_A_RUN.search(r.file))]
-    if claim and not claim.seeds and len(rec.counted) == 1 and len(every) > 1:
+    every = [r for r in runs if r.ok and (r in rec.counted or not _NOT_A_RUN.search(r.file))
+             and (not claim or not claim.seeds or run_seed(r) in claim.seeds)]
+    if claim and not claim.seed_values and len(rec.counted) == 1 and len(every) > 1:
         rec.counted = every  # a one-run headline (early records): every run is the evidence, as their READMEs test
     if metric and claims_values:
         hit, total, _ = _stage_score(runs, claim, rec.stage)
@@ -492,6 +508,10 @@ def record_flags(rec: RecordCheck) -> list[Flag]:
             which = "the best" if head[0].val_bpb == min(r.val_bpb for r in ranked) else "one"
             out.append(Flag("warn", "", f"the headline is {which} run's score ({head[0].name}), not the mean of "
                                         f"the {len(ranked)} logs; all {len(rec.counted)} are tested"))
+    seed = headline_seed(rec.claim) if rec.claim and rec.claim_supported else None
+    if seed is not None and rec.mean is not None:
+        out.append(Flag("warn", "", f"the headline {rec.claim.val_bpb} is seed {seed}'s score, not the mean of "
+                                    f"the {len(rec.counted)} claimed runs ({rec.mean:.6f}); the mean is tested"))
     return out + _claim_flags(rec) + _readme_flags(rec)
 
 
