@@ -52,6 +52,7 @@ class Claim:
     base_pr: Any = None
     comparison_baseline_pr: Any = None
     name: str | None = None
+    reruns_pr: int | None = None  # `supports_pr`, `reproduces_pr`, `rerun_of`: the PR this one reruns
     warnings: list[str] = field(default_factory=list)  # the file was read, with a caveat
     nonfinite: list[str] = field(default_factory=list)  # keys whose value is NaN or infinite: not a claim
     duplicate_seeds: list[int] = field(default_factory=list)  # listed twice in the per-seed results
@@ -222,6 +223,15 @@ def _per_seed(data: dict[str, Any]) -> tuple[dict[int, SeedClaim], list[int]]:
     return {}, []
 
 
+_RERUN_KEYS = ("supports_pr", "reproduces_pr", "rerun_of_pr", "rerun_of", "reproduction_of", "reproduces")
+
+
+def _pr_number(v: Any) -> int | None:
+    """1851, "1851", "#1851", "PR #1851" -> 1851."""
+    m = re.search(r"\d+", str(v)) if isinstance(v, int | str) and not isinstance(v, bool) else None
+    return int(m.group(0)) if m else None
+
+
 def _first(data: dict[str, Any], *keys: str) -> Any:
     """The value of the first key present and not null (submissions spell some fields several ways)."""
     return next((data[k] for k in keys if data.get(k) is not None), None)
@@ -281,6 +291,7 @@ def read_claim_bytes(data: bytes, p: str) -> Claim:
         date=date.group(1) if date else None, seeds=seeds, duplicate_seeds=twice,
         val_bpb_std=_number(_first(data, "val_bpb_std", "std_val_bpb")), p_value=_number(data.get("p_value")),
         base_pr=data.get("base_pr"), comparison_baseline_pr=data.get("comparison_baseline_pr"),
+        reruns_pr=_pr_number(_first(data, *_RERUN_KEYS)),
         name=data.get("name") if isinstance(data.get("name"), str) else None,
     )
 

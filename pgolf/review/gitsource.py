@@ -331,6 +331,17 @@ class Stream:
         where = f"PR #{sub.pr}" if sub.pr is not None else sub.ref
         return GitFolder(self.objects, sub.tree, sub.folder, where)
 
+    def main_readme(self) -> str:
+        """The repository README at main (the published leaderboard), or "" when there is none."""
+        got = self.objects.contents(f"{self.main}:README.md")
+        return got[1].decode("utf-8", "replace") if got and got[0] == "blob" else ""
+
+    def __enter__(self) -> Stream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.objects.close()
+
 
 def _ref_submissions(objects: GitObjects, graph: CommitGraph, entry: dict[str, int], ref: StreamRef,
                      track_path: str) -> tuple[list[GitSubmission], list[tuple[int | None, str]]]:

@@ -491,7 +491,10 @@ def record_flags(rec: RecordCheck) -> list[Flag]:
     code = rec.claim.bytes_code if rec.claim else None
     out: list[Flag] = []
     for r in rec.runs:
-        if _companion(rec, r):
+        if r.error and rec.claim_supported and r not in rec.counted and not _companion(rec, r):
+            # a file beside the claimed runs that holds no run (a summary, a crashed attempt): noted, no error
+            out.append(Flag("warn", label[id(r)], f"{r.error}; not a claimed run"))
+        elif _companion(rec, r):
             out.append(Flag("warn", label[id(r)], f"no `{rec.stage}` line: a companion log of seed {run_seed(r)}, "
                                                    "checked for the rules, not counted"))
             out += fl.run_flags(replace(r, error=None), label[id(r)], code)

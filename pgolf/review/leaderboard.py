@@ -1,0 +1,132 @@
+"""The published leaderboard table (the repository README's at main) as input, and its difference from the rebuild.
+
+`parse_table(readme, track)` reads the record track's table: each row's score, the PR its link
+names (`.../pull/N`) or the record folder it links to, and a comparison its summary quotes
+(`p=0.063 vs #1736`). `diff(rows, submissions, verdicts)` says, row by row, where the rebuild and
+the table agree and why they differ.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from statistics import fmean
+
+from pgolf.review.progression import Submission, Verdict
+
+_PULL = re.compile(r"/pull/(\d+)")
+_FOLDER = re.compile(r"records/([\w.-]+)/([^/)\s]+)/")
+_QUOTED_P = re.compile(r"p\s*=\s*(\d*\.\d+)\s*vs\.?\s*(?:PR\s*)?#(\d+)(\s+latest\s+rerun)?", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class TableRow:
+    line: int
+    name: str
+    score: Decimal
+    pr: int | None  # from the row's link
+    folder: str | None  # records/<track>/<name>, from the row's link
+    quoted_p: Decimal | None = None  # a comparison the row quotes
+    quoted_vs: int | None = None
+    quoted_rerun: bool = False  # "vs PR #N latest rerun": numbers from a PR comment
+
+    @property
+    def key(self) -> str:
+        return f"#{self.pr}" if self.pr is not None else self.folder or self.name
+
+
+@dataclass(frozen=True)
+class DiffRow:
+    pr: int | None
+    folder: str
+    score: str
+    in_table: bool
+    in_rebuild: bool
+    reason: str
+
+
+def _cells(line: str) -> list[str]:
+    return [c.strip() for c in line.strip().strip("|").split("|")]
+
+
+def parse_table(readme: str, track: str = "track_10min_16mb") -> list[TableRow]:
+    """The first Markdown table with a `Score` column after the `Leaderboard` heading: the record track's."""
+    lines = readme.splitlines()
+    start = next((i for i, ln in enumerate(lines) if re.match(r"^#+\s*Leaderboard\b", ln, re.IGNORECASE)), 0)
+    rows: list[TableRow] = []
+    header: list[str] | None = None
+    for i in range(start, len(lines)):
+        line = lines[i]
+        if not line.lstrip().startswith("|"):
+            if rows:
+                break
+            header = None if not line.strip() else header
+            continue
+        cells = _cells(line)
+        if header is None:
+            header = [c.lower() for c in cells]
+            continue
+        if set(line.replace("|", "").strip()) <= set("-: ") or "score" not in header:
+            continue
+        if (row := _row(i + 1, dict(zip(header, cells, strict=False)), line, track)) is not None:
+            rows.append(row)
+    return rows
+
+
+def _row(lineno: int, cells: dict[str, str], line: str, track: str) -> TableRow | None:
+    try:
+        score = Decimal(cells.get("score", "").strip("* "))
+    except InvalidOperation:
+        return None
+    pr = _PULL.search(cells.get("info", line))
+    folder = _FOLDER.search(line)
+    quoted = _QUOTED_P.search(cells.get("summary", line))
+    return TableRow(lineno, cells.get("run", ""), score, int(pr.group(1)) if pr else None,
+                    f"records/{folder.group(1)}/{folder.group(2)}" if folder else None,
+                    Decimal(quoted.group(1)) if quoted else None, int(quoted.group(2)) if quoted else None,
+                    bool(quoted and quoted.group(3)))
+
+
+def match_row(row: TableRow, subs: Sequence[Submission]) -> Submission | None:
+    """The submission a table row stands for: its folder on main, else its PR's (the one on main first)."""
+    if row.folder is not None:
+        on_main = [s for s in subs if s.folder == row.folder and s.on_main]
+        if on_main:
+            return on_main[0]
+    same_pr = [s for s in subs if row.pr is not None and s.pr == row.pr]
+    return next((s for s in same_pr if s.on_main), same_pr[0] if same_pr else None)
+
+
+def _p_note(row: TableRow, verdict: Verdict) -> str:
+    if row.quoted_p is None:
+        return ""
+    mine = f"{verdict.p_frontier:.3f}" if verdict.p_frontier is not None else "none"
+    note = f"; the table quotes p = {row.quoted_p} vs #{row.quoted_vs}, git's evidence gives p = {mine}"
+    if verdict.frontier_pr not in (None, row.quoted_vs):
+        note += f" (against {verdict.frontier})"
+    if row.quoted_rerun:
+        note += " (the table's numbers come from a PR comment, which git does not hold)"
+    return note
+
+
+def diff(rows: Sequence[TableRow], subs: Sequence[Submission], verdicts: dict[int, Verdict]) -> list[DiffRow]:
+    """Rows in both; table rows the rebuild does not accept (why); submissions it accepts that the table lacks."""
+    out, seen = [], set()
+    for row in rows:
+        sub = match_row(row, subs)
+        if sub is None:
+            out.append(DiffRow(row.pr, row.folder or row.name, str(row.score), True, False,
+                               "no submission in the stream holds this row (its PR ref or folder is missing)"))
+            continue
+        seen.add(id(sub))
+        v = verdicts[id(sub)]
+        reason = ("in both" if v.accepted else f"the rebuild does not accept it: {v.reasons}") + _p_note(row, v)
+        out.append(DiffRow(sub.pr, sub.folder, str(row.score), True, v.accepted, reason))
+    for sub in subs:
+        v = verdicts[id(sub)]
+        if v.accepted and id(sub) not in seen:
+            out.append(DiffRow(sub.pr, sub.folder, f"{fmean(sub.values):.5f}" if sub.values else "", False, True,
+                               f"accepted by the rebuild, not in the table: {v.reasons}"))
+    return out
