@@ -43,8 +43,10 @@ from pgolf.review.claim import (
     readme_seed_numbers,
     readme_threshold,
 )
+from pgolf.review.evidence import evidence_flags
 from pgolf.review.flags import Flag
 from pgolf.review.reader import ParsedRun, canonical_stage, decimals, read_log
+from pgolf.review.source import DirFolder
 
 LOG_SUFFIXES = (".log", ".txt")
 _NOT_LOGS = re.compile(r"^(requirements.*|readme.*|license.*|notes?\b.*)$", re.IGNORECASE)
@@ -403,6 +405,7 @@ def record_flags(rec: RecordCheck) -> list[Flag]:
             which = "the best" if head[0].val_bpb == min(r.val_bpb for r in ranked) else "one"
             out.append(Flag("warn", "", f"the headline is {which} run's score ({head[0].name}), not the mean of "
                                         f"the {len(ranked)} logs; all {len(rec.counted)} are tested"))
+    out += evidence_flags(rec.runs, rec.counted, DirFolder(Path(rec.folder)))
     return out + _claim_flags(rec) + _readme_flags(rec)
 
 
