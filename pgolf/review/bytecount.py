@@ -32,6 +32,7 @@ from statistics import median
 from pgolf.review.flags import Flag
 from pgolf.review.reader import ParsedRun, Stage
 
+MIN_REFERENCE = 3  # other submissions with the tokenizer: a median of three outvotes one miscount
 # a stage that may score less than the whole split: a sliding window's tail, a subset
 _PARTIAL = re.compile(r"sliding|subset|partial|sample|quick|short|tail", re.IGNORECASE)
 
@@ -93,7 +94,8 @@ def byte_flags(r: ParsedRun, who: str, settings: ByteSettings = ByteSettings()) 
         return []
     full = r.val_tokens in settings.full_pass_tokens | settings.older_split_tokens
     whole = [b for b in off if not _PARTIAL.search(b.stage)]
-    worst = max(whole or off, key=lambda b: abs(b.diff))
+    # the stage under test when it is off, else the stage furthest off
+    worst = next((b for b in off if b.stage == r.metric), None) or max(whole or off, key=lambda b: abs(b.diff))
     others = f"; {len(off) - 1} other stage(s) off too" if len(off) > 1 else ""
     split = "the older split's" if worst.split == "older" else "the standard"
     text = (f"byte accounting: `{worst.stage}` implies {worst.implied:,.0f} validation bytes from "
@@ -145,8 +147,8 @@ def ratio_flags(entries: Iterable[RatioEntry], settings: ByteSettings = ByteSett
     for tok, group in sorted(by_tok.items()):
         for e in group:
             others = [o.ratio for o in group if o.submission != e.submission]
-            if len({o.submission for o in group if o.submission != e.submission}) < 2:
-                continue  # one other submission is no reference: which of the two is off?
+            if len({o.submission for o in group if o.submission != e.submission}) < MIN_REFERENCE:
+                continue  # too few to tell which one is off
             ref = median(others)
             diff = ref / e.ratio - 1.0  # as implied bytes: a ratio too low means too many bytes
             if abs(diff) > settings.tolerance:
