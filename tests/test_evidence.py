@@ -304,3 +304,12 @@ def test_check_logs_and_audit_raise_the_same_checks(tmp_path):
     pgolf_main(["audit", str(tmp_path / "records"), "--out", str(tmp_path / "au")])
     records = json.loads((tmp_path / "au" / "records.json").read_text())["records"]
     assert {f["check"] for f in records[0]["flags"] if f["severity"] == "error"} >= {"bytes", "time"}
+
+
+def test_hostile_wrappers_come_back_unpacked_or_with_a_reason():
+    nested = "exec(L.decompress(" + "(" * 100_000 + ")" * 100_000 + "))"
+    assert unwrap(nested).layers == 0
+    corrupt = 'import zlib as L,base64 as B\nexec(L.decompress(B.b64decode("AAAA")))\n'
+    assert "not unpacked" in unwrap(corrupt).problem
+    cut = base64.b85encode(lzma.compress(CODE_DUMP.encode())[:-20]).decode()
+    assert "cut off" in unwrap(f'import lzma as L,base64 as B\nexec(L.decompress(B.b85decode("{cut}")))\n').problem

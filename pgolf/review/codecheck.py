@@ -72,7 +72,10 @@ def _dump_of(r: ParsedRun, files: FolderFiles) -> list[str] | None:
     rel = log_rel(r, files)
     if rel is None:
         return None
-    lines = code_dump(files.read(rel).decode("utf-8", errors="replace"))
+    try:
+        lines = code_dump(files.read(rel).decode("utf-8", errors="replace"))
+    except DataError:
+        return None  # the reader already reported the file; no dump to quote
     if lines is None:
         return None
     u = unwrap("\n".join(lines))

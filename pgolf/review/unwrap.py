@@ -109,7 +109,7 @@ def unwrap(text: str, limit: int = MAX_SOURCE_BYTES) -> Unwrapped:
     while layers < MAX_DEPTH and "decompress" in text and "exec" in text:
         try:
             tree = ast.parse(text)
-        except (SyntaxError, ValueError):
+        except (SyntaxError, ValueError, RecursionError, MemoryError):  # a hostile nesting is no wrapper either
             break
         try:
             found = _exec_payload(tree, _aliases(tree))
@@ -117,7 +117,7 @@ def unwrap(text: str, limit: int = MAX_SOURCE_BYTES) -> Unwrapped:
                 break
             raw = _DECODERS[found.decoder](found.data.replace(b"\n", b""))
             text = bounded_decompress(found.module, raw, limit, found.options).decode("utf-8", errors="replace")
-        except (ValueError, TypeError, binascii.Error, lzma.LZMAError, zlib.error) as exc:
+        except (ValueError, TypeError, RecursionError, binascii.Error, lzma.LZMAError, zlib.error) as exc:
             return Unwrapped(text, layers, f"wrapper not unpacked: {exc}")
         layers += 1
     return Unwrapped(text, layers)
