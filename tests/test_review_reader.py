@@ -51,7 +51,7 @@ def test_hyperparameter_block_family(tmp_path):
     run = block(42, 1.0705, code_compressed=21_000, world_size=8, artifact_production_s=825.352)
     r = read(run, tmp_path)
     assert (r.seed, r.world_size, r.max_wallclock_seconds, r.iterations) == (42, 8, 600.0, 20000)
-    assert (r.train_shards, r.val_tokens) == (80, 47_851_520)
+    assert (r.train_shards, r.val_tokens) == (80, 40_540_160)
     assert r.hyperparameters["adam_eps"] == "1e-08" and r.hyperparameters["ttt_enabled"] == "True"
     assert (r.steps, r.train_time_ms, r.stopped_early) == (4703, 596_137, True)
     assert (r.size_format, r.model_bytes, r.code_bytes, r.code_bytes_compressed) == ("quantized+brotli", 15_800_000,

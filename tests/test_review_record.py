@@ -146,7 +146,9 @@ def test_previous_threshold_and_runs_needed(folder):
     r = check_record(folder("2026-04-05_HParamBlock"), previous=folder("2026-04-01_Prev"), threshold=1.072)
     new, old = [1.0712, 1.0705, 1.0718], [1.0731, 1.0729, 1.0740]
     assert r["p_previous"] == pytest.approx(0.00654, abs=5e-6) and r["holds_practice"] is True
-    margin = 0.005 * 0.3873  # the runs' own bpb/val_loss ratio: the generator's 0.3873
+    from tests.data.records.make_records import SP8192
+
+    margin = 0.005 * SP8192  # the runs' own bpb/val_loss ratio: the generator's sp8192 ratio
     assert r["margin_bpb"] == pytest.approx(margin, rel=1e-6)
     expect = stats.ttest_ind([v + margin for v in new], old, equal_var=False, alternative="less").pvalue
     assert r["p_previous_margin"] == pytest.approx(expect, rel=1e-6) and r["holds_rule"] is False

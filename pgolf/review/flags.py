@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from pgolf.review.reader import ParsedRun, canonical_stage
 from pgolf.size import SIZE_CAP_BYTES
@@ -36,9 +37,12 @@ class Flag:
     severity: str  # "error" or "warn"
     run: str  # the run's file name, or "" for the record as a whole
     text: str
+    check: str = ""  # which evidence check raised it (`bytes`, `code`, `config`, `time`); "" for the rules above
+    numbers: tuple[tuple[str, Any], ...] = ()  # the numbers behind it, as (name, value) pairs
 
-    def to_dict(self) -> dict[str, str]:
-        return asdict(self)
+    def to_dict(self) -> dict[str, Any]:
+        return {"severity": self.severity, "run": self.run, "text": self.text, "check": self.check,
+                "numbers": dict(self.numbers)}
 
     def __str__(self) -> str:
         return f"{self.run}: {self.text}" if self.run else self.text
@@ -66,7 +70,8 @@ def _time_flags(r: ParsedRun, who: str) -> list[Flag]:
     out: list[Flag] = []
     if r.max_wallclock_seconds is not None and r.max_wallclock_seconds > TRAIN_LIMIT_MS / 1000:
         out.append(Flag("error", who, f"wall-clock cap {r.max_wallclock_seconds:g} s is over the 600 s limit"))
-    if r.train_time_ms is not None and r.train_time_ms > TRAIN_LIMIT_MS:
+    capped = r.stop_reason is None or "wallclock" in r.stop_reason  # another stop: timing.stop_flags, an error
+    if r.train_time_ms is not None and r.train_time_ms > TRAIN_LIMIT_MS and capped:
         over = r.train_time_ms - TRAIN_LIMIT_MS
         sev = "warn" if over <= OVERRUN_WARN_MS else "error"
         out.append(Flag(sev, who, f"train time {r.train_time_ms:,.0f} ms is over 600,000 ms by {over:,.0f} ms"))

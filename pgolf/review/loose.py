@@ -18,6 +18,7 @@ from typing import Any
 from pgolf import atomic, provenance
 from pgolf import stats as st
 from pgolf.review import flags as fl
+from pgolf.review.evidence import loose_evidence_flags
 from pgolf.review.flags import Flag
 from pgolf.review.outputs import write_csv
 from pgolf.review.reader import ParsedRun, canonical_stage, read_log_file_runs
@@ -56,7 +57,7 @@ def read_previous(paths: Sequence[str], metric: str | None) -> tuple[list[Parsed
 
 def _flags(runs: Sequence[ParsedRun], previous: Sequence[ParsedRun]) -> list[Flag]:
     label = fl.labels(runs)
-    out = [f for r in runs for f in fl.run_flags(r, label[id(r)])] + fl.set_flags(runs)
+    out = [f for r in runs for f in fl.run_flags(r, label[id(r)])] + fl.set_flags(runs) + loose_evidence_flags(runs)
     plabel = fl.labels(previous)
     out += [Flag(f.severity, f"previous {f.run}" if f.run else "previous", f.text)
             for r in previous for f in fl.run_flags(r, plabel[id(r)])]

@@ -171,6 +171,16 @@ class ParsedRun:
     exact: bool = False
     part: str | None = None  # `seed 42` when the file holds several runs
     seed_stages: dict[int, dict[str, Stage]] = field(default_factory=dict, repr=False)  # read, then split
+    # evidence checks (pgolf.review.evidence): the code dump's fingerprint, settings printed as `key:value`
+    # lines, the tokenizer file, and the post-training work's own times
+    code_dump_sha256: str | None = None  # of the dump's lines as `code_dump` returns them; None: no dump
+    code_dump_lines: int = 0
+    printed_config: dict[str, str] = field(default_factory=dict)  # `key:value` lines (first value of a key)
+    tokenizer_file: str | None = None  # `fineweb_8192_bpe.model`, from a `tokenizer_path` the log prints
+    calibration_s: float | None = None  # GPTQ / calibration steps summed (`GPTQ:collected 66 Hessians in 8.2s`)
+    calibration_total_s: float | None = None  # a printed GPTQ total (`gptq:done in 241.8s`)
+    serialize_s: float | None = None  # compression steps summed (`Serialize: ... done in 97.8s`)
+    serialize_wallclock_s: float | None = None  # `serialize_wallclock: 74.318s`
 
     @property
     def ok(self) -> bool:
@@ -236,7 +246,7 @@ class ParsedRun:
     def row(self) -> dict[str, Any]:
         """Flat dict for runs.csv (stages and hyperparameters left out)."""
         d = asdict(self)
-        for key in ("stages", "hyperparameters", "seed_stages"):
+        for key in ("stages", "hyperparameters", "seed_stages", "printed_config"):
             d.pop(key)
         return d
 
@@ -370,7 +380,73 @@ HANDLERS: list[tuple[re.Pattern, Callable[[ParsedRun, re.Match, int], None]]] = 
 ]
 
 
+# Evidence lines (pgolf.review.evidence): the work after training, each step with its own time, in the shapes
+# the logs print (`GPTQ:collected 66 Hessians in 8.2s`, `gptq:generated 64 sequences in 240.8s`, `gptq:done in
+# 241.8s`, `Serialize: per-group compression done in 97.8s`, `serialize_wallclock: 74.318s`).
+_IN_SECONDS = rf".*?\bin\s+({_NUM})\s*s\b"
+_CALIBRATION_PART = re.compile(r"^(?:GPTQ:collected \d+ Hessians|gptq:generated \d+ seq\w*|gptq:(?:loop-aware )?"
+                               r"calibrated \d+ layers|gptq:collected hessians for \d+ layers)"
+                               + _IN_SECONDS, re.IGNORECASE)
+_CALIBRATION_TOTAL = re.compile(r"^gptq:(?:done|quantization complete)" + _IN_SECONDS, re.IGNORECASE)
+# quantizing and compressing read no data: counted with serialization
+_SERIALIZE_PART = re.compile(r"^(?:Serialize:.*\bdone|GPTQ:compressed\+saved|GPTQ:quantized)" + _IN_SECONDS)
+# settings printed as `key:value` tokens; keys whose values change from run to run by nature are left out
+_CONFIG_PAIR = re.compile(r"^([a-z][a-z0-9_]*):(\S+)$")
+_VOLATILE = re.compile(r"(?:^|_)(?:steps?|time|ms|loss|bpb|avg|memory|allocated|reserved|bytes|artifact|elapsed)$")
+
+
+def _add(attr: str):
+    def handle(run: ParsedRun, m: re.Match, lineno: int) -> None:
+        setattr(run, attr, (getattr(run, attr) or 0.0) + float(m.group(1)))
+    return handle
+
+
+def _on_tokenizer(run: ParsedRun, m: re.Match, lineno: int) -> None:
+    run.tokenizer_file = m.group(1).replace("\\", "/").rsplit("/", 1)[-1].strip("'\",")
+
+
+def _on_config_line(run: ParsedRun, line: str) -> None:
+    """A line made only of `key:value` tokens (`world_size:8 grad_accum_steps:1`): every setting, first value kept."""
+    tokens = line.split()
+    pairs = [m.groups() for t in tokens if (m := _CONFIG_PAIR.match(t))]
+    if not pairs or len(pairs) != len(tokens) or any(_VOLATILE.search(k) for k, _ in pairs):
+        return
+    for key, value in pairs:
+        run.printed_config.setdefault(key, value)
+
+
+EVIDENCE_HANDLERS: list[tuple[re.Pattern, Callable[[ParsedRun, re.Match, int], None]]] = [
+    (_CALIBRATION_PART, _add("calibration_s")),
+    (_CALIBRATION_TOTAL, _setter("calibration_total_s", float)),
+    (_SERIALIZE_PART, _add("serialize_s")),
+    (re.compile(rf"^serialize_wallclock:\s*({_NUM})\s*s\b"), _setter("serialize_wallclock_s", float)),
+    (re.compile(r"^.*?\btokenizer_path[=:]\s*(\S+)"), _on_tokenizer),
+]
+
+
 # --------------------------------------------------------------------------- reading
+
+
+def dump_lines(lines: list[str]) -> list[str]:
+    """A dump's lines as compared with a script: trailing spaces and the blank lines at either end dropped."""
+    out = [ln.rstrip() for ln in lines]
+    while out and not out[-1]:
+        out.pop()
+    while out and not out[0]:
+        out.pop(0)
+    return out
+
+
+def lines_sha256(lines: list[str]) -> str:
+    return hashlib.sha256("\n".join(lines).encode("utf-8", errors="replace")).hexdigest()
+
+
+def code_dump(text: str) -> list[str] | None:
+    """The source dumped at the head of a log (up to the first separator line), as `dump_lines` keeps it;
+    None when the log has none. The reader keeps only its sha256: this re-reads it when a check needs it."""
+    lines, _ = _clean_lines(text)
+    end = _code_dump_end(lines)
+    return dump_lines(lines[:end - 1]) if end else None
 
 
 def _code_dump_end(lines: list[str]) -> int:
@@ -393,7 +469,8 @@ def _read_block(run: ParsedRun, lines: list[str], i: int) -> int:
 
 
 def _read_line(run: ParsedRun, line: str, lineno: int) -> None:
-    for pattern, handle in HANDLERS:
+    _on_config_line(run, line)
+    for pattern, handle in HANDLERS + EVIDENCE_HANDLERS:
         if m := pattern.match(line):
             handle(run, m, lineno)
             return
@@ -482,10 +559,13 @@ def read_log_runs(text: str, file: str = "<text>") -> list[ParsedRun]:
     by the seed each prints) or when its stage names carry the seed. Each is named `file [seed N]` then."""
     lines, partial = _clean_lines(text)
     start = _code_dump_end(lines)
+    dump = dump_lines(lines[:start - 1]) if start else None
     parts = _segments(lines, start)
     runs = []
     for k, (a, b) in enumerate(parts):
         run = _parse(lines, file, a, b, partial if k == len(parts) - 1 else None)
+        if dump is not None:
+            run.code_dump_sha256, run.code_dump_lines = lines_sha256(dump), len(dump)
         if len(parts) > 1:
             run.part = f"seed {run.seed}" if run.seed is not None else f"part {k + 1}"
         runs += _split_seed_stages(run)

@@ -45,6 +45,7 @@ from pgolf.review.claim import (
     readme_seed_numbers,
     readme_threshold,
 )
+from pgolf.review.evidence import evidence_flags
 from pgolf.review.flags import Flag
 from pgolf.review.reader import (
     ParsedRun,
@@ -515,6 +516,8 @@ def record_flags(rec: RecordCheck) -> list[Flag]:
     if seed is not None and rec.mean is not None:
         out.append(Flag("warn", "", f"the headline {rec.claim.val_bpb} is seed {seed}'s score, not the mean of "
                                     f"the {len(rec.counted)} claimed runs ({rec.mean:.6f}); the mean is tested"))
+    if rec.files is not None:
+        out += evidence_flags(rec.runs, rec.counted, rec.files)
     return out + _claim_flags(rec) + _readme_flags(rec)
 
 

@@ -12,6 +12,7 @@ problem, named in its RECORDS entry, that the tests expect flagged.
 from __future__ import annotations
 
 import json
+import math
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -20,10 +21,18 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: the repository root on the path, for `tests.`
     sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
-from tests.data.logs.families import Run, StageSpec, build_log  # noqa: E402
+from tests.data.logs.families import VAL_TOKENS, Run, StageSpec, build_log  # noqa: E402
 
-SP1024 = 0.5922  # bpb / val_loss of the sp1024 split
-SP8192 = 0.3873
+STANDARD_BYTES = 151_080_000  # the validation split's bytes (pgolf.review.bytecount)
+
+
+def ratio_for(tokens: int, val_bytes: float = STANDARD_BYTES) -> float:
+    """bpb / val_loss of a full pass over `tokens` tokens holding `val_bytes` bytes."""
+    return tokens / (math.log(2) * val_bytes)
+
+
+SP1024 = 0.5922  # bpb / val_loss of the sp1024 split (62,021,632 tokens)
+SP8192 = ratio_for(40_540_160)  # the sp8192 split, the April family's default
 
 
 def _loss(bpb: float, ratio: float) -> float:
@@ -49,11 +58,13 @@ def int6(seed: int, bpb: float, **kw: Any) -> Run:
 
 
 def block(seed: int, bpb: float, **kw: Any) -> Run:
-    """April family: diagnostics, quantized, sliding, then phased TTT (the claimed stage)."""
-    stages = [StageSpec("diagnostic pre-quantization post-ema", bpb + 0.003, _loss(bpb + 0.003, SP8192), 18334),
-              StageSpec("diagnostic quantized", bpb + 0.014, _loss(bpb + 0.014, SP8192), 10342),
-              StageSpec("quantized_sliding_window", bpb + 0.002, _loss(bpb + 0.002, SP8192), 95000),
-              StageSpec("quantized_ttt_phased", bpb, _loss(bpb, SP8192), 401234)]
+    """April family: diagnostics, quantized, sliding, then phased TTT (the claimed stage). Losses follow from the
+    split's tokens (sp8192 unless `val_tokens` says otherwise) and `val_bytes` (a miscount: other bytes)."""
+    ratio = ratio_for(kw.get("val_tokens") or VAL_TOKENS["block"], kw.pop("val_bytes", STANDARD_BYTES))
+    stages = [StageSpec("diagnostic pre-quantization post-ema", bpb + 0.003, _loss(bpb + 0.003, ratio), 18334),
+              StageSpec("diagnostic quantized", bpb + 0.014, _loss(bpb + 0.014, ratio), 10342),
+              StageSpec("quantized_sliding_window", bpb + 0.002, _loss(bpb + 0.002, ratio), 95000),
+              StageSpec("quantized_ttt_phased", bpb, _loss(bpb, ratio), 401234)]
     kw.setdefault("seed_style", "block")
     kw.setdefault("total_eval_s", 525.0)
     return Run("block", seed, stages, steps=4703, train_ms=kw.pop("train_ms", 596_137), **kw)

@@ -1,0 +1,148 @@
+"""Does a log come from the submitted code? Its dumped source against the folder's scripts, its `Code size`
+against the script's bytes.
+
+Most scripts print their own source at the head of the log. The dump is compared with every
+Python file of the submission folder, each unpacked from a compressed wrapper first (either side
+may be the wrapper); the closest file is reported: identical, or the number of differing lines and
+the first differing hunk. A log with no dump is left alone. Both checks are warnings: accepted
+records hold logs of a slightly earlier script (a comment, a default) and a reviewer decides.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import PurePosixPath
+
+from pgolf.errors import DataError
+from pgolf.review.flags import Flag
+from pgolf.review.reader import ParsedRun, code_dump, dump_lines, lines_sha256
+from pgolf.review.source import FolderFiles
+from pgolf.review.unwrap import unwrap
+
+MAX_SCRIPTS = 12  # Python files of one folder compared; a folder with more holds a library, not a script
+HUNK_LINES = 8  # lines of the first differing hunk quoted in the flag
+
+
+@dataclass(frozen=True)
+class Script:
+    rel: str
+    raw_bytes: int  # the file as submitted (a wrapper's own size)
+    source_bytes: int  # what it runs, unpacked
+    lines: tuple[str, ...]  # the unpacked source as `dump_lines` keeps it
+    sha256: str
+    wrapped: bool
+    problem: str | None = None  # a wrapper that could not be unpacked
+
+
+@dataclass(frozen=True)
+class CodeMatch:
+    script: Script
+    differing: int  # lines added or removed between the script and the dump
+    hunk: str  # the first differing hunk, unified, at most HUNK_LINES lines
+
+
+def read_scripts(files: FolderFiles) -> list[Script]:
+    """Every Python file of the folder (train_gpt.py first), unpacked."""
+    rels = [p for p in files.paths() if p.endswith(".py")]
+    rels.sort(key=lambda p: (PurePosixPath(p).name != "train_gpt.py", p.count("/"), p))
+    out = []
+    for rel in rels[:MAX_SCRIPTS]:
+        try:
+            data = files.read(rel)
+        except DataError:
+            continue  # an unreadable helper is no evidence either way
+        u = unwrap(data.decode("utf-8", errors="replace"))
+        lines = dump_lines(u.text.splitlines())
+        out.append(Script(rel, len(data), len(u.text.encode("utf-8", errors="replace")), tuple(lines),
+                          lines_sha256(lines), u.layers > 0, u.problem))
+    return out
+
+
+def log_rel(r: ParsedRun, files: FolderFiles) -> str | None:
+    """The folder-relative path of a run's log: the longest path of the folder its file name ends with."""
+    file = r.file.replace("\\", "/")
+    hits = [p for p in files.paths() if file == p or file.endswith("/" + p)]
+    return max(hits, key=len) if hits else None
+
+
+def _dump_of(r: ParsedRun, files: FolderFiles) -> list[str] | None:
+    rel = log_rel(r, files)
+    if rel is None:
+        return None
+    try:
+        lines = code_dump(files.read(rel).decode("utf-8", errors="replace"))
+    except DataError:
+        return None  # the reader already reported the file; no dump to quote
+    if lines is None:
+        return None
+    u = unwrap("\n".join(lines))
+    return dump_lines(u.text.splitlines()) if u.layers else lines
+
+
+def closest(dump: Sequence[str], scripts: Sequence[Script]) -> CodeMatch | None:
+    """The script nearest the dump (most shared lines), with the differing line count and first hunk."""
+    if not scripts:
+        return None
+    have = set(dump)
+    best = max(scripts, key=lambda s: len(have & set(s.lines)) - abs(len(s.lines) - len(dump)) / 2)
+    diff = list(difflib.unified_diff(best.lines, list(dump), best.rel, "log", n=1, lineterm=""))
+    changed = [d for d in diff[2:] if d[:1] in "+-"]
+    first = next((i for i, d in enumerate(diff) if d.startswith("@@") and i >= 2), 2)
+    end = next((i for i in range(first + 1, len(diff)) if diff[i].startswith("@@")), len(diff))
+    hunk = "\n".join(diff[first:min(end, first + HUNK_LINES)])
+    return CodeMatch(best, len(changed), hunk)
+
+
+def dump_flags(runs: Sequence[ParsedRun], files: FolderFiles, scripts: Sequence[Script],
+               label: dict[int, str]) -> list[Flag]:
+    """One warning per distinct dump that no script of the folder equals."""
+    by_dump: dict[str, list[ParsedRun]] = defaultdict(list)
+    for r in runs:
+        if r.code_dump_sha256 is not None:
+            by_dump[r.code_dump_sha256].append(r)
+    known = {s.sha256 for s in scripts}
+    out = []
+    for sha, same in by_dump.items():
+        if sha in known or not scripts:
+            continue
+        dump = _dump_of(same[0], files)
+        if dump is None or lines_sha256(dump) in known:
+            continue  # the dump is a wrapper of a submitted script
+        m = closest(dump, scripts)
+        if m is None or m.differing == 0:
+            continue
+        who = ", ".join(label[id(r)] for r in same)
+        out.append(Flag("warn", who, f"code: the source dumped at the head of the log differs from {m.script.rel} in "
+                                     f"{m.differing} line(s); the log may not come from the submitted script. First "
+                                     f"difference:\n{m.hunk}", check="code",
+                        numbers=(("script", m.script.rel), ("differing_lines", m.differing))))
+    return out
+
+
+def code_size_flags(runs: Sequence[ParsedRun], scripts: Sequence[Script], label: dict[int, str]) -> list[Flag]:
+    """The log's `Code size` lines against the script's bytes: as submitted, or unpacked from its wrapper."""
+    main = next((s for s in scripts if PurePosixPath(s.rel).name == "train_gpt.py"), scripts[0] if len(scripts) == 1
+                else None)
+    if main is None:
+        return []
+    # a launcher train_gpt.py may run a helper: any script's size, or all of them together, is its code
+    sizes = {n for s in scripts for n in (s.raw_bytes, s.source_bytes)} | {sum(s.raw_bytes for s in scripts)}
+    by_size: dict[tuple[int | None, int | None], list[str]] = defaultdict(list)
+    for r in runs:
+        raw_off = r.code_bytes is not None and r.code_bytes not in sizes
+        packed_off = r.code_bytes_compressed is not None and main.wrapped and r.code_bytes_compressed != main.raw_bytes
+        if raw_off or packed_off:
+            by_size[(r.code_bytes, r.code_bytes_compressed)].append(label[id(r)])
+    out = []
+    for (raw, packed), who in by_size.items():
+        printed = " and ".join(f"{k} {v:,} bytes" for k, v in (("Code size", raw), ("compressed", packed))
+                               if v is not None)
+        out.append(Flag("warn", ", ".join(who), f"code: the log prints {printed}; {main.rel} is {main.raw_bytes:,} "
+                                                f"bytes" + (f" ({main.source_bytes:,} unpacked)" if main.wrapped else "")
+                        + ": the log may come from another version of the script", check="code",
+                        numbers=(("log_code_bytes", raw), ("log_code_bytes_compressed", packed),
+                                 ("script_bytes", main.raw_bytes), ("script_source_bytes", main.source_bytes))))
+    return out
