@@ -11,9 +11,10 @@ records hold logs of a slightly earlier script (a comment, a default) and a revi
 from __future__ import annotations
 
 import difflib
+import functools
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 
 from pgolf.errors import DataError
@@ -54,11 +55,17 @@ def read_scripts(files: FolderFiles) -> list[Script]:
             data = files.read(rel)
         except DataError:
             continue  # an unreadable helper is no evidence either way
-        u = unwrap(data.decode("utf-8", errors="replace"))
-        lines = dump_lines(u.text.splitlines())
-        out.append(Script(rel, len(data), len(u.text.encode("utf-8", errors="replace")), tuple(lines),
-                          lines_sha256(lines), u.layers > 0, u.problem))
+        out.append(replace(_script(data), rel=rel))
     return out
+
+
+@functools.lru_cache(maxsize=2048)
+def _script(data: bytes) -> Script:
+    """One script unpacked, once per content: the stream holds the same train_gpt.py in many folders."""
+    u = unwrap(data.decode("utf-8", errors="replace"))
+    lines = dump_lines(u.text.splitlines())
+    return Script("", len(data), len(u.text.encode("utf-8", errors="replace")), tuple(lines),
+                  lines_sha256(lines), u.layers > 0, u.problem)
 
 
 def log_rel(r: ParsedRun, files: FolderFiles) -> str | None:
