@@ -11,10 +11,13 @@ import contextlib
 import hashlib
 import json
 import os
+import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
+
+from pgolf.errors import OutputError
 
 
 @contextlib.contextmanager
@@ -78,27 +81,103 @@ def move_files(src_dir: str | os.PathLike[str], dst_dir: str | os.PathLike[str],
         os.replace(src / name, dst / name)
 
 
-def write_group(files: dict[str | os.PathLike[str], bytes]) -> None:
-    """Write several files as one group: every one is staged first, then all are renamed in.
-
-    A failure while staging (disk full, a crash) leaves every target as it was; the
-    renames that follow cannot fail halfway for want of data. Put the file that marks
-    the group complete last.
-    """
-    staged: list[tuple[Path, Path]] = []
+@contextlib.contextmanager
+def staging_dir(out_dir: str | os.PathLike[str]) -> Iterator[Path]:
+    """`<out_dir>.partial/`, empty, beside `out_dir` (so on its filesystem: the moves in are renames);
+    removed on exit, whatever happened. A job builds its outputs there and moves them in at the end
+    (move_files), so a failed or interrupted job leaves the earlier outputs in `out_dir` as they were."""
+    out_dir = Path(out_dir).resolve()  # "." has no name to stage beside
+    staging = out_dir.with_name(out_dir.name + ".partial")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise OutputError(f"output folder {out_dir} is a file; name a folder, or move the file away")
+    _check_parents(out_dir)
     try:
-        for target, data in files.items():
-            target = Path(target)
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        yield staging
+    except OSError as exc:
+        if exc.filename is None or not Path(exc.filename).resolve().is_relative_to(staging):
+            raise  # not a write of ours (an input, say): the caller's to report
+        raise output_error(exc, staging) from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def check_targets(targets: Iterable[str | os.PathLike[str]]) -> None:
+    """OutputError, before anything is computed or written, for a target that cannot become a file:
+    a folder in its place, or a file where one of its folders should be."""
+    for target in map(Path, targets):
+        if target.is_dir():
+            raise OutputError(f"output {target} is a folder; name a file path, or move the folder away")
+        _check_parents(target)
+
+
+def _check_parents(path: Path) -> None:
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise OutputError(f"output {path}: {parent} is a file, not a folder; choose another output path")
+            return
+
+
+def output_error(exc: OSError, where: str | os.PathLike[str]) -> OutputError:
+    """An OSError while writing outputs, as one line naming the path and what to do."""
+    path = exc.filename or where
+    return OutputError(f"cannot write {path}: {exc.strerror or exc}; nothing was replaced "
+                       "(free space or fix permissions there, then run again)")
+
+
+def write_group(files: dict[str | os.PathLike[str], bytes | str]) -> None:
+    """Write several files as one group: all of them or none.
+
+    Every file is staged beside its target first; a failure while staging (disk full, a
+    crash) leaves every target as it was. Then each is renamed in; if a rename fails, the
+    ones already renamed are put back from hard links of the old files. Put the file that
+    marks the group complete last; text is written as UTF-8. Every verb that writes an
+    output set uses this.
+    """
+    targets = [Path(t) for t in files]
+    check_targets(targets)
+    staged: list[tuple[Path, Path]] = []
+    backups: list[tuple[Path, Path]] = []
+    current = targets[0] if targets else Path(".")
+    try:
+        for target, data in zip(targets, files.values(), strict=True):
+            current = target
             target.parent.mkdir(parents=True, exist_ok=True)
             fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+            staged.append((Path(tmp_name), target))  # before writing: a full disk must not leave it behind
             with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
+                fh.write(data.encode("utf-8") if isinstance(data, str) else data)
                 fh.flush()
                 os.fsync(fh.fileno())
             os.chmod(tmp_name, 0o666 & ~_current_umask())
-            staged.append((Path(tmp_name), target))
         for tmp, target in staged:
-            os.replace(tmp, target)
+            if target.exists():
+                backup = tmp.with_suffix(".old")
+                os.link(target, backup)
+                backups.append((backup, target))
+        done = []
+        try:
+            for tmp, target in staged:
+                current = target
+                os.replace(tmp, target)
+                done.append(target)
+        except OSError:
+            _restore(done, backups)
+            raise
+    except OSError as exc:
+        raise output_error(exc, current) from None
     finally:
-        for tmp, _ in staged:
+        for tmp, _ in staged + backups:
             tmp.unlink(missing_ok=True)
+
+
+def _restore(done: list[Path], backups: list[tuple[Path, Path]]) -> None:
+    """Undo the renames of a group that failed halfway: old files back, new ones gone."""
+    old = {target: backup for backup, target in backups}
+    for target in done:
+        if target in old:
+            os.replace(old[target], target)
+        else:
+            target.unlink(missing_ok=True)
