@@ -26,7 +26,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seq-len", type=int, default=d.seq_len, help="window length in targets (default %(default)s)")
     parser.add_argument("--chunk", type=int, default=d.chunk, help="chunk length for sliding and ttt (default %(default)s)")
     parser.add_argument("--ttt-rank", type=int, default=d.ttt_rank, help="LoRA rank (default %(default)s)")
-    parser.add_argument("--ttt-lr", type=number(0), default=d.ttt_lr,
+    parser.add_argument("--ttt-lr", type=float, default=d.ttt_lr,
                         help="Adam learning rate of the adapters, finite and >= 0 (default %(default)s)")
     parser.add_argument("--ttt-batch", type=int, default=d.ttt_batch, help="documents trained at once (default %(default)s)")
     parser.add_argument("--seed", type=int, default=d.seed, help="seed of the adapters' initial A matrices (default %(default)s)")

@@ -65,7 +65,8 @@ def check_starts_with_bos(tokens: np.ndarray, val_pattern: str | os.PathLike[str
     """DataError when the split does not start with BOS: its first document would be lost."""
     if tokens.size and int(tokens[0]) != BOS_ID:
         first_bos = np.flatnonzero(tokens == BOS_ID)
-        lost = int(first_bos[0]) if first_bos.size else int(tokens.size)
+        lost = (f"the {int(first_bos[0])} token(s) before the first BOS belong to no document" if first_bos.size
+                else f"they hold no BOS at all, so none of their {tokens.size} tokens is in a document")
         raise DataError(f"validation shards {val_pattern} start with token {int(tokens[0])}, not BOS (id {BOS_ID}): "
-                        f"the {lost} token(s) before the first BOS belong to no document and would not be scored; "
-                        "rebuild the split with `python -m pgolf prepare` (BOS before every document)")
+                        f"{lost} and would not be scored; rebuild the split with `python -m pgolf prepare` "
+                        "(BOS before every document)")
