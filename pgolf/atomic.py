@@ -8,6 +8,7 @@ target, which POSIX makes atomic. A crash leaves the old file or none.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
@@ -81,6 +82,10 @@ def move_files(src_dir: str | os.PathLike[str], dst_dir: str | os.PathLike[str],
         os.replace(src / name, dst / name)
 
 
+# Write errors that name no file (a full disk, a file-size or quota limit): only outputs raise them.
+_FULL = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
+
+
 @contextlib.contextmanager
 def staging_dir(out_dir: str | os.PathLike[str]) -> Iterator[Path]:
     """`<out_dir>.partial/`, empty, beside `out_dir` (so on its filesystem: the moves in are renames);
@@ -96,7 +101,8 @@ def staging_dir(out_dir: str | os.PathLike[str]) -> Iterator[Path]:
         staging.mkdir(parents=True)
         yield staging
     except OSError as exc:
-        if exc.filename is None or not Path(exc.filename).resolve().is_relative_to(staging):
+        ours = exc.errno in _FULL or (exc.filename is not None and Path(exc.filename).resolve().is_relative_to(staging))
+        if not ours:
             raise  # not a write of ours (an input, say): the caller's to report
         raise output_error(exc, staging) from None
     finally:
