@@ -230,8 +230,8 @@ def _bad_config_or_held_folder(run_dir: Path, case: str) -> tuple[tuple[str, ...
 @pytest.mark.slow
 @pytest.mark.parametrize("case", ["threshold_nan", "ttt_lr_inf", "vocab_disagrees", "bad_shape", "held"])
 def test_workflow_refuses_at_startup_and_keeps_every_earlier_output(run_dir, case):
-    before = sha256s(run_dir / "results")
     configs, expected = _bad_config_or_held_folder(run_dir, case)
+    before = sha256s(run_dir / "results")
     # --forcerun: without the check, Snakemake would delete these jobs' outputs and then run them.
     out = snakemake(run_dir, "--forcerun", "train", "stats", "--keep-going",
                     configfiles=(".test/config/config.yaml", *configs), timeout=300)
