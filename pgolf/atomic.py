@@ -134,56 +134,41 @@ def output_error(exc: OSError, where: str | os.PathLike[str]) -> OutputError:
 
 
 def write_group(files: dict[str | os.PathLike[str], bytes | str]) -> None:
-    """Write several files as one group: all of them or none.
+    """Write several files as one group: every one is staged beside its target first, then all are
+    renamed in. Every verb that writes an output set uses this.
 
-    Every file is staged beside its target first; a failure while staging (disk full, a
-    crash) leaves every target as it was. Then each is renamed in; if a rename fails, the
-    ones already renamed are put back from hard links of the old files. Put the file that
-    marks the group complete last; text is written as UTF-8. Every verb that writes an
-    output set uses this.
+    A target that cannot become a file fails before anything is written; a failure while
+    staging (disk full, a crash) leaves every target as it was and no temporary file; the
+    renames that follow cannot fail halfway for want of space. Put the file that marks the
+    group complete last; text is written as UTF-8.
     """
     targets = [Path(t) for t in files]
     check_targets(targets)
     staged: list[tuple[Path, Path]] = []
-    backups: list[tuple[Path, Path]] = []
-    current = targets[0] if targets else Path(".")
     try:
         for target, data in zip(targets, files.values(), strict=True):
-            current = target
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-            staged.append((Path(tmp_name), target))  # before writing: a full disk must not leave it behind
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data.encode("utf-8") if isinstance(data, str) else data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.chmod(tmp_name, 0o666 & ~_current_umask())
+            staged.append((_stage(target, data.encode("utf-8") if isinstance(data, str) else data), target))
         for tmp, target in staged:
-            if target.exists():
-                backup = tmp.with_suffix(".old")
-                os.link(target, backup)
-                backups.append((backup, target))
-        done = []
-        try:
-            for tmp, target in staged:
-                current = target
-                os.replace(tmp, target)
-                done.append(target)
-        except OSError:
-            _restore(done, backups)
-            raise
-    except OSError as exc:
-        raise output_error(exc, current) from None
+            os.replace(tmp, target)
     finally:
-        for tmp, _ in staged + backups:
+        for tmp, _ in staged:
             tmp.unlink(missing_ok=True)
 
 
-def _restore(done: list[Path], backups: list[tuple[Path, Path]]) -> None:
-    """Undo the renames of a group that failed halfway: old files back, new ones gone."""
-    old = {target: backup for backup, target in backups}
-    for target in done:
-        if target in old:
-            os.replace(old[target], target)
-        else:
-            target.unlink(missing_ok=True)
+def _stage(target: Path, data: bytes) -> Path:
+    """`data` in a temporary file beside `target`, on disk; OutputError (and no file left) if it cannot be."""
+    tmp = None
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        tmp = Path(name)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_current_umask())
+        return tmp
+    except OSError as exc:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+        raise output_error(exc, target) from None
