@@ -48,8 +48,19 @@ rule all:
     default_target: True
 
 
+# One run at a time per results folder, whichever checkout it comes from.
+onstart:
+    lock_results()
+
+
+onsuccess:
+    drop_partial_report()
+    unlock_results()
+
+
 # With --keep-going a failed seed leaves its eval JSONs missing, so the DAG never
-# reaches the report; rebuild it from what exists, naming what is missing.
+# reaches the report; build report.partial.md from what exists, naming what is missing.
 onerror:
     write_partial_report()
     write_partial_reruns()
+    unlock_results()

@@ -8,13 +8,17 @@ target, which POSIX makes atomic. A crash leaves the old file or none.
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import os
+import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
+
+from pgolf.errors import OutputError
 
 
 @contextlib.contextmanager
@@ -78,27 +82,93 @@ def move_files(src_dir: str | os.PathLike[str], dst_dir: str | os.PathLike[str],
         os.replace(src / name, dst / name)
 
 
-def write_group(files: dict[str | os.PathLike[str], bytes]) -> None:
-    """Write several files as one group: every one is staged first, then all are renamed in.
+# Write errors that name no file (a full disk, a file-size or quota limit): only outputs raise them.
+_FULL = {errno.ENOSPC, errno.EFBIG, errno.EDQUOT}
 
-    A failure while staging (disk full, a crash) leaves every target as it was; the
-    renames that follow cannot fail halfway for want of data. Put the file that marks
-    the group complete last.
+
+@contextlib.contextmanager
+def staging_dir(out_dir: str | os.PathLike[str]) -> Iterator[Path]:
+    """`<out_dir>.partial/`, empty, beside `out_dir` (so on its filesystem: the moves in are renames);
+    removed on exit, whatever happened. A job builds its outputs there and moves them in at the end
+    (move_files), so a failed or interrupted job leaves the earlier outputs in `out_dir` as they were."""
+    out_dir = Path(out_dir).resolve()  # "." has no name to stage beside
+    staging = out_dir.with_name(out_dir.name + ".partial")
+    if out_dir.exists() and not out_dir.is_dir():
+        raise OutputError(f"output folder {out_dir} is a file; name a folder, or move the file away")
+    _check_parents(out_dir)
+    try:
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        yield staging
+    except OSError as exc:
+        ours = exc.errno in _FULL or (exc.filename is not None and Path(exc.filename).resolve().is_relative_to(staging))
+        if not ours:
+            raise  # not a write of ours (an input, say): the caller's to report
+        raise output_error(exc, staging) from None
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def check_targets(targets: Iterable[str | os.PathLike[str]]) -> None:
+    """OutputError, before anything is computed or written, for a target that cannot become a file:
+    a folder in its place, or a file where one of its folders should be."""
+    for target in map(Path, targets):
+        if target.is_dir():
+            raise OutputError(f"output {target} is a folder; name a file path, or move the folder away")
+        _check_parents(target)
+
+
+def _check_parents(path: Path) -> None:
+    for parent in path.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise OutputError(f"output {path}: {parent} is a file, not a folder; choose another output path")
+            return
+
+
+def output_error(exc: OSError, where: str | os.PathLike[str]) -> OutputError:
+    """An OSError while writing outputs, as one line naming the path and what to do."""
+    path = exc.filename or where
+    return OutputError(f"cannot write {path}: {exc.strerror or exc}; nothing was replaced "
+                       "(free space or fix permissions there, then run again)")
+
+
+def write_group(files: dict[str | os.PathLike[str], bytes | str]) -> None:
+    """Write several files as one group: every one is staged beside its target first, then all are
+    renamed in. Every verb that writes an output set uses this.
+
+    A target that cannot become a file fails before anything is written; a failure while
+    staging (disk full, a crash) leaves every target as it was and no temporary file; the
+    renames that follow cannot fail halfway for want of space. Put the file that marks the
+    group complete last; text is written as UTF-8.
     """
+    targets = [Path(t) for t in files]
+    check_targets(targets)
     staged: list[tuple[Path, Path]] = []
     try:
-        for target, data in files.items():
-            target = Path(target)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(data)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.chmod(tmp_name, 0o666 & ~_current_umask())
-            staged.append((Path(tmp_name), target))
+        for target, data in zip(targets, files.values(), strict=True):
+            staged.append((_stage(target, data.encode("utf-8") if isinstance(data, str) else data), target))
         for tmp, target in staged:
             os.replace(tmp, target)
     finally:
         for tmp, _ in staged:
             tmp.unlink(missing_ok=True)
+
+
+def _stage(target: Path, data: bytes) -> Path:
+    """`data` in a temporary file beside `target`, on disk; OutputError (and no file left) if it cannot be."""
+    tmp = None
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        tmp = Path(name)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_current_umask())
+        return tmp
+    except OSError as exc:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+        raise output_error(exc, target) from None

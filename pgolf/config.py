@@ -288,3 +288,45 @@ def check_sizes(seq_len: int, chunk: int, names: tuple[str, str] = ("--seq-len",
     if chunk > seq_len:
         raise ConfigError(f"{chunk_name} {chunk} is longer than {seq_name} {seq_len}: a chunk must fit in its "
                           f"window; use {chunk_name} between 1 and {seq_len}")
+
+
+def check_finite(value: Any, key: str = "config") -> None:
+    """ConfigError naming the first key (dotted path) whose value is a NaN or infinite number: a schema's
+    `minimum` lets `.nan` through, and the job that reads it would fail only after Snakemake deleted its
+    earlier outputs."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            check_finite(v, f"{key}.{k}" if key else str(k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            check_finite(v, f"{key}[{i}]")
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise ConfigError(f"config key {key}: {value} is not a finite number; give a number")
+
+
+# Keys the workflow derives from `data`: a hyperparameter of the same name must agree with it.
+DATA_KEYS = ("vocab_size", "data_path", "tokenizer_path")
+
+
+def check_train_settings(config_file: str | None, derived: dict[str, Any], hyperparameters: dict[str, Any],
+                         data_keys: dict[str, str]) -> Hyperparameters:
+    """The hyperparameters a workflow train job will run with, built and validated now, as the job builds
+    them (`--config` then one `--set` per key); ConfigError naming the key. `derived` are the values taken
+    from `data` (data_keys: their config keys), which train.hyperparameters must not contradict."""
+    for key, value in hyperparameters.items():
+        if key in derived and str(value) != str(derived[key]):
+            raise ConfigError(f"config key train.hyperparameters.{key}: {value!r} disagrees with {data_keys[key]} "
+                              f"({derived[key]!r}), which the data were prepared with; remove it from "
+                              f"train.hyperparameters or set {data_keys[key]} instead")
+    settings = {**derived, **hyperparameters}
+    try:
+        return load_config(config_file, [f"{k}={set_text(v)}" for k, v in settings.items()])
+    except ConfigError as exc:
+        raise ConfigError(f"config key train.hyperparameters (or train.config): {exc}") from None
+
+
+def set_text(value: Any) -> str:
+    """A value as `--set` text, the way the workflow writes it on the command line."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)

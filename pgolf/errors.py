@@ -15,3 +15,7 @@ class ConfigError(PgolfError):
 
 class ArtifactError(PgolfError):
     """A checkpoint or int8+zlib artifact is not what pgolf can load safely."""
+
+
+class OutputError(PgolfError):
+    """An output cannot be written where it was asked for (a folder in the way, a full disk)."""

@@ -17,10 +17,10 @@ from __future__ import annotations
 import copy
 import io
 import random
-import shutil
 import sys
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -100,19 +100,11 @@ def train(hp: Hyperparameters, out_dir: str | Path, echo: Callable[[str], None] 
     hp.resolve()
     hp.validate()
     out_dir = Path(out_dir).resolve()  # "." has no name to stage beside
-    with process_group(hp.device) as rt:
-        staging = out_dir.with_name(out_dir.name + ".partial") if rt.master else None
-        try:
-            if staging is not None:
-                shutil.rmtree(staging, ignore_errors=True)
-                staging.mkdir(parents=True)
-            run = setup(hp, rt, TrainLog(staging, echo), echo)
-            warm_up(run)
-            loop = train_loop(run)
-            return finish(run, loop, staging, out_dir)
-        finally:
-            if staging is not None:
-                shutil.rmtree(staging, ignore_errors=True)
+    with process_group(hp.device) as rt, (atomic.staging_dir(out_dir) if rt.master else nullcontext()) as staging:
+        run = setup(hp, rt, TrainLog(staging, echo), echo)
+        warm_up(run)
+        loop = train_loop(run)
+        return finish(run, loop, staging, out_dir)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -139,7 +131,8 @@ class Run:
 
 def setup(hp: Hyperparameters, rt: Runtime, log: TrainLog, echo: Callable[[str], None]) -> Run:
     from pgolf.data.shards import list_shards
-    from pgolf.tokenizer import build_byte_tables, check_vocab, load_tokenizer
+    from pgolf.data.validation import check_validation_files
+    from pgolf.tokenizer import build_byte_tables, check_against_manifest, check_vocab, load_tokenizer
 
     grad_accum_steps = grad_accum_steps_for(hp, rt.world_size)
     log(f"Running Python {sys.version.split()[0]} PyTorch {torch.__version__} device:{rt.device}", console=False)
@@ -159,6 +152,8 @@ def setup(hp: Hyperparameters, rt: Runtime, log: TrainLog, echo: Callable[[str],
 
     sp = load_tokenizer(hp.tokenizer_path)
     check_vocab(sp, hp.vocab_size, hp.tokenizer_path)
+    check_validation_files(hp.val_files, hp.tokenizer_path)  # eval's check: the same tokenizer, a val split
+    check_against_manifest(hp.tokenizer_path, list_shards(hp.train_files)[0])
     tables = build_byte_tables(sp, hp.vocab_size, device=rt.device)
     val_tokens = load_validation(hp)
     log(f"val_bpb:enabled tokenizer_kind=sentencepiece tokenizer_path={hp.tokenizer_path}")
@@ -185,10 +180,12 @@ def setup(hp: Hyperparameters, rt: Runtime, log: TrainLog, echo: Callable[[str],
 
 def load_validation(hp: Hyperparameters) -> np.ndarray:
     from pgolf.data.shards import load_tokens
+    from pgolf.data.validation import check_starts_with_bos
     from pgolf.tokenizer import check_token_ids
 
     val_tokens = load_tokens(hp.val_files)
     check_token_ids(val_tokens, hp.vocab_size, hp.val_files)
+    check_starts_with_bos(val_tokens, hp.val_files)
     if hp.val_max_tokens > 0:
         val_tokens = val_tokens[: hp.val_max_tokens + 1]
     if scored_tokens(hp, val_tokens) <= 0:

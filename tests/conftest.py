@@ -57,3 +57,23 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="session")
+def finished_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The whole DAG on the micro config, run once from clean per session (every module that runs the
+    DAG shares it). Read-only: tests that change anything copy it first (run_dir)."""
+    from workflow_copy import copy_workflow, snakemake
+
+    where = copy_workflow(tmp_path_factory.mktemp("dag"))
+    out = snakemake(where)
+    assert out.returncode == 0, out.stderr[-4000:]
+    return where
+
+
+@pytest.fixture()
+def run_dir(finished_run: Path, tmp_path: Path) -> Path:
+    """A private copy of the finished run (copy2 keeps mtimes, so Snakemake sees it as up to date)."""
+    import shutil
+
+    return Path(shutil.copytree(finished_run, tmp_path / "run", symlinks=True))

@@ -10,7 +10,7 @@ import yaml
 
 from tests.data.records.make_records import write_leaderboard
 from tests.test_claims_workflow import snakemake  # runs the DAG with claims.yaml over the test config
-from tests.test_workflow import copy_workflow
+from tests.workflow_copy import copy_workflow
 
 NAMES = ["2026-03-19_SlidingInt6", "2026-04-01_Prev", "2026-04-05_HParamBlock"]
 

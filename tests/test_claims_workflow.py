@@ -11,7 +11,7 @@ import sys
 import pytest
 import yaml
 
-from tests.test_workflow import REPO, copy_workflow
+from tests.workflow_copy import REPO, copy_workflow
 
 
 def snakemake(where, *args):

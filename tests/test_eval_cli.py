@@ -89,7 +89,7 @@ def test_eval_errors_are_clear(tiny_data, artifact, tmp_path, capsys):
 
     write_shard(tmp_path / "nobos_val_000000.bin", np.full(4000, 7, dtype=np.uint16))
     argv[argv.index("--val") + 1] = str(tmp_path / "nobos_val_*.bin")
-    assert "no BOS" in _error(capsys, argv)
+    assert "hold no BOS at all" in _error(capsys, argv)
 
     err = _error(capsys, _args(tiny_data, artifact, "sliding", "--chunk", "256"))
     assert "--chunk 256 is longer than --seq-len 128" in err

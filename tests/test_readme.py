@@ -190,8 +190,8 @@ def test_readme_has_the_commands_it_must_check():
 def _placeholder_tolerant(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     """Typed options accept the README's placeholders (N, SECONDS): only names and arity are checked."""
     for action in parser._actions:
-        if action.type in (int, float):
-            action.type = functools.partial(lambda kind, v: kind(1) if PLACEHOLDER.fullmatch(v) else kind(v),
+        if callable(action.type) and action.type is not str:  # int, float and pgolf.cli.types' checked numbers
+            action.type = functools.partial(lambda kind, v: v if PLACEHOLDER.fullmatch(v) else kind(v),
                                             action.type)
     return parser
 

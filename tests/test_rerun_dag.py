@@ -108,10 +108,12 @@ def test_failed_and_timed_out_seeds_leave_the_others_and_the_report_names_them(d
     assert "seed 2 of" in failed and "exited with status" in failed and "told to fail" in failed
     timed_out = (wf / "results/logs/rerun/broken/3.log").read_text()
     assert f"ran past the timeout of {TIMEOUT_MIN:g} minute(s)" in timed_out and "killed its process group" in timed_out
-    rec = _record(wf, "broken")
+    # The partial check goes beside where the complete one would be, never in its place.
+    assert not (wf / "results/rerun/broken/report.md").exists()
+    rec = json.loads((wf / "results/rerun/broken/partial/record.json").read_text())
     assert rec["missing_seeds"] == [2, 3] and rec["complete"] is False
     assert rec["reproduced"] is None  # one seed is no sample
-    report = (wf / "results/rerun/broken/report.md").read_text()
+    report = (wf / "results/rerun/broken/partial/report.md").read_text()
     assert "**Missing:** seed(s) 2, 3 left no rerun" in report
 
 

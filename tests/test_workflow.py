@@ -1,42 +1,22 @@
 """The real Snakemake DAG on the micro config (.test/config/config.yaml), in a temporary copy.
 
-One module-scoped run from clean, kept pristine; every test that reruns or breaks
+One run from clean per session (conftest.finished_run), kept pristine; every test that reruns or breaks
 something works on its own copy of it (files, mtimes and .snakemake metadata), so the
 tests pass in any order or alone: nothing to do when nothing changed; a template edit
-reruns the report alone; a failed seed under --keep-going still yields a report naming
-what is missing. Config errors fail at startup naming the key.
+reruns the report alone; a failed seed under --keep-going still yields a partial report
+(report.partial.md) naming what is missing, beside the complete one. Config errors fail at startup naming the key.
 """
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from workflow_copy import copy_workflow
+from workflow_copy import MICRO, copy_workflow, run_snakemake, snakemake
 
-REPO = Path(__file__).resolve().parents[1]
-MICRO = ".test/config/config.yaml"
 CONDITIONS = ("flat", "doc", "sliding", "ttt")
-
-
-
-
-def snakemake(where: Path, *args: str, configfiles: tuple[str, ...] = (MICRO,),
-              timeout: int = 600) -> subprocess.CompletedProcess[str]:
-    """Targets (in args) first: --configfile takes several values and would swallow them."""
-    return run_snakemake(where, *args, "--cores", "2", "--configfile", *configfiles, timeout=timeout)
-
-
-def run_snakemake(where: Path, *args: str, timeout: int = 600) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
-    return subprocess.run([sys.executable, "-m", "snakemake", *args], cwd=where, env=env,
-                          capture_output=True, text=True, timeout=timeout)
 
 
 def planned_jobs(where: Path) -> dict[str, int]:
@@ -55,21 +35,6 @@ def planned_jobs(where: Path) -> dict[str, int]:
         if m.group(1) != "total":
             jobs[m.group(1)] = int(m.group(2))
     return jobs
-
-
-@pytest.fixture(scope="module")
-def finished_run(tmp_path_factory) -> Path:
-    """The whole DAG run once from clean. Read-only: tests that change anything copy it first."""
-    where = copy_workflow(tmp_path_factory.mktemp("dag"))
-    out = snakemake(where)
-    assert out.returncode == 0, out.stderr[-4000:]
-    return where
-
-
-@pytest.fixture()
-def run_dir(finished_run, tmp_path) -> Path:
-    """A private copy of the finished run (copy2 keeps mtimes, so Snakemake sees it as up to date)."""
-    return Path(shutil.copytree(finished_run, tmp_path / "run", symlinks=True))
 
 
 @pytest.mark.slow
@@ -153,26 +118,27 @@ def test_editing_the_report_template_reruns_only_the_report(run_dir):
 
 
 @pytest.mark.slow
-def test_keep_going_with_a_failed_seed_still_writes_a_report_naming_it(run_dir):
+def test_keep_going_with_a_failed_seed_writes_a_partial_report_beside_the_complete_one(run_dir):
     # A corrupt artifact makes seed 2's evaluations fail; seed 1 is untouched.
     (run_dir / "results" / "seeds" / "2" / "train" / "final_model.int8.ptz").write_bytes(b"not an artifact")
-    report_path = run_dir / "results" / "report.md"
-    report_before = report_path.read_bytes()
-    # A failed target that is not the report leaves the report alone.
+    res = run_dir / "results"
+    complete = {p: p.read_bytes() for p in [res / "report.md", *sorted((res / "tables").iterdir())]}
+    partial = res / "report.partial.md"
+    # A failed target that is not the report, or a run not asked to keep going, writes no partial report.
     one = snakemake(run_dir, "results/seeds/2/eval/flat.json", "--keep-going", "--force")
     assert one.returncode != 0
-    assert report_path.read_bytes() == report_before
-    assert not (run_dir / "results" / "logs" / "partial_report.log").exists()
+    assert not partial.exists() and not (res / "logs" / "partial_report.log").exists()
     out = snakemake(run_dir, "--keep-going")
     assert out.returncode != 0
-    report = report_path.read_text()
+    assert {p: p.read_bytes() for p in complete} == complete  # the complete report and its tables, as they were
+    report = partial.read_text()
     assert "Partial report:" in report
     assert "Incomplete run: 5 of 10 evaluations are missing" in report
     assert "seed 2: evaluation did not finish: flat, doc, sliding, ttt, ttt_draw1" in report
     assert "No test was run" in report  # one seed left
-    runs = pd.read_csv(run_dir / "results" / "tables" / "runs.csv")
+    runs = pd.read_csv(res / "partial" / "tables" / "runs.csv")
     assert set(runs["seed"]) == {1}
-    assert (run_dir / "results" / "seeds" / "1" / "eval" / "ttt.json").is_file()
+    assert (res / "seeds" / "1" / "eval" / "ttt.json").is_file()
 
 
 @pytest.mark.parametrize(

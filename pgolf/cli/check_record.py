@@ -9,21 +9,21 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from pgolf.cli.check_logs import probability
+from pgolf.cli.types import number, probability
 from pgolf.review.outputs import check_record_to
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("folder", type=Path, help="record folder: submission.json, README.md, train logs")
     parser.add_argument("--previous", type=Path, default=None, help="the previous record's folder")
-    parser.add_argument("--threshold", type=float, default=None, help="also test mean val_bpb < THRESHOLD")
+    parser.add_argument("--threshold", type=number(0, lo_open=True), default=None, help="also test mean val_bpb < THRESHOLD")
     parser.add_argument("--metric", default=None, help="stage to test; default: the one matching submission.json")
     add_progression_arguments(parser)
 
 
 def add_progression_arguments(parser: argparse.ArgumentParser) -> None:
     """The levels and margin of the written rule and of the applied practice (check-record and audit)."""
-    parser.add_argument("--margin-nats", type=float, default=0.005, help="the written rule's margin over the previous "
+    parser.add_argument("--margin-nats", type=number(0), default=0.005, help="the written rule's margin over the previous "
                         "record, in val_loss nats (0.005)")
     parser.add_argument("--alpha", type=probability, default=0.01, help="level of the written rule (with margin)")
     parser.add_argument("--progression-alpha", type=probability, default=0.25,

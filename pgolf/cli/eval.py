@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 
+from pgolf.cli.types import integer, number
 from pgolf.evaluate.conditions import CONDITIONS, EvalSettings
 from pgolf.evaluate.job import PRECISIONS
 
@@ -37,10 +38,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--precision", choices=PRECISIONS, default="reference",
                         help="reference: on CUDA as the record (bf16 embedding, bf16 autocast), float32 on CPU; "
                              "fp32: float32 everywhere; bf16: bf16 autocast on any device (CPU too)")
-    parser.add_argument("--threads", type=int, default=0,
+    parser.add_argument("--threads", type=integer(0), default=0,
                         help="CPU threads for torch (0: torch's default); ttt on a CPU with N >= 2 deals the "
                              "documents to N one-thread processes")
-    parser.add_argument("--progress", type=float, default=30.0, help="seconds between progress lines (0: none)")
+    parser.add_argument("--progress", type=number(0), default=30.0, help="seconds between progress lines (0: none)")
     parser.add_argument("--out", default=None, help="FILE.json; FILE.positions.csv and FILE.docs.csv go beside it")
 
 

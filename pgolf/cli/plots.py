@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from pgolf.cli.types import integer, probability
 from pgolf.report.tables import CONDITION_ORDER
 
 
@@ -13,8 +14,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--positions", required=True, help="results/tables/positions.csv")
     parser.add_argument("--conditions", nargs="+", choices=CONDITION_ORDER, required=True,
                         help="conditions in ablation order")
-    parser.add_argument("--confidence", type=float, default=0.95, help="level of the intervals")
-    parser.add_argument("--first", type=int, default=256, help="positions on the linear panel")
+    parser.add_argument("--confidence", type=probability, default=0.95, help="level of the intervals")
+    parser.add_argument("--first", type=integer(1), default=256, help="positions on the linear panel")
     parser.add_argument("--out-dir", required=True, help="folder for ablation.png and positions.png")
 
 

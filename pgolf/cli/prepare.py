@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from pgolf.cli.types import integer
 from pgolf.data.prepare import DEFAULT_SHARD_TOKENS, DEFAULT_VOCAB, prepare
 
 
@@ -21,7 +22,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=1337, help="seed of the train/val split and train order")
     parser.add_argument("--max-docs", type=int, default=None,
                         help="use only this many documents, evenly spaced through the corpus (quick tests)")
-    parser.add_argument("--shard-tokens", type=int, default=DEFAULT_SHARD_TOKENS,
+    parser.add_argument("--shard-tokens", type=integer(1), default=DEFAULT_SHARD_TOKENS,
                         help="tokens per shard file (default: %(default)s)")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from pgolf.cli.types import number, probability
 from pgolf.rerun.check import RerunCheck, write_check
 
 
@@ -15,10 +16,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="folder of the rerun's seeds: SEED/train.log and SEED/rerun.json")
     parser.add_argument("--seeds", required=True, nargs="+", type=int, help="the seeds that were rerun")
     parser.add_argument("--previous", type=Path, default=None, help="the previous record's folder (progression)")
-    parser.add_argument("--threshold", type=float, default=None, help="also test rerun mean val_bpb < this")
+    parser.add_argument("--threshold", type=number(0, lo_open=True), default=None, help="also test rerun mean val_bpb < this")
     parser.add_argument("--metric", default=None, help="stage to read (default: the one matching submission.json)")
-    parser.add_argument("--alpha", type=float, default=0.01, help="level of the record check (default 0.01)")
-    parser.add_argument("--reproduce-alpha", type=float, default=0.05,
+    parser.add_argument("--alpha", type=probability, default=0.01, help="level of the record check (default 0.01)")
+    parser.add_argument("--reproduce-alpha", type=probability, default=0.05,
                         help="level of the two-sided Welch test rerun vs claim (default 0.05)")
     parser.add_argument("--allow-missing", action="store_true",
                         help="check the seeds that finished and name the missing ones, instead of failing")

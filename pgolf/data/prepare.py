@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from pgolf.atomic import sha256_file, write_json
+from pgolf.atomic import move_files, sha256_file, staging_dir, write_json
 from pgolf.data import corpus
 from pgolf.data.docs import BOS_ID
 from pgolf.data.shards import list_shards, read_shard, read_shard_header, write_shard
@@ -50,18 +50,27 @@ def _quiet(_msg: str) -> None:
 
 
 def _write_split(out: Path, split: str, tokens: np.ndarray, shard_tokens: int) -> list[str]:
-    if shard_tokens <= 0:
-        raise DataError(f"--shard-tokens must be positive, got {shard_tokens}")
     names = []
     for i, start in enumerate(range(0, max(1, tokens.size), shard_tokens)):
         name = f"{PREFIX}_{split}_{i:06d}.bin"
         write_shard(out / name, tokens[start : start + shard_tokens])
         names.append(name)
-    # A previous run with more shards must not leave extra files in the glob.
-    for stale in out.glob(f"{PREFIX}_{split}_*.bin"):
+    return names
+
+
+def _swap_in(stage: Path, out: Path, names: Sequence[str]) -> None:
+    """Move a finished dataset from its staging folder into `out`, the manifest last.
+
+    The old manifest goes first, so a crash during the renames leaves a folder that no
+    manifest vouches for (train and eval then say to rebuild it), never old shards under
+    a new tokenizer; shards of an earlier, larger build are removed so no glob sees them."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / MANIFEST).unlink(missing_ok=True)
+    move_files(stage, out, tuple(names))
+    for stale in out.glob(f"{PREFIX}_*_*.bin"):
         if stale.name not in names:
             stale.unlink()
-    return names
+    move_files(stage, out, (MANIFEST,))
 
 
 def _file_entry(path: Path, tokens: int | None = None) -> dict[str, Any]:
@@ -114,23 +123,39 @@ def prepare_dataset(
     shard_tokens: int = DEFAULT_SHARD_TOKENS,
     log: Log | None = None,
 ) -> dict[str, Any]:
-    """Build a dataset folder; return its manifest (also written to out/manifest.json)."""
+    """Build a dataset folder; return its manifest (also written to out/manifest.json).
+
+    Everything is built in `<out>.partial/` and moved in at the end: a bad setting, a full
+    disk or an interrupt leaves an earlier dataset in `out` (shards, tokenizer, manifest) as it was."""
+    if shard_tokens <= 0:
+        raise DataError(f"--shard-tokens must be positive, got {shard_tokens}")
     log = log or _quiet
     t0 = time.perf_counter()
     docs = corpus.spread_subset(corpus.load_source(source, log), max_docs)
     val_docs = max(1, len(docs) // 10) if val_docs is None else val_docs
     train, val = corpus.split_train_val(docs, val_docs, seed)
     log(f"{source}: {len(docs)} documents ({len(train)} train, {len(val)} val) in {time.perf_counter() - t0:.1f}s")
-    out.mkdir(parents=True, exist_ok=True)
-    sp = _train_tokenizer(out, train, vocab_size)
-    log(f"tokenizer: {vocab_size} pieces in {time.perf_counter() - t0:.1f}s")
-    files: dict[str, Any] = {}
-    splits = {split: _encode_split(sp, out, split, split_docs, shard_tokens, files, log)
-              for split, split_docs in (("train", train), ("val", val))}
-    splits["val"]["doc_names"] = [d.name for d in val]
-    for name in ("tokenizer.model", "tokenizer.vocab"):
-        files[name] = _file_entry(out / name)
-    manifest = {
+    with staging_dir(out) as stage:
+        sp = _train_tokenizer(stage, train, vocab_size)
+        log(f"tokenizer: {vocab_size} pieces in {time.perf_counter() - t0:.1f}s")
+        files: dict[str, Any] = {}
+        splits = {split: _encode_split(sp, stage, split, split_docs, shard_tokens, files, log)
+                  for split, split_docs in (("train", train), ("val", val))}
+        splits["val"]["doc_names"] = [d.name for d in val]
+        for name in ("tokenizer.model", "tokenizer.vocab"):
+            files[name] = _file_entry(stage / name)
+        manifest = _manifest(out, source, vocab_size, val_docs, seed, max_docs, shard_tokens, docs, splits, files)
+        manifest["seconds"] = round(time.perf_counter() - t0, 2)
+        write_json(stage / MANIFEST, manifest)
+        _swap_in(stage, out, list(files))
+    return manifest
+
+
+def _manifest(out: Path, source: str, vocab_size: int, val_docs: int, seed: int, max_docs: int | None,
+              shard_tokens: int, docs: Sequence[corpus.Document], splits: dict[str, Any],
+              files: dict[str, Any]) -> dict[str, Any]:
+    """manifest.json's content; its paths name the final folder `out`, not the staging one."""
+    return {
         "format": FORMAT,
         "source": source,
         "train_glob": str(out / f"{PREFIX}_train_*.bin"),
@@ -144,11 +169,8 @@ def prepare_dataset(
                    "python": corpus.python_identity() if source == "default" else None},
         "splits": splits,
         "files": files,
-        "seconds": round(time.perf_counter() - t0, 2),
         "provenance": collect(verb="prepare", source=source, seed=seed),
     }
-    write_json(out / MANIFEST, manifest)
-    return manifest
 
 
 # --------------------------------------------------------------------- FineWeb

@@ -15,7 +15,7 @@ from typing import Any
 
 import torch
 
-from pgolf.atomic import json_text
+from pgolf.atomic import check_targets, json_text
 from pgolf.errors import ArtifactError
 from pgolf.evaluate.conditions import EvalSettings, run_condition
 from pgolf.evaluate.totals import EvalResult, output_paths, result_files
@@ -41,6 +41,8 @@ def run_job(job: EvalJob, echo=print) -> EvalResult:
     from pgolf.runtime import process_group
 
     job.settings.validate(job.condition)
+    if job.out:
+        check_targets(output_paths(job.out))  # a folder in the way fails now, not after scoring
     if job.threads > 0:
         torch.set_num_threads(job.threads)
     with process_group(job.device, flag="--device") as rt:
@@ -70,20 +72,14 @@ def run_job(job: EvalJob, echo=print) -> EvalResult:
 
 def _load_inputs(job: EvalJob, device: torch.device) -> tuple[Any, Any, Any, dict[str, Any]]:
     from pgolf.artifact import load_model
-    from pgolf.data.shards import list_shards, load_tokens
-    from pgolf.tokenizer import (
-        build_byte_tables,
-        check_against_manifest,
-        check_token_ids,
-        check_vocab,
-        load_tokenizer,
-    )
+    from pgolf.data.shards import load_tokens
+    from pgolf.data.validation import check_starts_with_bos, check_validation_files
+    from pgolf.tokenizer import build_byte_tables, check_token_ids, check_vocab, load_tokenizer
 
     if not Path(job.artifact).is_file():
         raise ArtifactError(f"artifact {job.artifact} not found; check --artifact")
-    shards = list_shards(job.val)
+    checked = check_validation_files(job.val, job.tokenizer)
     sp = load_tokenizer(job.tokenizer)
-    checked = check_against_manifest(job.tokenizer, shards[0])
     model = load_model(job.artifact, device)
     bad = [name for name, t in model.state_dict().items() if t.is_floating_point() and not torch.isfinite(t).all()]
     if bad:
@@ -92,8 +88,8 @@ def _load_inputs(job: EvalJob, device: torch.device) -> tuple[Any, Any, Any, dic
     check_vocab(sp, model.config.vocab_size, where=f"artifact {job.artifact}")
     tokens = load_tokens(job.val)
     check_token_ids(tokens, model.config.vocab_size, f"validation shards {job.val}")
+    check_starts_with_bos(tokens, job.val)
     tables = build_byte_tables(sp, model.config.vocab_size, device)
-    checked["val_shards"] = [str(p) for p in shards]
     return model, tokens, tables, checked
 
 

@@ -54,12 +54,14 @@ def write_tables(out: Path, seeds: Sequence[int], conditions: Sequence[str], ttt
             for (s, cond, d) in sorted(results) if cond == c and d == 0]
         for c in conditions
     })
-    atomic.write_text(out / "runs.csv", csv_text(runs))
-    atomic.write_text(out / "conditions.csv", csv_text(summary))
-    atomic.write_text(out / "conditions.md", tables.conditions_markdown(summary, confidence) + "\n")
-    atomic.write_text(out / "steps.csv", csv_text(steps))
-    atomic.write_text(out / "steps.md", tables.steps_markdown(tables.seed_steps_wide(steps, conditions)) + "\n")
-    atomic.write_text(out / "positions.csv", csv_text(positions))
-    atomic.write_text(out / "missing.csv", csv_text(missing))
-    atomic.write_json(out / "provenance.json", run_info(results, seeds, train_metrics_pattern, manifest))
+    atomic.write_group({
+        out / "runs.csv": csv_text(runs),
+        out / "conditions.csv": csv_text(summary),
+        out / "conditions.md": tables.conditions_markdown(summary, confidence) + "\n",
+        out / "steps.csv": csv_text(steps),
+        out / "steps.md": tables.steps_markdown(tables.seed_steps_wide(steps, conditions)) + "\n",
+        out / "positions.csv": csv_text(positions),
+        out / "missing.csv": csv_text(missing),
+        out / "provenance.json": atomic.json_text(run_info(results, seeds, train_metrics_pattern, manifest)),
+    })
     return len(runs), len(missing)

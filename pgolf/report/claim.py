@@ -28,7 +28,6 @@ def write_stats(runs_path: str | Path, out: Path, headline: str, threshold: floa
     claim["provenance"] = collect(verb="stats", runs=str(runs_path))
     paired = tables.paired_tests(runs, list(conditions), alpha, confidence)
     noise = tables.noise_components(runs, "ttt")
-    atomic.write_json(out / "claim.json", claim)
-    atomic.write_text(out / "paired.csv", csv_text(paired))
-    atomic.write_text(out / "noise.csv", csv_text(noise))
+    atomic.write_group({out / "paired.csv": csv_text(paired), out / "noise.csv": csv_text(noise),
+                        out / "claim.json": atomic.json_text(claim)})
     return claim

@@ -121,6 +121,5 @@ def run_check(check: RerunCheck) -> dict[str, Any]:
 
 def write_check(check: RerunCheck, out: Path) -> dict[str, Any]:
     result = run_check(check)
-    atomic.write_json(out / "record.json", result)
-    atomic.write_text(out / "report.md", render_report(result))
+    atomic.write_group({out / "record.json": atomic.json_text(result), out / "report.md": render_report(result)})
     return result

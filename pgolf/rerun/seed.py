@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as _dt
+import hashlib
 import os
 import re
 import shutil
@@ -131,18 +132,14 @@ def _script_tail(path: Path, lines: int = 15) -> str:
     return "\n".join(f"    {line}" for line in (text[:cut] or text)[-lines:])
 
 
-def _script_logs(work: Path, before: dict[str, tuple[int, int]], dest: Path) -> list[dict[str, str]]:
-    """Copy every log file the script wrote or changed into `dest`."""
-    if dest.exists():
-        shutil.rmtree(dest)
-    found = []
-    for rel, stamp in sorted(_snapshot(work).items()):
-        if rel.endswith(LOG_SUFFIXES) and before.get(rel) != stamp:
-            target = dest / rel
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(work / rel, target)
-            found.append({"file": str(target), "sha256": atomic.sha256_file(target)})
-    return found
+def _script_logs(work: Path, before: dict[str, tuple[int, int]]) -> dict[str, bytes]:
+    """Every log file the script wrote or changed, by its path under the work copy."""
+    return {rel: (work / rel).read_bytes() for rel, stamp in sorted(_snapshot(work).items())
+            if rel.endswith(LOG_SUFFIXES) and before.get(rel) != stamp}
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def run_seed(run: SeedRun) -> dict[str, Any]:
@@ -172,10 +169,9 @@ def run_seed(run: SeedRun) -> dict[str, Any]:
 
 def _finish(run: SeedRun, work: Path, before: dict, attempt: Path, rc: int, wall_s: float,
             started: str) -> dict[str, Any]:
-    script_logs = _script_logs(work, before, run.out / "script_logs")
-    for name in ("stderr.log", "train.log"):  # train.log second: it is what the rule waits for
-        atomic.write_bytes(run.out / name, (attempt / name).read_bytes())
-    shutil.rmtree(attempt)
+    """The seed's output set, written as one group (rerun.json last): a failure writes none of it."""
+    script_logs = {run.out / "script_logs" / rel: data for rel, data in _script_logs(work, before).items()}
+    logs = {name: (attempt / name).read_bytes() for name in ("stderr.log", "train.log")}
     info = {
         "seed": run.seed, "run_id": run.run_id or f"seed{run.seed}", "nproc": run.nproc,
         "folder": str(run.folder), "script": run.script,
@@ -183,11 +179,16 @@ def _finish(run: SeedRun, work: Path, before: dict, attempt: Path, rc: int, wall
         "command": launch_command(run.nproc, run.script), "env": dict(run.env),
         "timeout_minutes": run.timeout_minutes, "returncode": rc, "wall_time_s": round(wall_s, 3),
         "started_utc": started,
-        "train_log": {"file": str(run.out / "train.log"), "sha256": atomic.sha256_file(run.out / "train.log")},
-        "script_logs": script_logs,
+        "train_log": {"file": str(run.out / "train.log"), "sha256": _sha256(logs["train.log"])},
+        "script_logs": [{"file": str(path), "sha256": _sha256(data)} for path, data in script_logs.items()],
     }
     info["provenance"] = provenance.collect(command="rerun-seed", seed=run.seed)
-    atomic.write_json(run.out / "rerun.json", info)
+    atomic.write_group({**script_logs, **{run.out / name: data for name, data in logs.items()},
+                        run.out / "rerun.json": atomic.json_text(info)})
+    for stale in (run.out / "script_logs").rglob("*"):  # an earlier run's logs this run did not write
+        if stale.is_file() and stale not in script_logs:
+            stale.unlink()
+    shutil.rmtree(attempt)
     return info
 
 

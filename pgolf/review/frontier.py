@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import math
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import matplotlib
@@ -13,7 +13,6 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from pgolf import atomic  # noqa: E402
 from pgolf.stats import mean_interval  # noqa: E402
 
 _PNG_META = {"Software": None}  # deterministic bytes: no version in the file
@@ -25,7 +24,7 @@ def _half_width(values: Sequence[float]) -> float:
     return 0.0 if math.isnan(lo) else (hi - lo) / 2
 
 
-def draw_frontier(records: Sequence[dict[str, Any]], path: str | Path) -> None:
+def frontier_png(records: Sequence[dict[str, Any]]) -> bytes:
     """Records with a date and runs only; red: an error flag; the line joins the records that hold the practice."""
     fig, ax = plt.subplots(figsize=(9, 5))
     chain: list[tuple[dt.date, float]] = []
@@ -52,6 +51,7 @@ def draw_frontier(records: Sequence[dict[str, Any]], path: str | Path) -> None:
     ax.set_ylabel("val_bpb (claimed stage)")
     ax.set_title("Leaderboard: runs, mean and 95% t-interval; red = flagged")
     fig.autofmt_xdate()
-    with atomic.atomic_path(path) as tmp:
-        fig.savefig(tmp, format="png", dpi=110, metadata=_PNG_META)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=110, metadata=_PNG_META)
     plt.close(fig)
+    return buf.getvalue()

@@ -20,7 +20,7 @@ from pgolf import stats as st
 from pgolf.review import flags as fl
 from pgolf.review.evidence import loose_evidence_flags
 from pgolf.review.flags import Flag
-from pgolf.review.outputs import write_csv
+from pgolf.review.outputs import csv_text
 from pgolf.review.reader import ParsedRun, canonical_stage, read_log_file_runs
 from pgolf.review.render import loose_report
 
@@ -134,11 +134,10 @@ def check_logs_to(out: str | Path, logs: Sequence[str], o: LooseOptions) -> dict
     out = Path(out)
     rows = [{"role": "claim", **r.row()} for r in result["runs"]]
     rows += [{"role": "previous", **r.row()} for r in result["previous"]]
-    write_csv(out / "runs.csv", rows)
     files = [{"file": r.file, "sha256": r.sha256} for r in result["runs"] + result["previous"]]
     result["claim"]["provenance"] = provenance.collect(command="check-logs", logs=files, metric_arg=o.metric,
                                                        margin_nats=o.margin_nats)
-    atomic.write_json(out / "claim.json", result["claim"])
-    atomic.write_text(out / "report.md", loose_report(result))
+    atomic.write_group({out / "runs.csv": csv_text(rows), out / "claim.json": atomic.json_text(result["claim"]),
+                        out / "report.md": loose_report(result)})
     return result
 

@@ -3,6 +3,7 @@
 
 import json
 import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -60,22 +61,26 @@ def check_config():
     if TTT_DRAWS > 1 and "ttt" not in CONDITIONS:
         raise _config_error("eval.ttt_draws", f"is {TTT_DRAWS} but eval.conditions has no 'ttt'")
     try:
-        from pgolf.config import check_seeds, check_sizes, coerce
+        from pgolf.config import check_finite, check_seeds, check_sizes, check_train_settings, coerce
         from pgolf.errors import PgolfError
     except ImportError as exc:
         raise WorkflowError(f"cannot import pgolf ({exc}): install it with `pip install -e .`") from None
+    # Every check a job would make runs now, before any job: Snakemake deletes a job's earlier
+    # outputs before it runs, so a value that passes the schema but fails the job loses them.
     try:
+        check_finite(config, "")  # the schema's minimum/maximum let .nan and .inf through
         # The report always tests the claim, so it needs 2+ seeds: fail now, not after training.
         check_seeds(config["seeds"], claim=True)
         check_sizes(config["eval"]["seq_len"], config["eval"]["chunk"], ("eval.seq_len", "eval.chunk"))
         # Unknown or mistyped train.hyperparameters fail now, naming the key (pgolf.config's own check).
-        for key, value in (config["train"].get("hyperparameters") or {}).items():
-            coerce(str(key), value, "config key train.hyperparameters")
+        hyperparameters = {str(k): v for k, v in (config["train"].get("hyperparameters") or {}).items()}
+        for key, value in hyperparameters.items():
+            coerce(key, value, "config key train.hyperparameters")
+        # Ranges, the model's shape and agreement with `data`, as the train job will build them.
+        check_train_settings(config["train"].get("config"), data_settings(), hyperparameters, DATA_SETTING_KEYS)
     except PgolfError as exc:
         raise WorkflowError(str(exc)) from None
 
-
-check_config()
 
 
 # --------------------------------------------------------------------- data
@@ -142,18 +147,25 @@ def train_launcher():
     return "python -m pgolf"
 
 
+# The hyperparameters every train job takes from `data`, and the config key each comes from.
+DATA_SETTING_KEYS = {"data_path": "data.dir", "tokenizer_path": "data.dir", "vocab_size": "data.vocab_size"}
+
+
+def data_settings():
+    return {"data_path": dataset_dir(), "tokenizer_path": tokenizer_path(), "vocab_size": config["data"]["vocab_size"]}
+
+
 def train_arguments():
     """--config FILE (optional) and one --set per hyperparameter, data paths included."""
+    from pgolf.config import set_text
+
     t = config["train"]
     args = []
     if t.get("config"):
         args += ["--config", t["config"]]
-    settings = {"data_path": dataset_dir(), "tokenizer_path": tokenizer_path(), "vocab_size": config["data"]["vocab_size"]}
-    settings.update(t.get("hyperparameters") or {})
+    settings = {**data_settings(), **(t.get("hyperparameters") or {})}
     for key, value in settings.items():
-        if isinstance(value, bool):
-            value = "true" if value else "false"
-        args += ["--set", f"{key}={value}"]
+        args += ["--set", f"{key}={set_text(value)}"]
     return shell_args(args)
 
 
@@ -236,46 +248,54 @@ def _folder(paths):
     return str(Path(next(iter(paths.values()))).parent)
 
 
+# Where the four commands write: the DAG's outputs, or (the --keep-going partial report) a
+# folder of their own, so a partial report never replaces a complete one nor its tables.
+FOLDERS = {"tables": _folder(TABLES), "stats": _folder(STATS), "plots": _folder(PLOTS), "report": REPORT}
+PARTIAL_REPORT = f"{RESULTS}/report.partial.md"
+PARTIAL_FOLDERS = {"tables": f"{RESULTS}/partial/tables", "stats": f"{RESULTS}/partial/stats",
+                   "plots": f"{RESULTS}/partial/plots", "report": PARTIAL_REPORT}
+
+
 def _command(verb, args):
     return f"python -m pgolf {verb} {shell_args(args)}"
 
 
-def aggregate_command(wildcards=None):
+def aggregate_command(wildcards=None, where=FOLDERS):
     """Eval JSONs -> tables. A function, not a string: its {seed}/{name} patterns must reach
     pgolf unformatted."""
     return _command("aggregate", [
         "--seeds", *SEEDS, "--conditions", *CONDITIONS, "--ttt-draws", TTT_DRAWS,
         "--eval-pattern", EVAL_PATTERN, "--artifact-pattern", ARTIFACT_PATTERN,
         "--train-metrics-pattern", TRAIN_METRICS_PATTERN, "--manifest", data_manifest(),
-        "--confidence", config["claim"]["confidence"], "--out-dir", _folder(TABLES),
+        "--confidence", config["claim"]["confidence"], "--out-dir", where["tables"],
     ])
 
 
-def stats_command(wildcards=None):
+def stats_command(wildcards=None, where=FOLDERS):
     c = config["claim"]
     return _command("stats", [
         "--headline", c["headline"], "--threshold", c["threshold"], "--alpha", c["alpha"],
         "--confidence", c["confidence"], "--conditions", *CONDITIONS,
-        "--runs", TABLES["runs"], "--out-dir", _folder(STATS),
+        "--runs", f"{where['tables']}/runs.csv", "--out-dir", where["stats"],
     ])
 
 
-def plots_command(wildcards=None):
+def plots_command(wildcards=None, where=FOLDERS):
     return _command("plots", [
-        "--runs", TABLES["runs"], "--positions", TABLES["positions"], "--conditions", *CONDITIONS,
-        "--confidence", config["claim"]["confidence"],
+        "--runs", f"{where['tables']}/runs.csv", "--positions", f"{where['tables']}/positions.csv",
+        "--conditions", *CONDITIONS, "--confidence", config["claim"]["confidence"],
         "--first", 4 * int(config["eval"]["seq_len"]),  # linear panel: the first four windows
-        "--out-dir", _folder(PLOTS),
+        "--out-dir", where["plots"],
     ])
 
 
-def report_command(wildcards=None, partial=False):
+def report_command(wildcards=None, where=FOLDERS):
     """The whole validated config goes in as JSON (a function, so its braces stay
     unformatted): the report's 'what ran' and the published numbers."""
     return _command("report", [
         "--config-json", json.dumps(config, sort_keys=True), "--template", config["report"]["template"],
-        "--tables-dir", _folder(TABLES), "--stats-dir", _folder(STATS), "--plots-dir", _folder(PLOTS),
-        "--out", REPORT, *(["--partial"] if partial else []),
+        "--tables-dir", where["tables"], "--stats-dir", where["stats"], "--plots-dir", where["plots"],
+        "--out", where["report"], *(["--partial"] if where is PARTIAL_FOLDERS else []),
     ])
 
 
@@ -288,13 +308,14 @@ def report_requested():
 
 
 def write_partial_report():
-    """onerror: with --keep-going the report still comes, says it is partial and names
-    what is missing; only when the report was asked for."""
-    if not report_requested():
+    """onerror: with --keep-going the report still comes, as report.partial.md beside the
+    complete one (never over it), says it is partial and names what is missing; only when
+    the report was asked for and the run was asked to keep going."""
+    if not (report_requested() and workflow.execution_settings.keep_going):
         return
     log = f"{RESULTS}/logs/partial_report.log"
     Path(log).parent.mkdir(parents=True, exist_ok=True)
-    commands = [aggregate_command(), stats_command(), plots_command(), report_command(partial=True)]
+    commands = [step(where=PARTIAL_FOLDERS) for step in (aggregate_command, stats_command, plots_command, report_command)]
     for command in commands:
         # subprocess, not shell(): the commands hold literal braces ({seed}, the config JSON).
         try:
@@ -302,4 +323,40 @@ def write_partial_report():
         except (OSError, subprocess.CalledProcessError):  # never hide the original failure
             print(f"pgolf: partial report step failed, see {log}", file=sys.stderr)
             return
-    print(f"pgolf: some jobs failed; {REPORT} is a partial report that lists what is missing", file=sys.stderr)
+    print(f"pgolf: some jobs failed; {PARTIAL_REPORT} is a partial report that lists what is missing "
+          f"({REPORT} is left as it was)", file=sys.stderr)
+
+
+def drop_partial_report():
+    """onsuccess: a complete report makes an earlier partial one stale."""
+    if report_requested():
+        Path(PARTIAL_REPORT).unlink(missing_ok=True)
+        shutil.rmtree(f"{RESULTS}/partial", ignore_errors=True)
+
+
+# --------------------------------------------------------------------- one run per results folder
+
+
+def lock_results():
+    """onstart (jobs are about to run, not a dry run): take the results folder, or fail naming the run
+    that holds it (two checkouts can share one absolute `results:` folder; Snakemake's own lock is per
+    checkout)."""
+    if not workflow.is_main_process:
+        return
+    from pgolf.errors import PgolfError
+    from pgolf.runlock import acquire
+
+    try:
+        acquire(RESULTS, Path.cwd())
+    except PgolfError as exc:
+        raise WorkflowError(str(exc)) from None
+
+
+def unlock_results():
+    if workflow.is_main_process:
+        from pgolf.runlock import release
+
+        release(RESULTS)
+
+# After every helper above is defined (the checks use them).
+check_config()

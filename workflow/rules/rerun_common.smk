@@ -85,12 +85,12 @@ def rerun_seed_logs(wildcards):
     }
 
 
-def rerun_check_argv(name):
+def rerun_check_argv(name, out=None):
     """rerun-check's arguments for one entry: the rule and the --keep-going report share them."""
     e = RERUNS[name]
     args = ["--name", name, "--folder", e["folder"], "--runs-dir", f"{RERUN_DIR}/{name}",
             "--seeds", *e["seeds"], "--alpha", e["alpha"], "--reproduce-alpha", e["reproduce_alpha"],
-            "--out", f"{RERUN_DIR}/{name}"]
+            "--out", out or f"{RERUN_DIR}/{name}"]
     for key in ("previous", "threshold", "metric"):
         if e.get(key) is not None:
             args += [f"--{key}", e[key]]
@@ -103,8 +103,11 @@ def rerun_check_arguments(wildcards):
 
 
 def write_partial_reruns():
-    """onerror: for every requested rerun report, the check over the seeds that finished,
-    naming the ones that did not (with --keep-going the other seeds have run)."""
+    """onerror, with --keep-going (the other seeds have run): for every requested rerun report,
+    the check over the seeds that finished, naming the ones that did not, in the rerun's
+    `partial/` folder, never over a complete check."""
+    if not workflow.execution_settings.keep_going:
+        return
     targets = {str(Path(t)) for t in workflow.dag_settings.targets}
     for name in RERUNS:
         wanted = {str(Path(RERUN_DIR, name, f)) for f in ("record.json", "report.md")}
@@ -112,8 +115,9 @@ def write_partial_reruns():
             continue
         log = Path(RESULTS, "logs", "rerun", f"{name}.check.log")
         log.parent.mkdir(parents=True, exist_ok=True)
-        argv = [sys.executable, "-m", "pgolf", "rerun-check", *rerun_check_argv(name), "--allow-missing"]
+        partial = f"{RERUN_DIR}/{name}/partial"
+        argv = [sys.executable, "-m", "pgolf", "rerun-check", *rerun_check_argv(name, partial), "--allow-missing"]
         with open(log, "a") as fh:
             done = subprocess.run(argv, stdout=fh, stderr=subprocess.STDOUT)
-        where = f"{RERUN_DIR}/{name}/report.md" if done.returncode == 0 else f"nothing; see {log}"
+        where = f"{partial}/report.md" if done.returncode == 0 else f"nothing; see {log}"
         print(f"pgolf: rerun {name}: some seeds failed; partial check in {where}", file=sys.stderr)
