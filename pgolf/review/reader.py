@@ -407,6 +407,8 @@ def _on_tokenizer(run: ParsedRun, m: re.Match, lineno: int) -> None:
 
 def _on_config_line(run: ParsedRun, line: str) -> None:
     """A line made only of `key:value` tokens (`world_size:8 grad_accum_steps:1`): every setting, first value kept."""
+    if ":" not in line:
+        return
     tokens = line.split()
     pairs = [m.groups() for t in tokens if (m := _CONFIG_PAIR.match(t))]
     if not pairs or len(pairs) != len(tokens) or any(_VOLATILE.search(k) for k, _ in pairs):
@@ -423,6 +425,8 @@ EVIDENCE_HANDLERS: list[tuple[re.Pattern, Callable[[ParsedRun, re.Match, int], N
     (re.compile(r"^.*?\btokenizer_path[=:]\s*(\S+)"), _on_tokenizer),
 ]
 
+
+_ALL_HANDLERS = HANDLERS + EVIDENCE_HANDLERS
 
 # --------------------------------------------------------------------------- reading
 
@@ -470,11 +474,11 @@ def _read_block(run: ParsedRun, lines: list[str], i: int) -> int:
 
 def _read_line(run: ParsedRun, line: str, lineno: int) -> None:
     _on_config_line(run, line)
-    for pattern, handle in HANDLERS + EVIDENCE_HANDLERS:
+    for pattern, handle in _ALL_HANDLERS:
         if m := pattern.match(line):
             handle(run, m, lineno)
             return
-    if parsed := stage_line(line):
+    if ("bpb" in line or "BPB" in line or "Bpb" in line) and (parsed := stage_line(line)):
         _on_stage(run, parsed, lineno)
         return
     pairs = dict(_ARG_DUMP.findall(line))

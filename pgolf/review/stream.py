@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from pgolf.review import flags as fl
+from pgolf.review.bytecount import ratio_entries, ratio_flags
 from pgolf.review.gitsource import DEFAULT_REFS, DEFAULT_TRACK, Stream, stream
 from pgolf.review.leaderboard import DiffRow, TableRow, diff, parse_table
 from pgolf.review.progression import (
@@ -52,9 +54,25 @@ def read_submissions(src: Stream) -> list[Submission]:
         rec = by_tree.get(g.tree)
         if rec is None:
             rec = by_tree[g.tree] = load_record(src.folder(g))
-        subs.append(Submission(g.pr, g.ref, g.commit, g.date, g.folder, rec, g.on_main, reproduces(rec)))
+        subs.append(Submission(g.pr, g.ref, g.commit, g.date, g.folder, rec, g.on_main, reproduces(rec),
+                               timestamp=g.timestamp))
+    add_ratio_flags(list(by_tree.values()))
     attach_reproductions(subs)
     return subs
+
+
+def add_ratio_flags(records: list[RecordCheck]) -> None:
+    """The byte-accounting check of runs that print no val_tokens: each run's val_bpb/val_loss against the
+    runs of other submissions with the same tokenizer; the flag joins its record's flags."""
+    entries, owner = [], {}
+    for rec in records:
+        label = fl.labels(rec.counted)
+        for e in ratio_entries(rec.folder, rec.counted, label):
+            entries.append(e)
+            owner[e.key] = (rec, e.key.removeprefix(f"{rec.folder}: "))
+    for flag in ratio_flags(entries):
+        rec, run = owner[flag.run]
+        rec.flags.append(replace(flag, run=run))
 
 
 def audit_git(repo: str | os.PathLike[str], *, refs: str = DEFAULT_REFS, track: str = DEFAULT_TRACK,

@@ -13,6 +13,7 @@ import ast
 import base64
 import binascii
 import lzma
+import re
 import zlib
 from dataclasses import dataclass
 
@@ -103,10 +104,15 @@ def bounded_decompress(module: str, data: bytes, limit: int = MAX_SOURCE_BYTES, 
     return out
 
 
+# an `exec(` call and a `decompress(` call: a script without both is not parsed (parsing every 100 KB
+# train_gpt.py of a stream for nothing took most of an audit's time)
+_WRAPPER = re.compile(r"\bexec\s*\((?=[\s\S]*decompress\s*\()|decompress\s*\((?=[\s\S]*\bexec\s*\()")
+
+
 def unwrap(text: str, limit: int = MAX_SOURCE_BYTES) -> Unwrapped:
     """The source a script runs: `text` itself, or what its exec wrapper(s) unpack to."""
     layers = 0
-    while layers < MAX_DEPTH and "decompress" in text and "exec" in text:
+    while layers < MAX_DEPTH and _WRAPPER.search(text):
         try:
             tree = ast.parse(text)
         except (SyntaxError, ValueError, RecursionError, MemoryError):  # a hostile nesting is no wrapper either
