@@ -31,12 +31,12 @@ from pgolf.errors import PgolfError
 ALTERNATIVES = ("less", "greater", "two-sided")
 
 
-def _clean(x: Any) -> Any:
+def json_safe(x: Any) -> Any:
     """JSON-safe copy: numpy scalars to Python, NaN/inf to None, tuples to lists."""
     if isinstance(x, dict):
-        return {k: _clean(v) for k, v in x.items()}
+        return {k: json_safe(v) for k, v in x.items()}
     if isinstance(x, list | tuple):
-        return [_clean(v) for v in x]
+        return [json_safe(v) for v in x]
     if isinstance(x, np.generic):
         x = x.item()
     if isinstance(x, float) and not math.isfinite(x):
@@ -46,7 +46,7 @@ def _clean(x: Any) -> Any:
 
 class _Result:
     def to_dict(self) -> dict[str, Any]:
-        return _clean(asdict(self))  # type: ignore[call-overload]
+        return json_safe(asdict(self))  # type: ignore[call-overload]
 
 
 def _as_values(values: Sequence[float], what: str, min_n: int = 2) -> np.ndarray:

@@ -1,7 +1,10 @@
 """`python -m pgolf audit RECORDS_DIR --out DIR`: every record folder of a leaderboard, each against its previous.
+`python -m pgolf audit --git REPO --out DIR`: every submission of the challenge's pull-request stream.
 
-Writes DIR/runs.csv (one row per run), DIR/records.csv (one row per record), DIR/records.json,
-DIR/frontier.png and DIR/report.md, and prints one line per record.
+Directory mode writes DIR/runs.csv, records.csv, records.json, frontier.png and report.md and prints one
+line per record. Git mode reads main's record folders and every PR head's added or changed ones straight
+from git objects, rebuilds the progression and diffs it with the README's table; it adds
+submissions.csv, leaderboard.csv, diff.csv and diff.md.
 """
 
 from __future__ import annotations
@@ -10,20 +13,43 @@ import argparse
 from pathlib import Path
 
 from pgolf.cli.check_record import add_progression_arguments
-from pgolf.review.outputs import audit_to
+from pgolf.cli.types import integer, number
+from pgolf.errors import PgolfError
+from pgolf.review.gitsource import DEFAULT_REFS, DEFAULT_TRACK
+from pgolf.review.outputs import audit_git_to, audit_to
+from pgolf.review.progression import MAX_STEP_BPB, ProgressionSettings
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("records_dir", type=Path, help="folder of record folders (e.g. records/track_10min_16mb)")
+    parser.add_argument("records_dir", type=Path, nargs="?", default=None,
+                        help="folder of record folders (e.g. records/track_10min_16mb); or give --git")
     parser.add_argument("--pairs", type=Path, default=None,
-                        help="CSV with columns record,previous: the comparisons by hand (default: best before)")
+                        help="directory mode: CSV with columns record,previous: the comparisons by hand")
+    git = parser.add_argument_group("the pull-request stream (--git)")
+    git.add_argument("--git", type=Path, default=None, metavar="REPO",
+                     help="a clone of the challenge with its PR heads fetched (a bare clone works)")
+    git.add_argument("--refs", default=DEFAULT_REFS, help=f"refs to read as submissions ({DEFAULT_REFS})")
+    git.add_argument("--track", default=DEFAULT_TRACK, help=f"records/<track> to read ({DEFAULT_TRACK})")
+    git.add_argument("--runs-from", default=None, metavar="YYYY-MM-DD",
+                     help="the date from which --min-runs runs were asked for (default: derived from main)")
+    git.add_argument("--min-runs", type=integer(1, 100), default=3, help="runs the practice asked for (3)")
+    git.add_argument("--max-step-bpb", type=number(0, lo_open=True), default=MAX_STEP_BPB,
+                     help=f"a larger improvement in one step is held for review ({MAX_STEP_BPB})")
     add_progression_arguments(parser)
 
 
 def main(args: argparse.Namespace) -> int:
-    result = audit_to(args.out, args.records_dir, pairs=args.pairs, margin_nats=args.margin_nats,
-                      alpha=args.alpha, progression_alpha=args.progression_alpha)
-    for d in result["records"]:
-        print(d["verdict"])
-    print(f"{len(result['records'])} records in {result['seconds']:.1f} s; see {args.out / 'report.md'}")
+    if (args.records_dir is None) == (args.git is None):
+        raise PgolfError("give RECORDS_DIR or --git REPO (one of them)")
+    if args.git is None:
+        result = audit_to(args.out, args.records_dir, pairs=args.pairs, margin_nats=args.margin_nats,
+                          alpha=args.alpha, progression_alpha=args.progression_alpha)
+        for d in result["records"]:
+            print(d["verdict"])
+        print(f"{len(result['records'])} records in {result['seconds']:.1f} s; see {args.out / 'report.md'}")
+        return 0
+    settings = ProgressionSettings(alpha=args.progression_alpha, rule_alpha=args.alpha, margin_nats=args.margin_nats,
+                                   min_runs=args.min_runs, runs_from=args.runs_from, max_step_bpb=args.max_step_bpb)
+    a = audit_git_to(args.out, args.git, refs=args.refs, track=args.track, settings=settings)
+    print(a.summary_line() + f"; see {args.out / 'report.md'}")
     return 0

@@ -15,6 +15,7 @@ from decimal import Decimal, InvalidOperation
 from statistics import fmean
 
 from pgolf.review.progression import Submission, Verdict
+from pgolf.stats import format_p
 
 _PULL = re.compile(r"/pull/(\d+)")
 _FOLDER = re.compile(r"records/([\w.-]+)/([^/)\s]+)/")
@@ -99,10 +100,16 @@ def match_row(row: TableRow, subs: Sequence[Submission]) -> Submission | None:
     return next((s for s in same_pr if s.on_main), same_pr[0] if same_pr else None)
 
 
+def _at_digits(p: float, quoted: Decimal) -> str:
+    """Our p at the digits the table printed (0.063 -> 0.063), or in full where it rounds to zero there."""
+    digits = max(2, -int(quoted.as_tuple().exponent))
+    return f"{p:.{digits}f}" if p >= 10 ** -digits / 2 else format_p(p)
+
+
 def _p_note(row: TableRow, verdict: Verdict) -> str:
     if row.quoted_p is None:
         return ""
-    mine = f"{verdict.p_frontier:.3f}" if verdict.p_frontier is not None else "none"
+    mine = _at_digits(verdict.p_frontier, row.quoted_p) if verdict.p_frontier is not None else "none"
     note = f"; the table quotes p = {row.quoted_p} vs #{row.quoted_vs}, git's evidence gives p = {mine}"
     if verdict.frontier_pr not in (None, row.quoted_vs):
         note += f" (against {verdict.frontier})"

@@ -12,6 +12,7 @@ import pandas as pd
 from pgolf import atomic, provenance
 from pgolf.review.record import check_record
 from pgolf.review.render import record_report
+from pgolf.stats import json_safe
 
 
 def csv_text(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None) -> str:
@@ -60,3 +61,44 @@ def audit_to(out: str | Path, records_dir: str | Path, **options: Any) -> dict[s
         out / "report.md": audit_report([{**row, "flag_list": d["flags"]} for row, d in
                                          zip(rows, records, strict=True)], result["seconds"])})
     return result
+
+
+def audit_git_to(out: str | Path, repo: str | Path, **options: Any) -> Any:
+    """audit_git(repo, **options), then DIR/submissions.csv, leaderboard.csv, diff.csv, diff.md, runs.csv,
+    records.csv, records.json, frontier.png and report.md, as one group."""
+    from collections import Counter
+    from dataclasses import asdict
+
+    from pgolf.review.audit import RECORD_COLUMNS, RUN_COLUMNS, record_row
+    from pgolf.review.frontier import frontier_png
+    from pgolf.review.record import compare, record_dict
+    from pgolf.review.render import diff_markdown, stream_report
+    from pgolf.review.stream import SUBMISSION_COLUMNS, audit_git, matched_share, submission_rows
+
+    a = audit_git(repo, **options)
+    out = Path(out)
+    subs = submission_rows(a)
+    unique = list({id(s.record): s for s in a.submissions}.values())
+    records = [{**record_dict(s.record, compare(s.record)), "pr": s.pr, "verdict_status": a.verdict(s).status}
+               for s in unique]
+    runs = [{"pr": d["pr"], **{k: r.get(k) for k in RUN_COLUMNS}} for d in records for r in d["runs"]]
+    board = [asdict(r) for r in a.leaderboard]
+    diff = [asdict(r) for r in a.diff]
+    matched, claimed = matched_share(a)
+    summary = {"repo": str(repo), "main": a.main, "refs": a.refs, "submissions": len(a.submissions),
+               "seconds": a.seconds, "matched": matched, "claimed": claimed, "runs_from": a.runs_from}
+    meta = provenance.collect(command="audit --git", repo=str(repo), main=a.main,
+                              **{k: _plain(v) for k, v in options.items() if k != "settings"})
+    atomic.write_group({
+        out / "submissions.csv": csv_text(subs, SUBMISSION_COLUMNS),
+        out / "leaderboard.csv": csv_text(board, ["rank", "pr", "folder", "mean_bpb", "n", "previous_pr",
+                                                  "p_previous", "method"]),
+        out / "diff.csv": csv_text(diff, ["pr", "folder", "score", "in_table", "in_rebuild", "reason"]),
+        out / "diff.md": diff_markdown(diff),
+        out / "runs.csv": csv_text(runs, ["pr", *RUN_COLUMNS]),
+        out / "records.csv": csv_text([{"pr": d["pr"], **record_row(d)} for d in records], ["pr", *RECORD_COLUMNS]),
+        out / "frontier.png": frontier_png(records),
+        out / "records.json": atomic.json_text(json_safe({"summary": summary, "submissions": subs, "records": records,
+                                                          "leaderboard": board, "diff": diff, "provenance": meta})),
+        out / "report.md": stream_report(summary, board, diff, dict(Counter(r["verdict"] for r in subs)))})
+    return a

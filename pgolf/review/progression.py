@@ -43,6 +43,8 @@ RULINGS: tuple[tuple[str, str], ...] = (
     (r"ttt_?\d+_?ep|\d+_?ep(?:och)?s?_?ttt|cosine_?ttt|adamw_?ttt|ttt\W{1,3}\d+\s*-?ep(?:och)?s?\b",
      "multi-epoch TTT over the validation set before it is scored (not score-first)"),
     (r"hedge_?mixer", "an evaluation-time mixer of n-gram experts over validation tokens"),
+    (r"casefold|lowercase|lower_?case", "a lossy case-folding tokenizer: it scores other text than the validation "
+                                        "split (the lossless CaseOps transform is allowed)"),
 )
 
 

@@ -209,3 +209,48 @@ def loose_report(result: dict[str, Any]) -> str:
     if result["previous"]:
         lines += ["", "### Previous runs", "", runs_table_loose(result["previous"])]
     return "\n".join(lines).rstrip() + "\n"
+
+
+# --------------------------------------------------------------------------- audit --git
+
+
+def md_cell(text: object) -> str:
+    """Text from a submission as one Markdown table cell: no pipe, newline or HTML tag of its own."""
+    return (str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
+            .replace("\r", " ").replace("\n", " "))
+
+
+def _table(head: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
+    lines = ["| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
+    lines += ["| " + " | ".join(md_cell(_fmt(c)) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def diff_markdown(rows: Sequence[dict[str, Any]]) -> str:
+    both = sum(r["in_table"] and r["in_rebuild"] for r in rows)
+    lines = ["# The rebuilt leaderboard against the published table", "",
+             f"{both} rows in both; {sum(r['in_table'] and not r['in_rebuild'] for r in rows)} table rows the "
+             f"rebuild does not accept; {sum(r['in_rebuild'] and not r['in_table'] for r in rows)} submissions the "
+             "rebuild accepts that the table lacks.", "",
+             _table(["PR", "folder", "score", "in table", "in rebuild", "reason"],
+                    [[r["pr"], r["folder"].rsplit("/", 1)[-1], r["score"], r["in_table"], r["in_rebuild"], r["reason"]]
+                     for r in rows])]
+    return "\n".join(lines) + "\n"
+
+
+def stream_report(summary: dict[str, Any], board: Sequence[dict[str, Any]], diff: Sequence[dict[str, Any]],
+                  counts: dict[str, int], figure: str = "frontier.png") -> str:
+    """report.md of `audit --git`: what was read, the verdicts, the rebuilt leaderboard, the diff."""
+    lines = [f"# Audit of the pull-request stream: {summary['submissions']} submissions from {summary['refs']} refs",
+             "", f"Repository {md_cell(summary['repo'])} at main {summary['main'][:12]}; read in "
+             f"{summary['seconds']:.1f} s. Claims matched to a stage: {summary['matched']} of {summary['claimed']} "
+             f"folders with a claim and logs. Three runs asked for from {summary['runs_from']}.", "",
+             "## Verdicts", "", _table(["verdict", "submissions"], sorted(counts.items(), key=lambda kv: -kv[1])), "",
+             "## The rebuilt leaderboard", "",
+             "Each row beat the row below it at p < 0.25 (one-sided Welch on per-seed val_bpb, no margin), or by "
+             "its score where a side has one run.", "",
+             _table(["rank", "PR", "folder", "mean bpb", "n", "previous PR", "p"],
+                    [[r["rank"], r["pr"], r["folder"].rsplit("/", 1)[-1], f"{r['mean_bpb']:.5f}", r["n"],
+                      r["previous_pr"], _p(r["p_previous"])] for r in board]), "",
+             f"![frontier]({figure})", "", diff_markdown(diff).replace("# The rebuilt", "## The rebuilt", 1)]
+    return "\n".join(lines).rstrip() + "\n"
