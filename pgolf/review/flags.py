@@ -7,6 +7,7 @@ count, a claim no log shows). `warn`: worth a reviewer's look but not disqualify
 
 from __future__ import annotations
 
+import math
 import re
 from collections import defaultdict
 from collections.abc import Sequence
@@ -89,11 +90,18 @@ def _time_flags(r: ParsedRun, who: str) -> list[Flag]:
     return out
 
 
+def nonfinite_flags(r: ParsedRun, who: str) -> list[Flag]:
+    """A stage that printed nan or inf: the run diverged or its evaluation broke; never silently passed over."""
+    bad = [s for s in r.ordered_stages() if any(v is not None and not math.isfinite(v) for v in (s.bpb, s.loss))]
+    return [Flag("error", who, f"stage `{s.name}` printed val_loss {s.loss} val_bpb {s.bpb}: not a finite score "
+                               "(a diverged run or a broken evaluation)") for s in bad]
+
+
 def run_flags(r: ParsedRun, who: str, code_bytes: int | None = None) -> list[Flag]:
     """The rules one run breaks. `code_bytes`: the submission's code size, when the log prints none."""
-    out: list[Flag] = []
+    out: list[Flag] = nonfinite_flags(r, who)
     if r.error:
-        return [Flag("error", who, f"{r.error}; left out of the test")]
+        return out + [Flag("error", who, f"{r.error}; left out of the test")]
     if r.world_size is None:
         out.append(Flag("warn", who, f"no world_size; cannot check that it ran on {WORLD_SIZE} GPUs"))
     elif r.world_size != WORLD_SIZE:

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import math
 import re
 import stat
 from collections.abc import Callable
@@ -230,6 +231,9 @@ class ParsedRun:
         if chosen is None:
             self.error = (f"no `{name}` line (stages in this log: {self.seen()})" if name and self.stages
                           else self._no_stage())
+            return
+        if chosen.bpb is None or not math.isfinite(chosen.bpb):
+            self.error = f"`{chosen.name}` printed val_bpb {chosen.bpb}: not a score"
             return
         self.metric, self.val_loss, self.val_bpb = chosen.name, chosen.loss, chosen.bpb
         self.exact, self.eval_time_ms = chosen.exact_val_bpb is not None, chosen.eval_time_ms
