@@ -93,6 +93,8 @@ def test_rebuilt_leaderboard_and_its_difference_from_the_table(audited):
     worse = rows[(3, "2026-03-21_Worse")]
     assert (worse.in_table, worse.in_rebuild) == (True, False)
     assert worse.reason.startswith("the rebuild does not accept it: not better than #2")
+    p = stats.ttest_ind(gs.WORSE, gs.BETTER, equal_var=False, alternative="less").pvalue
+    assert worse.reason.endswith(f"the table quotes p = 0.90 vs #2, git's evidence gives p = {p:.2f}")
     best = rows[(9, "2026-03-28_Best")]
     assert (best.in_table, best.in_rebuild) == (False, True) and best.reason.startswith("accepted by the rebuild")
     assert len(rows) == 5

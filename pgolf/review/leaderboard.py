@@ -14,12 +14,15 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from statistics import fmean
 
+from pgolf import stats as st
 from pgolf.review.progression import Submission, Verdict
 from pgolf.stats import format_p
 
 _PULL = re.compile(r"/pull/(\d+)")
 _FOLDER = re.compile(r"records/([\w.-]+)/([^/)\s]+)/")
+# `p=0.063 vs #1736`, `p=0.188 vs PR #1868 latest rerun`, `beats #1493 (p=0.020)`
 _QUOTED_P = re.compile(r"p\s*=\s*(\d*\.\d+)\s*vs\.?\s*(?:PR\s*)?#(\d+)(\s+latest\s+rerun)?", re.IGNORECASE)
+_QUOTED_P_AFTER = re.compile(r"#(\d+)\s*\(p\s*=\s*(\d*\.\d+)\)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -83,11 +86,12 @@ def _row(lineno: int, cells: dict[str, str], line: str, track: str) -> TableRow 
         return None
     pr = _PULL.search(cells.get("info", line))
     folder = _FOLDER.search(line)
-    quoted = _QUOTED_P.search(cells.get("summary", line))
+    summary = cells.get("summary", line)
+    quoted, after = _QUOTED_P.search(summary), _QUOTED_P_AFTER.search(summary)
+    p, vs = (quoted.group(1), quoted.group(2)) if quoted else (after.group(2), after.group(1)) if after else (None, None)
     return TableRow(lineno, cells.get("run", ""), score, int(pr.group(1)) if pr else None,
                     f"records/{folder.group(1)}/{folder.group(2)}" if folder else None,
-                    Decimal(quoted.group(1)) if quoted else None, int(quoted.group(2)) if quoted else None,
-                    bool(quoted and quoted.group(3)))
+                    Decimal(p) if p else None, int(vs) if vs else None, bool(quoted and quoted.group(3)))
 
 
 def match_row(row: TableRow, subs: Sequence[Submission]) -> Submission | None:
@@ -106,13 +110,34 @@ def _at_digits(p: float, quoted: Decimal) -> str:
     return f"{p:.{digits}f}" if p >= 10 ** -digits / 2 else format_p(p)
 
 
-def _p_note(row: TableRow, verdict: Verdict) -> str:
-    if row.quoted_p is None:
+@dataclass(frozen=True)
+class QuotedComparison:
+    """A comparison the table quotes, recomputed from what git holds."""
+
+    pr: int | None
+    vs: int
+    quoted: Decimal
+    p: float | None  # one-sided Welch of the row's evidence against #vs's; None where git lacks either side
+    why: str = ""
+
+
+def quoted_comparison(row: TableRow, sub: Submission, subs: Sequence[Submission]) -> QuotedComparison | None:
+    """The row's quoted `p=X vs #N`: the same test (one-sided Welch, no margin) on git's evidence of both."""
+    if row.quoted_p is None or row.quoted_vs is None:
+        return None
+    same = [s for s in subs if s.pr == row.quoted_vs and s.values]
+    other = next((s for s in same if s.on_main), same[0] if same else None)
+    if other is None:
+        return QuotedComparison(sub.pr, row.quoted_vs, row.quoted_p, None, f"no runs of #{row.quoted_vs} in git")
+    test, why = st.attempt(st.progression_test, sub.values, other.values, 0.0)
+    return QuotedComparison(sub.pr, row.quoted_vs, row.quoted_p, test.p_value if test else None, why or "")
+
+
+def _p_note(row: TableRow, q: QuotedComparison | None) -> str:
+    if q is None:
         return ""
-    mine = _at_digits(verdict.p_frontier, row.quoted_p) if verdict.p_frontier is not None else "none"
-    note = f"; the table quotes p = {row.quoted_p} vs #{row.quoted_vs}, git's evidence gives p = {mine}"
-    if verdict.frontier_pr not in (None, row.quoted_vs):
-        note += f" (against {verdict.frontier})"
+    mine = _at_digits(q.p, q.quoted) if q.p is not None else f"none ({q.why})"
+    note = f"; the table quotes p = {q.quoted} vs #{q.vs}, git's evidence gives p = {mine}"
     if row.quoted_rerun:
         note += " (the table's numbers come from a PR comment, which git does not hold)"
     return note
@@ -129,7 +154,8 @@ def diff(rows: Sequence[TableRow], subs: Sequence[Submission], verdicts: dict[in
             continue
         seen.add(id(sub))
         v = verdicts[id(sub)]
-        reason = ("in both" if v.accepted else f"the rebuild does not accept it: {v.reasons}") + _p_note(row, v)
+        reason = ("in both" if v.accepted else f"the rebuild does not accept it: {v.reasons}") + _p_note(
+            row, quoted_comparison(row, sub, subs))
         out.append(DiffRow(sub.pr, sub.folder, str(row.score), True, v.accepted, reason))
     for sub in subs:
         v = verdicts[id(sub)]

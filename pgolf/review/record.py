@@ -217,7 +217,8 @@ def headline_seed(claim: Claim) -> int | None:
     claim lists several (the best seed reported as the result)."""
     if claim.val_bpb is None or len(claim.seeds) < 2 or _mean_of_claimed(claim):
         return None
-    return next((s for s, sc in sorted(claim.seeds.items()) if sc.val_bpb == claim.val_bpb), None)
+    return next((s for s, sc in sorted(claim.seeds.items())
+                 if sc.val_bpb is not None and matches(float(sc.val_bpb), claim.val_bpb)), None)
 
 
 def _best_matching(have: list[ParsedRun], claim: Claim | None, stage: str) -> list[ParsedRun]:
