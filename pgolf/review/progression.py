@@ -35,7 +35,7 @@ SP1024_BPB_PER_NAT = 0.5922  # val_bpb / val_loss of the sp1024 split: the margi
 # Matched, case-insensitive, against the folder name, submission.json's name and the claimed stage.
 RULINGS: tuple[tuple[str, str], ...] = (
     (r"(?<![a-z])slot(?![a-z])", "SLOT: optimizes on the validation tokens it then scores"),
-    (r"n-?gram|\dgram|backoff|ppm|gram_?cache|prefill_?cache|cacheisallyouneed",
+    (r"(?<!causal )(?<!causal_)(?:n-?gram|\dgram)(?! token tilt)|backoff|ppm|gram_?cache|prefill_?cache|cacheisallyouneed",
      "an evaluation-time n-gram or PPM cache over validation tokens"),
     (r"pre-?quant_?ttt|prequantttt", "pre-quantization TTT: trains on validation data before it is scored"),
     (r"(?<![a-z])etlb(?![a-z])", "ETLB: eval-time logit bias fitted on the scored tokens"),
