@@ -77,9 +77,10 @@ def audit(records_dir: str | Path, *, pairs: str | Path | None = None, margin_na
     for rec in ordered:
         prev = by_name.get(previous.get(rec.name) or "")
         # a README's own `p-value < X: P` test is computed too, to set beside its quote
-        stats = compare(rec, prev, threshold=readme_threshold(rec.readme), margin_nats=margin_nats, alpha=alpha,
+        threshold = readme_threshold(rec.readme)
+        stats = compare(rec, prev, threshold=threshold, threshold_source="README" if threshold is not None else None,
+                        margin_nats=margin_nats, alpha=alpha,
                         progression_alpha=progression_alpha)
-        stats["threshold_source"] = "README" if stats["threshold"] is not None else None
         results.append(record_dict(rec, stats))
     return {"records": results, "seconds": time.perf_counter() - start}
 

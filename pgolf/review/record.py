@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from decimal import Decimal
 from pathlib import Path, PurePosixPath
 from statistics import fmean, stdev
@@ -525,37 +525,89 @@ def record_flags(rec: RecordCheck) -> list[Flag]:
 # --------------------------------------------------------------------------- statistics and the dict
 
 
+@dataclass(frozen=True)
+class PreviousTest:
+    """A record against the previous one: without margin (the practice) and with it (the written rule)."""
+
+    previous: str | None = None
+    previous_n: int | None = None
+    previous_mean: float | None = None
+    p_previous: float | None = None
+    p_previous_margin: float | None = None
+    previous_method: str | None = None  # welch, or one-sample against a one-run previous record
+    holds_practice: bool | None = None
+    holds_rule: bool | None = None
+    previous_error: str | None = None  # why a test could not run
+
+
+@dataclass(frozen=True)
+class ThresholdTest:
+    threshold: float | None = None
+    threshold_source: str | None = None  # --threshold, README
+    p_threshold: float | None = None
+    holds_threshold: bool | None = None
+    threshold_error: str | None = None
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """The statistics of one record (record.json's numbers)."""
+
+    n: int
+    mean: float | None
+    std: float | None
+    margin_nats: float
+    alpha: float
+    progression_alpha: float
+    margin_bpb: float | None
+    bpb_per_nat: float | None
+    against: PreviousTest
+    vs_threshold: ThresholdTest
+    runs_needed: int | None
+    runs_needed_bound: float | None
+
+    def flat(self) -> dict[str, Any]:
+        """One level of keys, as record.json and records.csv have them."""
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("against", "vs_threshold")}
+        return {**out, **asdict(self.against), **asdict(self.vs_threshold)}
+
+
+def _against(bpb: list[float], previous: RecordCheck, margin_bpb: float | None, why_no_margin: str | None,
+             alpha: float, progression_alpha: float) -> PreviousTest:
+    plain, why_p = st.attempt(st.progression_test, bpb, previous.values, 0.0)
+    margin, why_m = (st.attempt(st.progression_test, bpb, previous.values, margin_bpb) if margin_bpb is not None
+                     else (None, f"no margin in bpb ({why_no_margin})"))
+    return PreviousTest(previous.name, len(previous.values), previous.mean, plain.p_value if plain else None,
+                        margin.p_value if margin else None, plain.method if plain else None,
+                        bool(plain.holds(progression_alpha)) if plain else False,
+                        bool(margin.holds(alpha)) if margin else False, why_p or why_m)
+
+
+def _vs_threshold(bpb: list[float], threshold: float | None, source: str | None, alpha: float) -> ThresholdTest:
+    if threshold is None:
+        return ThresholdTest()
+    one, why = st.attempt(st.one_sample_t, bpb, threshold, "less")
+    return ThresholdTest(threshold, source, one.p_value if one else None, bool(one.holds(alpha)) if one else False,
+                         why)
+
+
 def compare(rec: RecordCheck, previous: RecordCheck | None = None, *, threshold: float | None = None,
-            margin_nats: float = 0.005, alpha: float = 0.01, progression_alpha: float = 0.25) -> dict[str, Any]:
-    """The statistics of one record: against `previous` (no margin and with the margin in bpb), the threshold."""
+            threshold_source: str | None = None, margin_nats: float = 0.005, alpha: float = 0.01,
+            progression_alpha: float = 0.25) -> Comparison:
+    """The statistics of one record: against `previous` (no margin and with the margin in bpb), the threshold,
+    and the runs needed for 80% power against the bound it must beat."""
     bpb = rec.values
     loss = [r.val_loss for r in rec.counted if r.val_loss is not None and r.val_bpb is not None]
-    out: dict[str, Any] = {"n": len(bpb), "mean": rec.mean, "std": stdev(bpb) if len(bpb) >= 2 else None,
-                           "margin_nats": margin_nats, "alpha": alpha, "progression_alpha": progression_alpha}
     conv, why = st.attempt(st.nats_margin_to_bpb, margin_nats, loss, bpb) if len(loss) == len(bpb) else (None, "no val_loss")
-    out.update(margin_bpb=conv.margin_bpb if conv else None, bpb_per_nat=conv.bpb_per_nat if conv else None)
-    out.update(previous=previous.name if previous else None, previous_n=len(previous.values) if previous else None,
-               previous_mean=previous.mean if previous else None, p_previous=None, p_previous_margin=None,
-               previous_method=None, holds_practice=None, holds_rule=None, previous_error=None)
-    if previous is not None:
-        plain, why_p = st.attempt(st.progression_test, bpb, previous.values, 0.0)
-        margin, why_m = (st.attempt(st.progression_test, bpb, previous.values, conv.margin_bpb) if conv
-                         else (None, f"no margin in bpb ({why})"))
-        out.update(p_previous=plain.p_value if plain else None, previous_method=plain.method if plain else None,
-                   p_previous_margin=margin.p_value if margin else None, previous_error=why_p or why_m,
-                   holds_practice=bool(plain.holds(progression_alpha)) if plain else False,
-                   holds_rule=bool(margin.holds(alpha)) if margin else False)
-    out.update(threshold=threshold, p_threshold=None, holds_threshold=None, threshold_error=None)
-    if threshold is not None:
-        one, why_t = st.attempt(st.one_sample_t, bpb, threshold, "less")
-        out.update(p_threshold=one.p_value if one else None, holds_threshold=bool(one.holds(alpha)) if one else False,
-                   threshold_error=why_t)
+    margin_bpb = conv.margin_bpb if conv else None
+    against = _against(bpb, previous, margin_bpb, why, alpha, progression_alpha) if previous else PreviousTest()
     bound = threshold if threshold is not None else (
-        previous.mean - (conv.margin_bpb if conv else 0.0) if previous is not None and previous.mean else None)
+        previous.mean - (margin_bpb or 0.0) if previous is not None and previous.mean else None)
     power, _ = st.attempt(st.power_one_sample, bpb, bound, alpha) if bound is not None else (None, None)
-    out["runs_needed"] = power.n_for_power if power else None
-    out["runs_needed_bound"] = bound
-    return out
+    return Comparison(len(bpb), rec.mean, stdev(bpb) if len(bpb) >= 2 else None, margin_nats, alpha,
+                      progression_alpha, margin_bpb, conv.bpb_per_nat if conv else None, against,
+                      _vs_threshold(bpb, threshold, threshold_source, alpha), power.n_for_power if power else None,
+                      bound)
 
 
 def run_rows(rec: RecordCheck) -> list[dict[str, Any]]:
@@ -579,7 +631,7 @@ def _inside(file: str, folder: str) -> bool:
         return False
 
 
-def record_dict(rec: RecordCheck, stats: dict[str, Any]) -> dict[str, Any]:
+def record_dict(rec: RecordCheck, comparison: Comparison) -> dict[str, Any]:
     from pgolf.review.render import verdict_sentence  # rendering imports record, not the other way round
 
     c = rec.claim
@@ -592,7 +644,7 @@ def record_dict(rec: RecordCheck, stats: dict[str, Any]) -> dict[str, Any]:
         "claimed_val_loss": float(c.val_loss) if c and c.val_loss is not None else None,
         "claimed_seeds": c.claimed_seeds if c else [], "claimed_p_value": float(c.p_value) if c and c.p_value else None,
         "claim_supported": rec.claim_supported, "stage": rec.stage, "stage_source": rec.stage_source,
-        "closest": rec.closest, **stats, "values": rec.values,
+        "closest": rec.closest, **comparison.flat(), "values": rec.values,
         "runs": run_rows(rec), "flags": [f.to_dict() for f in rec.flags],
         "stages": {r.name: {st.name: {"val_loss": st.loss, "val_bpb": st.bpb, "eval_time_ms": st.eval_time_ms}
                             for st in r.ordered_stages()} for r in rec.runs},
@@ -616,7 +668,8 @@ def check_record(folder: str | Path, *, previous: str | Path | RecordCheck | Non
         raise DataError(f"--previous {previous}: no such record folder; give a folder holding train logs")
     rec = load_record(root, logs=logs, metric=metric)
     prev = previous if isinstance(previous, RecordCheck) or previous is None else load_record(previous)
-    stats = compare(rec, prev, threshold=threshold if threshold is not None else readme_threshold(rec.readme),
+    from_readme = readme_threshold(rec.readme) if threshold is None else None
+    stats = compare(rec, prev, threshold=threshold if threshold is not None else from_readme,
+                    threshold_source="--threshold" if threshold is not None else "README" if from_readme else None,
                     margin_nats=margin_nats, alpha=alpha, progression_alpha=progression_alpha)
-    stats["threshold_source"] = "--threshold" if threshold is not None else "README" if stats["threshold"] else None
     return record_dict(rec, stats)
