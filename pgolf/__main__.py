@@ -8,8 +8,10 @@ that `--help` and light verbs never pay for torch.
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import sys
+import traceback
 
 from pgolf.errors import PgolfError
 
@@ -58,8 +60,39 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return int(module.main(args) or 0)
     except PgolfError as exc:
-        print(f"pgolf {verb}: error: {exc}", file=sys.stderr)
-        return 2
+        return _error(verb, str(exc))
+    except OSError as exc:  # the file system said no: one line naming the path and what to do
+        return _error(verb, os_error_text(exc))
+    except UnicodeDecodeError as exc:
+        return _error(verb, f"a file is not UTF-8 text ({exc.reason} at byte {exc.start}); give a UTF-8 file")
+    except RecursionError:
+        return _error(verb, "an input is nested too deeply to read (thousands of levels); it is not a pgolf file")
+    except MemoryError:
+        return _error(verb, "an input asks for more memory than this machine has; check its sizes")
+    except KeyboardInterrupt:
+        print(f"pgolf {verb}: interrupted; earlier outputs are as they were", file=sys.stderr)
+        return 130
+    except Exception:  # a genuine bug: its traceback, and a line that says so
+        traceback.print_exc()
+        print(f"pgolf {verb}: internal error: this is a bug in pgolf, not a problem with your input; please "
+              "report it with the command and the traceback above", file=sys.stderr)
+        return 70
+
+
+def os_error_text(exc: OSError) -> str:
+    """`[Errno 28] No space left` on a path as one line with what to do."""
+    where = exc.filename if exc.filename is not None else "a file"
+    hints = {errno.ENOSPC: "free space on that disk or write elsewhere (--out)",
+             errno.EROFS: "the file system is read-only; write elsewhere (--out)",
+             errno.EACCES: "no permission; fix its permissions or write elsewhere",
+             errno.EISDIR: "it is a directory; give a file", errno.ENOTDIR: "a parent of it is a file, not a folder",
+             errno.ENOENT: "no such file or folder; check the path", errno.EXDEV: "another file system"}
+    return f"{where}: {exc.strerror or exc}; {hints.get(exc.errno, 'check the path')}"
+
+
+def _error(verb: str, text: str) -> int:
+    print(f"pgolf {verb}: error: {text}", file=sys.stderr)
+    return 2
 
 
 if __name__ == "__main__":
