@@ -34,6 +34,7 @@ from typing import Any
 from pgolf import stats as st
 from pgolf.errors import DataError
 from pgolf.review import flags as fl
+from pgolf.review.bytecount import stage_bytes
 from pgolf.review.claim import (
     Claim,
     SeedClaim,
@@ -614,13 +615,21 @@ def run_rows(rec: RecordCheck) -> list[dict[str, Any]]:
     """One dict per log (runs.csv and record.json)."""
     counted = {id(r) for r in rec.counted}
     code = rec.claim.bytes_code if rec.claim else None
-    return [{"record": rec.name, "file": str(Path(r.file).relative_to(rec.folder)) if _inside(r.file, rec.folder)
+    label = fl.labels(rec.runs)
+    return [{"record": rec.name, "part": r.part, "implied_val_bytes": _implied(r),
+             "flags": "; ".join(f"{f.severity}: {f.text}" for f in rec.flags if f.run == label[id(r)]), "file": str(Path(r.file).relative_to(rec.folder)) if _inside(r.file, rec.folder)
              else r.file, "seed": r.seed, "seed_in_name": fl.seed_from_name(r.file), "world_size": r.world_size,
              "steps": r.steps, "train_time_ms": r.train_time_ms, "stage": r.metric, "val_loss": r.val_loss,
              "val_bpb": r.val_bpb, "eval_time_ms": r.eval_time_ms, "total_eval_time_ms": r.total_eval_time_ms,
              "total_bytes": r.artifact_total(code), "model_bytes": r.model_bytes, "code_bytes": r.code_bytes,
              "artifact_production_s": r.artifact_production_s, "train_shards": r.train_shards,
              "val_tokens": r.val_tokens, "counted": id(r) in counted, "error": r.error} for r in rec.runs]
+
+
+def _implied(r: ParsedRun) -> float | None:
+    """The validation bytes the run's stage under test implies (byte accounting), when it prints val_tokens."""
+    return next((b.implied for b in stage_bytes(r) if canonical_stage(b.stage) == canonical_stage(r.metric or "")),
+                None)
 
 
 def _inside(file: str, folder: str) -> bool:
