@@ -120,6 +120,8 @@ def _dtype(name: object, where: str) -> torch.dtype:
 def dequantize_state_dict_int8(obj: dict[str, Any], where: str = "artifact") -> dict[str, Tensor]:
     """Float tensors back from the export object (reference semantics), validating its structure."""
     _check_format(obj, where)
+    for part in ("quantized", "scales", "passthrough"):
+        check_tensor_sizes(obj[part], where)
     out: dict[str, Tensor] = {}
     qmeta = obj.get("qmeta", {}) or {}
     orig_dtypes = obj.get("passthrough_orig_dtypes", {}) or {}
@@ -146,6 +148,28 @@ def dequantize_state_dict_int8(obj: dict[str, Any], where: str = "artifact") -> 
             t = t.to(dtype=_dtype(orig_dtypes[name], where)).contiguous()
         out[name] = t
     return out
+
+
+# The most parameters an artifact under the 16 MB cap can hold is ~128M at one bit each (the largest real
+# submission, a binary 106M model); anything beyond is no model of this challenge, and is refused before a
+# single tensor is expanded or dequantized.
+MAX_PARAMETERS = 200_000_000
+
+
+def check_tensor_sizes(tensors: dict[str, Any], where: str) -> None:
+    """Refuse, before building anything, tensors that claim more elements than their storage holds (stride 0:
+    a 7 KB file can claim a 1e6-wide model) or more parameters than any artifact under the cap."""
+    total = 0
+    for name, t in tensors.items():
+        if not isinstance(t, Tensor):
+            continue
+        if any(st == 0 and n > 1 for st, n in zip(t.stride(), t.shape, strict=True)):
+            raise ArtifactError(f"{where}: tensor {name!r} of shape {tuple(t.shape)} has stride 0 (expanded "
+                                "storage): not a saved weight; re-export the model")
+        total += t.numel()
+        if total > MAX_PARAMETERS:
+            raise ArtifactError(f"{where}: its tensors hold more than {MAX_PARAMETERS:,} elements, more than any "
+                                "model under the 16,000,000-byte cap; it is not read")
 
 
 def _check_format(obj: Any, where: str) -> None:
@@ -238,6 +262,7 @@ def state_dict_from_bytes(data: bytes, where: str = "artifact",
     if isinstance(obj, dict) and "__quant_format__" in obj:
         return dequantize_state_dict_int8(obj, where)
     if isinstance(obj, dict) and obj and all(isinstance(k, str) and isinstance(v, Tensor) for k, v in obj.items()):
+        check_tensor_sizes(obj, where)
         return dict(obj)
     raise ArtifactError(f"{where}: holds neither a {QUANT_FORMAT} artifact nor a state dict of tensors")
 
@@ -253,7 +278,11 @@ def infer_model_config(state_dict: dict[str, Tensor], **overrides: Any) -> Model
             raise ArtifactError(f"state dict has no {name!r}; it is not a pgolf/reference GPT checkpoint")
         return state_dict[name]
 
-    vocab_size, model_dim = get("tok_emb.weight").shape
+    emb = get("tok_emb.weight")
+    if emb.ndim != 2 or 0 in emb.shape:
+        raise ArtifactError(f"tok_emb.weight has shape {tuple(emb.shape)}: an embedding is a vocab x width matrix "
+                            "with both sides above 0")
+    vocab_size, model_dim = emb.shape
     num_heads = get("blocks.0.attn.q_gain").numel()
     if num_heads == 0 or model_dim % num_heads:
         raise ArtifactError(f"q_gain has {num_heads} heads, which does not divide model_dim {model_dim}")

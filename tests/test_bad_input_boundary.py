@@ -85,3 +85,21 @@ def test_one_hostile_submission_json_never_stops_an_audit(board, tmp_path, conte
     assert done.returncode == 0, done.stderr
     data = json.loads((tmp_path / "out" / "records.json").read_text())
     assert {d["record"] for d in data["records"]} >= {"2026-05-01_Hostile"} | {p.name for p in board.iterdir()}
+
+
+@pytest.mark.parametrize("make, needle", [
+    (lambda t: {"tok_emb.weight": t.zeros(1, 1).expand(1_000_000, 1_000_000)}, "stride 0"),
+    (lambda t: {"tok_emb.weight": t.zeros(0, 64)}, "an embedding is a vocab x width matrix"),
+    (lambda t: {"tok_emb.weight": t.zeros(64)}, "an embedding is a vocab x width matrix"),
+])
+def test_a_tiny_checkpoint_that_claims_a_huge_or_empty_model_is_refused_before_allocating(tmp_path, make, needle):
+    import torch
+
+    from pgolf.artifact import load_model
+    from pgolf.errors import ArtifactError
+
+    path = tmp_path / "hostile.pt"
+    torch.save(make(torch), path)
+    assert path.stat().st_size < 10_000
+    with pytest.raises(ArtifactError, match=needle):
+        load_model(path)
