@@ -290,6 +290,17 @@ def check_sizes(seq_len: int, chunk: int, names: tuple[str, str] = ("--seq-len",
                           f"window; use {chunk_name} between 1 and {seq_len}")
 
 
+def check_results_folder(results: str) -> None:
+    """`results` must be a folder of its own: not the file-system root, a home folder or an existing file."""
+    path = Path(results).expanduser()
+    resolved = path.resolve()
+    if resolved == Path(resolved.anchor) or resolved == Path.home().resolve():
+        raise ConfigError(f"config key results: {results!r} is {resolved}; outputs would be planned there, among "
+                          "everything else: give a folder of their own, e.g. results/")
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"config key results: {results!r} is an existing file, not a folder; give a folder")
+
+
 def check_finite(value: Any, key: str = "config") -> None:
     """ConfigError naming the first key (dotted path) whose value is a NaN or infinite number: a schema's
     `minimum` lets `.nan` through, and the job that reads it would fail only after Snakemake deleted its

@@ -103,3 +103,18 @@ def test_a_tiny_checkpoint_that_claims_a_huge_or_empty_model_is_refused_before_a
     assert path.stat().st_size < 10_000
     with pytest.raises(ArtifactError, match=needle):
         load_model(path)
+
+
+def test_results_must_be_a_folder_of_its_own(tmp_path):
+    from pgolf.config import check_results_folder
+    from pgolf.errors import ConfigError
+
+    with pytest.raises(ConfigError, match="config key results: '/' is /"):
+        check_results_folder("/")
+    with pytest.raises(ConfigError, match="is an existing file"):
+        (tmp_path / "f").write_text("x")
+        check_results_folder(str(tmp_path / "f"))
+    check_results_folder(str(tmp_path / "results"))  # a new folder is fine
+    done = subprocess.run([sys.executable, "-m", "snakemake", "-n", "results/report.md", "--config", "results=/"],
+                          capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1], timeout=120)
+    assert done.returncode != 0 and "config key results: '/' is /" in done.stdout + done.stderr

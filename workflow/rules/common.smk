@@ -61,13 +61,15 @@ def check_config():
     if TTT_DRAWS > 1 and "ttt" not in CONDITIONS:
         raise _config_error("eval.ttt_draws", f"is {TTT_DRAWS} but eval.conditions has no 'ttt'")
     try:
-        from pgolf.config import check_finite, check_seeds, check_sizes, check_train_settings, coerce
+        from pgolf.config import (
+            check_finite, check_results_folder, check_seeds, check_sizes, check_train_settings, coerce)
         from pgolf.errors import PgolfError
     except ImportError as exc:
         raise WorkflowError(f"cannot import pgolf ({exc}): install it with `pip install -e .`") from None
     # Every check a job would make runs now, before any job: Snakemake deletes a job's earlier
     # outputs before it runs, so a value that passes the schema but fails the job loses them.
     try:
+        check_results_folder(RESULTS)
         check_finite(config, "")  # the schema's minimum/maximum let .nan and .inf through
         # The report always tests the claim, so it needs 2+ seeds: fail now, not after training.
         check_seeds(config["seeds"], claim=True)
