@@ -17,7 +17,7 @@ from pgolf.cli.types import integer, number
 from pgolf.errors import PgolfError
 from pgolf.review.gitsource import DEFAULT_REFS, DEFAULT_TRACK
 from pgolf.review.outputs import audit_git_to, audit_to
-from pgolf.review.progression import MAX_STEP_BPB, ProgressionSettings
+from pgolf.review.progression import MAX_STEP_BPB, TOLERATED, ProgressionSettings
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -35,6 +35,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     git.add_argument("--min-runs", type=integer(1, 100), default=3, help="runs the practice asked for (3)")
     git.add_argument("--max-step-bpb", type=number(0, lo_open=True), default=MAX_STEP_BPB,
                      help=f"a larger improvement in one step is held for review ({MAX_STEP_BPB})")
+    git.add_argument("--tolerate", default=",".join(TOLERATED), metavar="CHECKS",
+                     help="checks whose error flags do not stop a submission, as the practice did not enforce them "
+                          f"(default {','.join(TOLERATED)}; '' enforces all)")
     add_progression_arguments(parser)
 
 
@@ -49,7 +52,8 @@ def main(args: argparse.Namespace) -> int:
         print(f"{len(result['records'])} records in {result['seconds']:.1f} s; see {args.out / 'report.md'}")
         return 0
     settings = ProgressionSettings(alpha=args.progression_alpha, rule_alpha=args.alpha, margin_nats=args.margin_nats,
-                                   min_runs=args.min_runs, runs_from=args.runs_from, max_step_bpb=args.max_step_bpb)
+                                   min_runs=args.min_runs, runs_from=args.runs_from, max_step_bpb=args.max_step_bpb,
+                                   tolerated=tuple(c.strip() for c in args.tolerate.split(",") if c.strip()))
     a = audit_git_to(args.out, args.git, refs=args.refs, track=args.track, settings=settings)
     print(a.summary_line() + f"; see {args.out / 'report.md'}")
     return 0

@@ -48,6 +48,9 @@ RULINGS: tuple[tuple[str, str], ...] = (
 )
 
 
+TOLERATED = ("time",)
+
+
 @dataclass(frozen=True)
 class ProgressionSettings:
     alpha: float = 0.25  # the practice: p < 0.25, no margin
@@ -57,6 +60,10 @@ class ProgressionSettings:
     runs_from: str | None = None  # the date from which min_runs were asked for; None: derived from main
     max_step_bpb: float = MAX_STEP_BPB
     rulings: tuple[tuple[str, str], ...] = RULINGS
+    # error flags of these checks do not stop a submission: 16 runs of records merged on main break the
+    # calibration-time rule as written (GPTQ after the cap, 3 to 240 s), so the practice did not enforce it;
+    # the flags stay in every report and in the verdict's reasons
+    tolerated: tuple[str, ...] = TOLERATED
     baseline: str = "NaiveBaseline"  # the folder name the frontier starts at
     size_cap: int = SIZE_CAP_BYTES
 
@@ -193,7 +200,8 @@ def evidence_problem(sub: Submission, settings: ProgressionSettings, runs_from: 
     if not sizes:
         return Verdict("size not shown", "size not shown: no log prints the artifact's total and submission.json "
                                          "claims no byte count")
-    errors = fl.errors(rec.flags) + (fl.errors(ev.flags) if ev is not rec else [])
+    errors = [f for f in fl.errors(rec.flags) + (fl.errors(ev.flags) if ev is not rec else [])
+              if f.check not in settings.tolerated]
     if errors:
         return Verdict("error flag", f"error flag: {errors[0]}" + (f" (+{len(errors) - 1} more)" if len(errors) > 1
                                                                   else ""))
