@@ -247,3 +247,11 @@ def test_the_claim_reader_takes_any_bytes_or_names_the_file(raw):
         read_claim_bytes(raw, "prop.json")
     except DataError as exc:
         assert "prop.json" in str(exc)
+
+
+def test_a_claim_under_another_submission_name_is_read(tmp_path):
+    logs = {f"ternary_log_{s}.txt": block(s, b) for s, b in {1: 1.0712, 2: 1.0705, 3: 1.0718}.items()}
+    folder = _folder(tmp_path, {"val_bpb": 1.0712}, logs)
+    (folder / "submission.json").rename(folder / "submission_ternary.json")
+    r = check_record(folder)
+    assert r["claim_supported"] is True and r["claimed_bpb"] == 1.0712 and "submission_ternary.json" not in r["sidecars"]

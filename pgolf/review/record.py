@@ -109,7 +109,7 @@ def find_logs(files: FolderFiles) -> tuple[list[str], list[str]]:
         suffix = PurePosixPath(rel).suffix.lower()
         if suffix in LOG_SUFFIXES and not _NOT_LOGS.match(name):
             logs.append(rel)
-        elif suffix == ".json" and name != "submission.json":
+        elif suffix == ".json" and rel != claim_file(files):
             sidecars.append(rel)
     return logs, sidecars
 
@@ -293,13 +293,22 @@ def _default_stage(runs: Sequence[ParsedRun]) -> str | None:
 # --------------------------------------------------------------------------- loading
 
 
+def claim_file(files: FolderFiles) -> str | None:
+    """The folder's claim: submission.json, else the one `submission*.json` at its top (`submission_ternary.json`)."""
+    top = [p for p in files.paths() if "/" not in p and p.startswith("submission") and p.endswith(".json")]
+    if "submission.json" in top:
+        return "submission.json"
+    return top[0] if len(top) == 1 else None
+
+
 def _read_claim(files: FolderFiles, readme: str) -> tuple[Claim | None, list[str]]:
     """submission.json's claim, or the README's stated result when the file cannot be parsed or claims no
     number; the second item says what went wrong, for the record's flags."""
     claim, problems = None, []
-    if "submission.json" in files.paths():
+    name = claim_file(files)
+    if name is not None:
         try:
-            claim = read_claim_bytes(files.read("submission.json"), f"{files.label}/submission.json")
+            claim = read_claim_bytes(files.read(name), f"{files.label}/{name}")
         except DataError as exc:  # a finding of this record, not the end of an audit
             problems.append(str(exc))
     unusable = problems or (claim is not None and not claim.claims_values)
