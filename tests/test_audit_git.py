@@ -85,7 +85,7 @@ def test_rebuilt_leaderboard_and_its_difference_from_the_table(audited):
     assert [(r.rank, r.pr, r.previous_pr) for r in audited.leaderboard] == [(1, 9, 4), (2, 4, 2), (3, 2, 1),
                                                                               (4, 1, None)]
     assert [(t.pr, str(t.score), t.folder) for t in audited.table] == [
-        (4, "1.1950", None), (3, "1.2120", None), (None, "1.2100", f"{gs.TRACK}/2026-03-20_Better"),
+        (5, "1.1931", None), (4, "1.1950", None), (3, "1.2120", None), (None, "1.2100", f"{gs.TRACK}/2026-03-20_Better"),
         (None, "1.2244", f"{gs.TRACK}/2026-03-17_NaiveBaseline")]  # the non-record table is not read
     rows = {(d.pr, d.folder.rsplit("/", 1)[-1]): d for d in audited.diff}
     assert (rows[(4, "2026-03-25_Good")].in_table, rows[(4, "2026-03-25_Good")].in_rebuild) == (True, True)
@@ -97,7 +97,9 @@ def test_rebuilt_leaderboard_and_its_difference_from_the_table(audited):
     assert worse.reason.endswith(f"the table quotes p = 0.90 vs #2, git's evidence gives p = {p:.2f}")
     best = rows[(9, "2026-03-28_Best")]
     assert (best.in_table, best.in_rebuild) == (False, True) and best.reason.startswith("accepted by the rebuild")
-    assert len(rows) == 5
+    big = rows[(5, "2026-03-26_Big")]  # PR #5 holds two folders: the row's score names Big, not SLOT_Trick
+    assert (big.in_table, big.in_rebuild) == (True, False) and "over the cap" in big.reason
+    assert len(rows) == 6
 
 
 def test_settings_change_the_rebuild(audited):

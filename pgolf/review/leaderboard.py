@@ -101,7 +101,17 @@ def match_row(row: TableRow, subs: Sequence[Submission]) -> Submission | None:
         if on_main:
             return on_main[0]
     same_pr = [s for s in subs if row.pr is not None and s.pr == row.pr]
-    return next((s for s in same_pr if s.on_main), same_pr[0] if same_pr else None)
+    on_main = [s for s in same_pr if s.on_main]
+    if on_main or len(same_pr) < 2:
+        return (on_main or same_pr or [None])[0]
+    return min(same_pr, key=lambda s: _distance(s, row.score))  # a PR of several folders: the row's score picks
+
+
+def _distance(sub: Submission, score: Decimal) -> float:
+    """How far a submission's claim (else its runs' mean) is from a table score; no number: infinitely far."""
+    c = sub.record.claim
+    value = float(c.val_bpb) if c is not None and c.val_bpb is not None else fmean(sub.values) if sub.values else None
+    return abs(value - float(score)) if value is not None else float("inf")
 
 
 def _at_digits(p: float, quoted: Decimal) -> str:

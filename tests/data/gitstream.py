@@ -86,6 +86,7 @@ TABLE = """# Made-up challenge
 
 | Run | Score | Author | Summary | Date | Info |
 |-----|------:|--------|---------|------|------|
+| Big | 1.1931 | e | On PR #5: one of its two folders | 2026-03-26 | [info](https://github.com/example/golf/pull/5) |
 | Good | 1.1950 | c | On PR #4: good (p=0.001 vs #2) | 2026-03-25 | [info](https://github.com/example/golf/pull/4) |
 | Worse | 1.2120 | b | On PR #3: worse than #2 (p=0.90) | 2026-03-21 | [info](https://github.com/example/golf/pull/3) |
 | Better | 1.2100 | a | better | 2026-03-20 | [info](records/track_10min_16mb/2026-03-20_Better/README.md) |
