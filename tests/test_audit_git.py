@@ -143,3 +143,11 @@ def test_audit_needs_a_folder_or_a_repository(tmp_path):
                           capture_output=True, text=True)
     assert done.returncode == 2 and "give a clone of the challenge" in done.stderr
     assert not (tmp_path / "o").exists()
+
+
+def test_each_track_reads_its_own_table():
+    from pgolf.review.leaderboard import parse_table
+
+    assert [r.name for r in parse_table(gs.TABLE, "track_non_record_16mb")] == ["Unlimited"]
+    assert [r.name for r in parse_table(gs.TABLE)] == ["Big", "Good", "Worse", "Better", "Naive Baseline"]
+    assert parse_table("# no table here\n") == []

@@ -55,31 +55,40 @@ def _cells(line: str) -> list[str]:
     return [c.strip() for c in line.strip().strip("|").split("|")]
 
 
-def parse_table(readme: str, track: str = "track_10min_16mb") -> list[TableRow]:
-    """The first Markdown table with a `Score` column after the `Leaderboard` heading: the record track's."""
-    lines = readme.splitlines()
-    start = next((i for i, ln in enumerate(lines) if re.match(r"^#+\s*Leaderboard\b", ln, re.IGNORECASE)), 0)
-    rows: list[TableRow] = []
+def _tables(lines: list[str], start: int) -> list[list[TableRow]]:
+    """Every Markdown table with a `Score` column from line `start` on, as rows."""
+    tables: list[list[TableRow]] = []
     header: list[str] | None = None
     for i in range(start, len(lines)):
         line = lines[i]
         if not line.lstrip().startswith("|"):
-            if rows:
-                break
-            header = None if not line.strip() else header
+            header = None
             continue
         cells = _cells(line)
         if header is None:
             header = [c.lower() for c in cells]
+            tables.append([])
             continue
         if set(line.replace("|", "").strip()) <= set("-: ") or "score" not in header:
             continue
-        if (row := _row(i + 1, dict(zip(header, cells, strict=False)), line, track)) is not None:
-            rows.append(row)
-    return rows
+        if (row := _row(i + 1, dict(zip(header, cells, strict=False)), line)) is not None:
+            tables[-1].append(row)
+    return [t for t in tables if t]
 
 
-def _row(lineno: int, cells: dict[str, str], line: str, track: str) -> TableRow | None:
+def parse_table(readme: str, track: str = "track_10min_16mb") -> list[TableRow]:
+    """The leaderboard table of `track` (after the `Leaderboard` heading): of the tables with a `Score` column,
+    the one whose rows link most folders of `records/<track>/`, the first on a tie."""
+    lines = readme.splitlines()
+    start = next((i for i, ln in enumerate(lines) if re.match(r"^#+\s*Leaderboard\b", ln, re.IGNORECASE)), 0)
+    tables = _tables(lines, start)
+    if not tables:
+        return []
+    mine = [sum(bool(r.folder and r.folder.startswith(f"records/{track}/")) for r in t) for t in tables]
+    return tables[mine.index(max(mine))]
+
+
+def _row(lineno: int, cells: dict[str, str], line: str) -> TableRow | None:
     try:
         score = Decimal(cells.get("score", "").strip("* "))
     except InvalidOperation:
