@@ -118,10 +118,12 @@ def _quantile(sorted_values: Sequence[float], q: float) -> float:
     return sorted_values[min(len(sorted_values) - 1, max(0, round(q * (len(sorted_values) - 1))))]
 
 
-def _y_range(points: Sequence[FrontierPoint]) -> tuple[float, float]:
-    """The 2nd to 98th percentile of the means, padded: a mistyped 10.0 or 3e-7 would flatten the rest."""
+def _y_range(points: Sequence[FrontierPoint], progression: Sequence[FrontierPoint]) -> tuple[float, float]:
+    """The 10th to 95th percentile of the means, widened to hold the whole progression, padded: a stream holds
+    mistyped scores (10.0, 3e-7) and partial runs that would flatten the frontier to a line."""
     means = sorted(p.mean for p in points)
-    lo, hi = _quantile(means, 0.02), _quantile(means, 0.98)
+    lo = min([_quantile(means, 0.10), *(p.mean for p in progression)])
+    hi = max([_quantile(means, 0.95), *(p.mean for p in progression)])
     pad = (hi - lo) * 0.08 or 0.01
     return lo - pad, hi + pad
 
@@ -150,7 +152,7 @@ def frontier_plot(points: Sequence[FrontierPoint], progression: Sequence[Frontie
     left, right, top, bottom = 64, width - 16, 28, height - 40
     d0 = min(p.date for p in points).toordinal()
     span = max(1, max(p.date for p in points).toordinal() - d0)
-    ylo, yhi = _y_range(points)
+    ylo, yhi = _y_range(points, progression)
 
     def px(date: dt.date) -> float:
         return round(left + (date.toordinal() - d0) / span * (right - left), 1)

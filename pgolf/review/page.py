@@ -224,7 +224,7 @@ def _table(columns: Sequence[Column], rows: list[dict[str, Any]], rec: list[int]
             "record": rec, "severity": sev, "verdict": [r["verdict"] for r in rows]}
     return {"columns": columns, "rows": rows, "record": rec, "severity": sev, "data": data,
             "verdicts": Counter(r["verdict"] for r in rows).most_common(),
-            "severities": Counter(sev).most_common()}
+            "severities": [(s, sev.count(s)) for s in ("error", "warn", "none")]}
 
 
 def _counts(d: dict[str, Any]) -> dict[str, int]:

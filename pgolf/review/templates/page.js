@@ -85,7 +85,10 @@
   document.querySelectorAll("#subs thead button").forEach((b) => {
     b.addEventListener("click", () => sortBy(Number(b.dataset.col)));
   });
-  ["f-verdict", "f-severity", "f-text"].forEach((id) => document.getElementById(id).addEventListener("input", apply));
+  ["f-verdict", "f-severity", "f-text"].forEach((id) => {
+    document.getElementById(id).addEventListener("input", apply);
+    document.getElementById(id).addEventListener("change", apply);
+  });
   body.addEventListener("click", (e) => {
     if (e.target.closest("a")) return;
     const row = e.target.closest("tr[data-i]");
