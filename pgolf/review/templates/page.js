@@ -9,6 +9,12 @@
   let searchText = null;  // built on the first text filter: each row's text and its record's details
   let sortCol = -1, sortDir = 1;
 
+  // The details follow this script in the page: what needs them waits until the page is parsed.
+  function whenParsed(f) {
+    if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", f, {once: true});
+    else f();
+  }
+
   function textOf(i) {
     if (searchText === null) {
       const rec = new Map();
@@ -42,7 +48,7 @@
   }
 
   function toggle(row) {
-    if (row.classList.contains("opened")) closeDetail(row); else openDetail(row);
+    if (row.classList.contains("opened")) closeDetail(row); else whenParsed(() => openDetail(row));
   }
 
   function apply() {
@@ -85,9 +91,10 @@
   document.querySelectorAll("#subs thead button").forEach((b) => {
     b.addEventListener("click", () => sortBy(Number(b.dataset.col)));
   });
+  const filter = () => (document.getElementById("f-text").value.trim() ? whenParsed(apply) : apply());
   ["f-verdict", "f-severity", "f-text"].forEach((id) => {
-    document.getElementById(id).addEventListener("input", apply);
-    document.getElementById(id).addEventListener("change", apply);
+    document.getElementById(id).addEventListener("input", filter);
+    document.getElementById(id).addEventListener("change", filter);
   });
   body.addEventListener("click", (e) => {
     if (e.target.closest("a")) return;
@@ -103,11 +110,13 @@
       document.getElementById("f-severity").value = "";
       document.getElementById("f-text").value = "";
       apply();
-      if (!rows[i].classList.contains("opened")) openDetail(rows[i]);
-      rows[i].scrollIntoView({block: "center"});
+      whenParsed(() => {
+        if (!rows[i].classList.contains("opened")) openDetail(rows[i]);
+        rows[i].scrollIntoView({block: "center"});
+      });
     });
   });
-  apply();
-  document.documentElement.dataset.ready = "1";
-  if (window.performance && performance.mark) performance.mark("pgolf-ready");
+  filter();  // a filter the browser kept from before a reload
+  performance.mark("pgolf-ready");  // rows sortable and filterable
+  whenParsed(() => { document.documentElement.dataset.ready = "1"; });
 })();
