@@ -256,3 +256,17 @@ def test_record_page_opens_with_its_runs_and_flags(browser, audited, tmp_path):
     assert len(browser.find_elements(By.CSS_SELECTOR, "table.runs tbody tr")) == len(result["runs"])
     assert len(browser.find_elements(By.CSS_SELECTOR, "ul.flags li.sev-error")) == result["n_errors"] == 2
     assert browser.find_element(By.CSS_SELECTOR, "p.verdict").text == result["verdict"].replace("`", "")
+
+
+def test_every_stream_row_opens_its_own_folder(streamed):
+    out, subs, _ = streamed
+    html = (out / "index.html").read_text()
+    data = json.loads(re.search(r'<script type="application/json" id="rows">(.*?)</script>', html).group(1))
+    folder = {int(k): v for k, v in re.findall(r'<template id="rec-(\d+)">.*?<dt>folder</dt><dd>(.*?)</dd>', html,
+                                               re.DOTALL)}
+    assert len(data["record"]) == len(subs)
+    read = set()
+    for i, s in enumerate(subs):  # a folder pushed unchanged again (#8 copies #4's files) opens the first reading
+        read.add(f"PR #{s['pr']} {s['folder']}")
+        assert folder[data["record"][i]] in read, (s["pr"], s["folder"])
+    assert sum(folder[data["record"][i]] != f"PR #{s['pr']} {s['folder']}" for i, s in enumerate(subs)) == 1

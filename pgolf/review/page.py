@@ -18,14 +18,19 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
 from markupsafe import Markup, escape
 
 from pgolf import stats as st
 from pgolf.review.frontier import frontier_plot, frontier_points
+from pgolf.review.reader import ParsedRun
 from pgolf.review.render import loose_statistics, record_statistics
+
+if TYPE_CHECKING:
+    from pgolf.review.progression import Submission
+    from pgolf.review.stream import StreamAudit
 
 PR_URL = "https://github.com/openai/parameter-golf/pull/{}"
 EVIDENCE_CHECKS = ("bytes", "code", "config", "time")
@@ -179,7 +184,7 @@ def loose_view(result: dict[str, Any]) -> RecordView:
                       tuple(loose_statistics(c)), evidence_views(c["flags"]))
 
 
-def _run_row(r: Any) -> dict[str, Any]:
+def _run_row(r: ParsedRun) -> dict[str, Any]:
     return {"seed": r.seed, "stage": r.metric if r.ok else r.error, "val_loss": r.val_loss, "val_bpb": r.val_bpb,
             "train_time_ms": r.train_time_ms, "eval_time_ms": r.eval_time_ms,
             "total_eval_time_ms": r.total_eval_time_ms, "total_bytes": r.artifact_total(), "counted": r.ok,
@@ -245,13 +250,13 @@ def audit_page(records: Sequence[dict[str, Any]], seconds: float) -> str:
                   views=[record_view(d) for d in records])
 
 
-def record_index(submissions: Sequence[Any]) -> list[int]:
+def record_index(submissions: Sequence[Submission]) -> list[int]:
     """Each submission's record, as an index into audit_git_to's `records` (one per record, first seen first)."""
     first: dict[int, int] = {}
     return [first.setdefault(id(s.record), len(first)) for s in submissions]
 
 
-def stream_page(a: Any, summary: dict[str, Any], subs: Sequence[dict[str, Any]], records: Sequence[dict[str, Any]],
+def stream_page(a: StreamAudit, summary: dict[str, Any], subs: Sequence[dict[str, Any]], records: Sequence[dict[str, Any]],
                 board: Sequence[dict[str, Any]], diff: Sequence[dict[str, Any]]) -> str:
     """index.html of `audit --git`: the rebuilt leaderboard, the figure, the diff, every submission."""
     rec = record_index(a.submissions)
