@@ -221,15 +221,26 @@ def _status(d: dict[str, Any]) -> str:
     return "holds the rule" if d["holds_rule"] else "holds the practice" if d["holds_practice"] else "not better"
 
 
-def _table(columns: Sequence[Column], rows: list[dict[str, Any]], rec: list[int],
-           records: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """The submissions table: its rows (the template's) and the raw values, verdicts and severities (the script's)."""
+@dataclass(frozen=True)
+class Table:
+    """The submissions table: its rows (the template's) and one JSON of raw values, verdicts and severities
+    (the script's, to sort and filter by)."""
+
+    columns: tuple[Column, ...]
+    rows: list[dict[str, Any]]
+    severity: list[str]  # each row's worst flag: error, warn, none
+    data: dict[str, Any]
+    verdicts: list[tuple[str, int]]
+    severities: list[tuple[str, int]]
+
+
+def _table(columns: tuple[Column, ...], rows: list[dict[str, Any]], rec: list[int],
+           records: Sequence[dict[str, Any]]) -> Table:
     sev = [_severity(records[k]["flags"]) for k in rec]
     data = {"columns": [c.key for c in columns], "values": [[r[c.key] for c in columns] for r in rows],
             "record": rec, "severity": sev, "verdict": [r["verdict"] for r in rows]}
-    return {"columns": columns, "rows": rows, "record": rec, "severity": sev, "data": data,
-            "verdicts": Counter(r["verdict"] for r in rows).most_common(),
-            "severities": [(s, sev.count(s)) for s in ("error", "warn", "none")]}
+    return Table(columns, rows, sev, data, Counter(r["verdict"] for r in rows).most_common(),
+                 [(s, sev.count(s)) for s in ("error", "warn", "none")])
 
 
 def _counts(d: dict[str, Any]) -> dict[str, int]:
@@ -242,11 +253,11 @@ def audit_page(records: Sequence[dict[str, Any]], seconds: float) -> str:
     rows = [{**{c.key: d.get(c.key) for c in AUDIT_COLUMNS}, "verdict": _status(d), **_counts(d)} for d in records]
     points = frontier_points(records)
     chain = [p for p in points if p.on_chain]
-    progression = [records[p.index] for p in chain]
     return render("audit.html.j2", title=f"Leaderboard audit: {len(records)} record folders", mode="records",
-                  summary={"records": len(records), "seconds": seconds}, progression=progression, board=None,
-                  diff=None, figure=frontier_plot(points, chain), table=_table(AUDIT_COLUMNS, rows, list(range(len(records))),
-                                                                         records),
+                  summary={"records": len(records), "seconds": seconds},
+                  progression=[records[p.index] for p in chain], board=None, diff=None,
+                  figure=frontier_plot(points, chain),
+                  table=_table(AUDIT_COLUMNS, rows, list(range(len(records))), records),
                   views=[record_view(d) for d in records])
 
 
@@ -256,20 +267,24 @@ def record_index(submissions: Sequence[Submission]) -> list[int]:
     return [first.setdefault(id(s.record), len(first)) for s in submissions]
 
 
-def stream_page(a: StreamAudit, summary: dict[str, Any], subs: Sequence[dict[str, Any]], records: Sequence[dict[str, Any]],
-                board: Sequence[dict[str, Any]], diff: Sequence[dict[str, Any]]) -> str:
+def _name(folder: str) -> str:
+    return folder.rsplit("/", 1)[-1]
+
+
+def stream_page(a: StreamAudit, summary: dict[str, Any], subs: Sequence[dict[str, Any]],
+                records: Sequence[dict[str, Any]], board: Sequence[dict[str, Any]],
+                diff: Sequence[dict[str, Any]]) -> str:
     """index.html of `audit --git`: the rebuilt leaderboard, the figure, the diff, every submission."""
     rec = record_index(a.submissions)
-    rows = [{**{c.key: s.get(c.key) for c in STREAM_COLUMNS}, "folder": s["folder"].rsplit("/", 1)[-1],
-             **_counts(records[k])} for s, k in zip(subs, rec, strict=True)]
-    where = {(s["pr"], s["folder"]): (s, k) for s, k in zip(subs, rec, strict=True)}
-    leaders = [{**r, "date": where[(r["pr"], r["folder"])][0]["date"] if (r["pr"], r["folder"]) in where else None,
-                "name": r["folder"].rsplit("/", 1)[-1]} for r in board]
+    rows = [{**{c.key: s.get(c.key) for c in STREAM_COLUMNS}, "folder": _name(s["folder"]), **_counts(records[k])}
+            for s, k in zip(subs, rec, strict=True)]
+    where = {(s["pr"], s["folder"]): (s["date"], k) for s, k in zip(subs, rec, strict=True)}
+    found = [where.get((r["pr"], r["folder"]), (None, None)) for r in board]
+    leaders = [{**r, "date": date, "name": _name(r["folder"])} for r, (date, _) in zip(board, found, strict=True)]
     points = frontier_points(records)
-    on_board = {where[(r["pr"], r["folder"])][1] for r in board if (r["pr"], r["folder"]) in where}
+    on_board = {k for _, k in found}
     chain = [p for p in points if p.index in on_board]
     return render("audit.html.j2", title=f"Audit of the pull-request stream: {summary['submissions']} submissions",
                   mode="stream", summary=summary, progression=None, board=leaders,
-                  diff=[{**r, "name": r["folder"].rsplit("/", 1)[-1]} for r in diff],
-                  figure=frontier_plot(points, chain), table=_table(STREAM_COLUMNS, rows, rec, records),
-                  views=[record_view(d) for d in records])
+                  diff=[{**r, "name": _name(r["folder"])} for r in diff], figure=frontier_plot(points, chain),
+                  table=_table(STREAM_COLUMNS, rows, rec, records), views=[record_view(d) for d in records])
