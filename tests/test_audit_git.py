@@ -122,7 +122,7 @@ def test_audit_git_verb_on_a_bare_clone_writes_every_output(repo, tmp_path):
     assert done.returncode == 0, done.stderr
     assert "10 submissions from 10 refs" in done.stdout and "4 accepted into the rebuilt leaderboard" in done.stdout
     for name in ("submissions.csv", "leaderboard.csv", "diff.csv", "diff.md", "runs.csv", "records.csv",
-                 "records.json", "frontier.png", "report.md"):
+                 "records.json", "frontier.png", "index.html", "report.md"):
         assert (out / name).stat().st_size > 0, name
     rows = list(csv.DictReader((out / "submissions.csv").open()))
     need = {"pr", "ref", "commit", "date", "folder", "n", "mean_bpb", "claimed_bpb", "claim_supported", "stage",

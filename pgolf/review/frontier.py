@@ -1,4 +1,8 @@
-"""The audit's figure: bpb over date, each record's runs and mean with its t-interval, flags, the progression."""
+"""The audit's figure: bpb over date, each record's runs and mean with its t-interval, flags, the progression.
+
+`frontier_points(records)` is what both drawings show; `frontier_png` draws it with matplotlib for
+report.md, `frontier_plot` lays it out in page coordinates for the SVG of index.html.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import datetime as dt
 import io
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import matplotlib
@@ -24,25 +29,45 @@ def _half_width(values: Sequence[float]) -> float:
     return 0.0 if math.isnan(lo) else (hi - lo) / 2
 
 
-def frontier_png(records: Sequence[dict[str, Any]]) -> bytes:
-    """Records with a date and runs only; red: an error flag; the line joins the records that hold the practice."""
-    fig, ax = plt.subplots(figsize=(9, 5))
-    chain: list[tuple[dt.date, float]] = []
-    for d in records:
+@dataclass(frozen=True)
+class FrontierPoint:
+    index: int  # the record's position in the list given
+    date: dt.date
+    values: tuple[float, ...]
+    mean: float
+    half: float  # half the 95% t-interval
+    flagged: bool  # an error flag, or a claim the logs do not show
+    on_chain: bool  # holds the practice against its previous (or has none)
+    label: str
+
+
+def frontier_points(records: Sequence[dict[str, Any]]) -> list[FrontierPoint]:
+    """Records with a date and runs only (the others are in the tables, not on the time axis)."""
+    out = []
+    for i, d in enumerate(records):
         try:
             x = dt.date.fromisoformat(d.get("date") or "")
         except ValueError:
-            continue  # no date: not on the time axis (it is in the table)
+            continue
         if not d["values"]:
             continue
-        bad = d["n_errors"] > 0 or d["claim_supported"] is False
-        color = "#d62728" if bad else "#1f77b4"
-        ax.scatter([x] * len(d["values"]), d["values"], s=10, color=color, alpha=0.5)
-        half = _half_width(d["values"])
-        ax.errorbar([x], [d["mean"]], yerr=[[half], [half]], fmt="x" if bad else "o",
+        out.append(FrontierPoint(i, x, tuple(d["values"]), d["mean"], _half_width(d["values"]),
+                                 d["n_errors"] > 0 or d["claim_supported"] is False,
+                                 bool(d.get("holds_practice") or not d.get("previous")), d["record"]))
+    return out
+
+
+def frontier_png(records: Sequence[dict[str, Any]]) -> bytes:
+    """Red: an error flag; the line joins the records that hold the practice."""
+    fig, ax = plt.subplots(figsize=(9, 5))
+    chain: list[tuple[dt.date, float]] = []
+    for p in frontier_points(records):
+        color = "#d62728" if p.flagged else "#1f77b4"
+        ax.scatter([p.date] * len(p.values), p.values, s=10, color=color, alpha=0.5)
+        ax.errorbar([p.date], [p.mean], yerr=[[p.half], [p.half]], fmt="x" if p.flagged else "o",
                     color=color, capsize=3)
-        if d.get("holds_practice") or not d.get("previous"):
-            chain.append((x, d["mean"]))
+        if p.on_chain:
+            chain.append((p.date, p.mean))
     if chain:
         xs, ys = zip(*sorted(chain), strict=True)
         ax.step(xs, ys, where="post", color="#2ca02c", label="progression (holds the practice)")
@@ -55,3 +80,98 @@ def frontier_png(records: Sequence[dict[str, Any]]) -> bytes:
     fig.savefig(buf, format="png", dpi=110, metadata=_PNG_META)
     plt.close(fig)
     return buf.getvalue()
+
+
+# --------------------------------------------------------------------------- the SVG's layout
+
+
+@dataclass(frozen=True)
+class PlotMark:
+    index: int
+    label: str
+    flagged: bool
+    x: float
+    y: float  # the mean
+    lo: float  # the interval's ends, clipped to the plot
+    hi: float
+    runs: tuple[float, ...]  # each run's y
+    clipped: bool  # the mean lies outside the range shown (drawn at the edge)
+
+
+@dataclass(frozen=True)
+class Plot:
+    width: int
+    height: int
+    left: int
+    top: int
+    right: int
+    bottom: int
+    marks: tuple[PlotMark, ...]
+    progression: str  # the step line's points, "x,y x,y ..."
+    xticks: tuple[tuple[float, str], ...]
+    yticks: tuple[tuple[float, str], ...]
+    y_range: tuple[float, float]
+    clipped: int
+
+
+def _quantile(sorted_values: Sequence[float], q: float) -> float:
+    return sorted_values[min(len(sorted_values) - 1, max(0, round(q * (len(sorted_values) - 1))))]
+
+
+def _y_range(points: Sequence[FrontierPoint], progression: Sequence[FrontierPoint]) -> tuple[float, float]:
+    """The 10th to 95th percentile of the means, widened to hold the whole progression, padded: a stream holds
+    mistyped scores (10.0, 3e-7) and partial runs that would flatten the frontier to a line."""
+    means = sorted(p.mean for p in points)
+    lo = min([_quantile(means, 0.10), *(p.mean for p in progression)])
+    hi = max([_quantile(means, 0.95), *(p.mean for p in progression)])
+    pad = (hi - lo) * 0.08 or 0.01
+    return lo - pad, hi + pad
+
+
+def _nice_ticks(lo: float, hi: float, count: int = 6) -> list[float]:
+    raw = (hi - lo) / count
+    step = 10 ** math.floor(math.log10(raw))
+    step *= next(m for m in (1, 2, 5, 10) if step * m >= raw)
+    first = math.ceil(lo / step) * step
+    return [first + i * step for i in range(int((hi - first) / step) + 1)]
+
+
+def _date_ticks(d0: int, span: int) -> list[dt.date]:
+    """Weekly ticks over a short stream, the 1st and 15th of each month over a long one."""
+    if span <= 70:
+        return [dt.date.fromordinal(d) for d in range(d0, d0 + span + 1, 7)]
+    days = (dt.date.fromordinal(d) for d in range(d0, d0 + span + 1))
+    return [d for d in days if d.day in (1, 15)]
+
+
+def frontier_plot(points: Sequence[FrontierPoint], progression: Sequence[FrontierPoint],
+                  width: int = 960, height: int = 420) -> Plot | None:
+    """Page coordinates of every point, the progression (a step line through `progression`, by date) and ticks."""
+    if not points:
+        return None
+    left, right, top, bottom = 64, width - 16, 28, height - 40
+    d0 = min(p.date for p in points).toordinal()
+    span = max(1, max(p.date for p in points).toordinal() - d0)
+    ylo, yhi = _y_range(points, progression)
+
+    def px(date: dt.date) -> float:
+        return round(left + (date.toordinal() - d0) / span * (right - left), 1)
+
+    def py(v: float) -> float:
+        return round(bottom - (min(max(v, ylo), yhi) - ylo) / (yhi - ylo) * (bottom - top), 1)
+
+    marks = tuple(PlotMark(p.index, p.label, p.flagged, px(p.date), py(p.mean), py(p.mean - p.half),
+                           py(p.mean + p.half), tuple(py(v) for v in p.values), not ylo <= p.mean <= yhi)
+                  for p in points)
+    steps, last = [], None
+    for p in sorted(progression, key=lambda p: (p.date, -p.mean)):
+        if last is not None:
+            steps.append(f"{px(p.date)},{last}")
+        last = py(p.mean)
+        steps.append(f"{px(p.date)},{last}")
+    if last is not None:
+        steps.append(f"{right},{last}")
+    xticks = tuple((px(t), t.isoformat()) for t in _date_ticks(d0, span))
+    yticks = tuple((py(v), f"{v:.4g}") for v in _nice_ticks(ylo, yhi))
+    return Plot(width, height, left, top, right, bottom, marks, " ".join(steps), xticks, yticks, (ylo, yhi),
+                sum(m.clipped for m in marks))

@@ -21,6 +21,7 @@ from pgolf.review import flags as fl
 from pgolf.review.evidence import loose_evidence_flags
 from pgolf.review.flags import Flag
 from pgolf.review.outputs import csv_text
+from pgolf.review.page import loose_page
 from pgolf.review.reader import ParsedRun, canonical_stage, read_log_file_runs
 from pgolf.review.render import loose_report
 
@@ -129,7 +130,7 @@ def check_logs(logs: Sequence[str], o: LooseOptions) -> dict[str, Any]:
 
 
 def check_logs_to(out: str | Path, logs: Sequence[str], o: LooseOptions) -> dict[str, Any]:
-    """check_logs, then DIR/runs.csv, DIR/claim.json, DIR/report.md."""
+    """check_logs, then DIR/runs.csv, claim.json, report.md and report.html."""
     result = check_logs(logs, o)
     out = Path(out)
     rows = [{"role": "claim", **r.row()} for r in result["runs"]]
@@ -138,6 +139,6 @@ def check_logs_to(out: str | Path, logs: Sequence[str], o: LooseOptions) -> dict
     result["claim"]["provenance"] = provenance.collect(command="check-logs", logs=files, metric_arg=o.metric,
                                                        margin_nats=o.margin_nats)
     atomic.write_group({out / "runs.csv": csv_text(rows), out / "claim.json": atomic.json_text(result["claim"]),
-                        out / "report.md": loose_report(result)})
+                        out / "report.md": loose_report(result), out / "report.html": loose_page(result)})
     return result
 

@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 
 from pgolf import atomic, provenance
+from pgolf.review.page import audit_page, record_page, stream_page
 from pgolf.review.record import check_record
 from pgolf.review.render import record_report
 from pgolf.stats import json_safe
@@ -29,7 +30,7 @@ def _plain(v: Any) -> Any:
 
 
 def check_record_to(out: str | Path, folder: str | Path, **options: Any) -> dict[str, Any]:
-    """check_record(folder, **options), then DIR/runs.csv, DIR/record.json and DIR/report.md."""
+    """check_record(folder, **options), then DIR/runs.csv, record.json, report.md and report.html."""
     result = check_record(folder, **options)
     out = Path(out)
     runs_csv = csv_text(result["runs"])
@@ -37,12 +38,13 @@ def check_record_to(out: str | Path, folder: str | Path, **options: Any) -> dict
     result["provenance"] = provenance.collect(command="check-record", folder=str(folder), files=files,
                                               **{k: _plain(v) for k, v in options.items()})
     atomic.write_group({out / "runs.csv": runs_csv, out / "record.json": atomic.json_text(result),
-                        out / "report.md": record_report(result)})
+                        out / "report.md": record_report(result), out / "report.html": record_page(result)})
     return result
 
 
 def audit_to(out: str | Path, records_dir: str | Path, **options: Any) -> dict[str, Any]:
-    """audit(records_dir, **options), then DIR/runs.csv, records.csv, records.json, frontier.png, report.md."""
+    """audit(records_dir, **options), then DIR/runs.csv, records.csv, records.json, frontier.png, index.html,
+    report.md."""
     from pgolf.review.audit import RECORD_COLUMNS, RUN_COLUMNS, audit, record_row
     from pgolf.review.frontier import frontier_png
     from pgolf.review.render import audit_report
@@ -56,7 +58,7 @@ def audit_to(out: str | Path, records_dir: str | Path, **options: Any) -> dict[s
                               **{k: _plain(v) for k, v in options.items()})
     atomic.write_group({
         out / "runs.csv": csv_text(runs, RUN_COLUMNS), out / "records.csv": csv_text(rows, RECORD_COLUMNS),
-        out / "frontier.png": frontier_png(records),
+        out / "frontier.png": frontier_png(records), out / "index.html": audit_page(records, result["seconds"]),
         out / "records.json": atomic.json_text({"records": records, "seconds": result["seconds"], "provenance": meta}),
         out / "report.md": audit_report([{**row, "flag_list": d["flags"]} for row, d in
                                          zip(rows, records, strict=True)], result["seconds"])})
@@ -65,7 +67,7 @@ def audit_to(out: str | Path, records_dir: str | Path, **options: Any) -> dict[s
 
 def audit_git_to(out: str | Path, repo: str | Path, **options: Any) -> Any:
     """audit_git(repo, **options), then DIR/submissions.csv, leaderboard.csv, diff.csv, diff.md, runs.csv,
-    records.csv, records.json, frontier.png and report.md, as one group."""
+    records.csv, records.json, frontier.png, index.html and report.md, as one group."""
     from collections import Counter
     from dataclasses import asdict
 
@@ -97,7 +99,7 @@ def audit_git_to(out: str | Path, repo: str | Path, **options: Any) -> Any:
         out / "diff.md": diff_markdown(diff),
         out / "runs.csv": csv_text(runs, ["pr", *RUN_COLUMNS]),
         out / "records.csv": csv_text([{"pr": d["pr"], **record_row(d)} for d in records], ["pr", *RECORD_COLUMNS]),
-        out / "frontier.png": frontier_png(records),
+        out / "frontier.png": frontier_png(records), out / "index.html": stream_page(a, summary, subs, records, board, diff),
         out / "records.json": atomic.json_text(json_safe({"summary": summary, "submissions": subs, "records": records,
                                                           "leaderboard": board, "diff": diff, "provenance": meta})),
         out / "report.md": stream_report(summary, board, diff, dict(Counter(r["verdict"] for r in subs)))})

@@ -71,25 +71,30 @@ def record_report(d: dict[str, Any]) -> str:
     lines = [f"# Record check: {d['record']}", "", f"**Verdict:** {d['verdict']}.", "",
              f"Claimed stage: `{d['stage']}` (from {d['stage_source']}); date {d['date'] or 'unknown'}.", ""]
     lines += ["## Runs", "", runs_table(d["runs"]), "## Flags", "", *flags_list(d["flags"]), ""]
-    lines += ["## Statistics", "",
-              f"- n = {d['n']}, mean val_bpb {_fmt(d['mean'], '.6f')}, sample std {_fmt(d['std'], '.6f')}",
-              f"- margin {d['margin_nats']:g} nats = {_fmt(d['margin_bpb'], '.6f')} bpb "
-              f"(bpb/val_loss {_fmt(d['bpb_per_nat'], '.6f')} from these runs)"]
+    lines += ["## Statistics", "", *(f"- {line}" for line in record_statistics(d))]
+    if d.get("ignored"):
+        lines += ["", "Files read that are no train log: " + ", ".join(d["ignored"])]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def record_statistics(d: dict[str, Any]) -> list[str]:
+    """The statistics of one record (both rules: the practice without margin, the rule with it), one line each."""
+    lines = [f"n = {d['n']}, mean val_bpb {_fmt(d['mean'], '.6f')}, sample std {_fmt(d['std'], '.6f')}",
+             f"margin {d['margin_nats']:g} nats = {_fmt(d['margin_bpb'], '.6f')} bpb "
+             f"(bpb/val_loss {_fmt(d['bpb_per_nat'], '.6f')} from these runs)"]
     if d.get("previous"):
-        lines += [f"- previous {d['previous']}: n = {d['previous_n']}, mean {_fmt(d['previous_mean'], '.6f')}; "
+        lines += [f"previous {d['previous']}: n = {d['previous_n']}, mean {_fmt(d['previous_mean'], '.6f')}; "
                   f"one-sided {d.get('previous_method') or 'Welch'} test p = {_p(d['p_previous'])} (no margin, "
                   f"vs {d['progression_alpha']:g}) and p = {_p(d['p_previous_margin'])} (margin, vs {d['alpha']:g})"]
     if d.get("threshold") is not None:
         src = " (the threshold the README tests)" if d.get("threshold_source") == "README" else ""
-        lines += [f"- one-sample t-test of mean < {d['threshold']:g}{src}: p = {_p(d['p_threshold'])}"]
-    lines += [f"- runs needed for 80% power at the observed spread: {_fmt(d['runs_needed'])}"]
+        lines += [f"one-sample t-test of mean < {d['threshold']:g}{src}: p = {_p(d['p_threshold'])}"]
+    lines += [f"runs needed for 80% power at the observed spread: {_fmt(d['runs_needed'])}"]
     quoted = [f"submission.json p_value {d['claimed_p_value']:g}"] if d.get("claimed_p_value") is not None else []
     quoted += [f"README p = {p}" for p in d.get("readme_p_values") or []]
     if quoted:
-        lines += [f"- quoted: {'; '.join(quoted)} (computed above)"]
-    if d.get("ignored"):
-        lines += ["", "Files read that are no train log: " + ", ".join(d["ignored"])]
-    return "\n".join(lines).rstrip() + "\n"
+        lines += [f"quoted: {'; '.join(quoted)} (computed above)"]
+    return lines
 
 
 AUDIT_COLUMNS = [("record", "", "record"), ("date", "", "date"), ("n", "", "n"), ("mean_bpb", ".5f", "mean bpb"),
@@ -181,6 +186,19 @@ def _loose_margin(m: dict[str, Any]) -> list[str]:
             f"(mean over {m['n']} runs, from {m['ratio_min']:.6f} to {m['ratio_max']:.6f} with the printed "
             f"rounding; {m['tokens_per_byte']:.4f} tokens per byte). A margin of {m['margin_nats']:g} nats is "
             f"{m['margin_bpb']:.6f} bpb."]
+
+
+def loose_statistics(c: dict[str, Any]) -> list[str]:
+    """The test, the runs needed, the margin and the comparison with previous runs of check-logs, one line each."""
+    lines = [line.removeprefix("- ") for line in _loose_test(c) + _loose_power(c["power"]) + _loose_margin(c["margin"])]
+    if c.get("welch"):
+        w = c["welch"]
+        lines += [f"previous, bpb, no margin: {welch_sentence(w['bpb_no_margin'], 'bpb', c['alpha'])}",
+                  f"previous, bpb, margin {w['margin_nats']:g} nats in bpb: "
+                  f"{welch_sentence(w['bpb_margin'], 'bpb', c['alpha'])}",
+                  f"previous, val_loss, margin {w['margin_nats']:g} nats: "
+                  f"{welch_sentence(w['nats_margin'], 'nats', c['alpha'])}"]
+    return lines
 
 
 def loose_report(result: dict[str, Any]) -> str:
