@@ -20,6 +20,7 @@ import torch
 from torch import Tensor
 
 from pgolf import atomic
+from pgolf.config import MAX_PARAMETERS
 from pgolf.errors import ArtifactError
 from pgolf.model import GPT, ModelConfig, is_control_tensor
 
@@ -148,12 +149,6 @@ def dequantize_state_dict_int8(obj: dict[str, Any], where: str = "artifact") -> 
             t = t.to(dtype=_dtype(orig_dtypes[name], where)).contiguous()
         out[name] = t
     return out
-
-
-# The most parameters an artifact under the 16 MB cap can hold is ~128M at one bit each (the largest real
-# submission, a binary 106M model); anything beyond is no model of this challenge, and is refused before a
-# single tensor is expanded or dequantized.
-MAX_PARAMETERS = 200_000_000
 
 
 def check_tensor_sizes(tensors: dict[str, Any], where: str) -> None:

@@ -52,6 +52,20 @@ class ModelConfig:
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
 
+    def matrix_parameters(self) -> int:
+        """The weights in matrices (embedding, head, attention, MLP): all but a few vectors per block."""
+        head = self.model_dim // self.num_heads
+        attn = 2 * self.model_dim * self.model_dim + 2 * self.model_dim * self.num_kv_heads * head
+        mlp = 2 * self.model_dim * self.mlp_mult * self.model_dim
+        embed = self.vocab_size * self.model_dim * (1 if self.tie_embeddings else 2)
+        return embed + self.num_layers * (attn + mlp)
+
+
+# The most parameters an artifact under the 16 MB cap can hold is ~128M at one bit each (the largest real
+# submission, a binary 106M model); a model beyond this is no model of the challenge, and is refused before
+# a tensor is allocated (a `--set model_dim=1e6` would otherwise run for minutes, then fail).
+MAX_PARAMETERS = 200_000_000
+
 
 @dataclass
 class Hyperparameters(ModelConfig):
@@ -124,7 +138,11 @@ class Hyperparameters(ModelConfig):
         for key, choices in CHOICES.items():
             if getattr(self, key) not in choices:
                 raise ConfigError(f"{key}={getattr(self, key)!r}: choose one of {', '.join(choices)}")
-        self.model_config()
+        params = self.model_config().matrix_parameters()
+        if params > MAX_PARAMETERS:
+            raise ConfigError(f"the model would hold {params:,} parameters (vocab_size={self.vocab_size}, "
+                              f"num_layers={self.num_layers}, model_dim={self.model_dim}, mlp_mult={self.mlp_mult}), "
+                              f"more than any artifact under the 16 MB cap ({MAX_PARAMETERS:,}); make it smaller")
         return self
 
     def resolve(self) -> Hyperparameters:

@@ -118,3 +118,10 @@ def test_results_must_be_a_folder_of_its_own(tmp_path):
     done = subprocess.run([sys.executable, "-m", "snakemake", "-n", "results/report.md", "--config", "results=/"],
                           capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1], timeout=120)
     assert done.returncode != 0 and "config key results: '/' is /" in done.stdout + done.stderr
+
+
+@pytest.mark.parametrize("setting", ["model_dim=1000000", "num_layers=10000000"])
+def test_a_model_larger_than_any_artifact_under_the_cap_is_refused_at_once(tmp_path, setting):
+    done = pgolf("train", "--set", setting, "--out", str(tmp_path / "out"))
+    one_error_line(done, "train", "parameters", "more than any artifact under the 16 MB cap")
+    assert not (tmp_path / "out").exists()
