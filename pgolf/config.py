@@ -16,7 +16,7 @@ from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from pgolf.errors import ConfigError
+from pgolf.errors import ConfigError, PgolfError
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -256,15 +256,13 @@ def load_config(path: str | os.PathLike[str] | None = None, overrides: list[str]
     """Record defaults, then the YAML file (a mapping of field -> value), then each `key=value`."""
     values: dict[str, Any] = {}
     if path is not None:
-        import yaml
+        from pgolf.inputs import read_yaml
 
         p = Path(path)
         try:
-            loaded = yaml.safe_load(p.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise ConfigError(f"cannot read config file {p}: {exc.strerror}; check the --config path") from exc
-        except yaml.YAMLError as exc:
-            raise ConfigError(f"config file {p} is not valid YAML: {exc}") from exc
+            loaded = read_yaml(p, "config file")
+        except PgolfError as exc:
+            raise ConfigError(str(exc)) from None
         if loaded is None:
             loaded = {}
         if not isinstance(loaded, dict):

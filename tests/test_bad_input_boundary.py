@@ -125,3 +125,30 @@ def test_a_model_larger_than_any_artifact_under_the_cap_is_refused_at_once(tmp_p
     done = pgolf("train", "--set", setting, "--out", str(tmp_path / "out"))
     one_error_line(done, "train", "parameters", "more than any artifact under the 16 MB cap")
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.parametrize("write, needle", [
+    (lambda p: p.write_bytes(b"iterations: 10\n\xff\xfe\n"), "not UTF-8 text (invalid start byte at byte 15)"),
+    (lambda p: p.write_text("a: " + "[" * 5000 + "]" * 5000 + "\n"), "nested too deeply"),
+    (lambda p: p.write_text("iterations: [1\n"), "not valid YAML at line 2"),
+    (lambda p: os.mkfifo(p), "not a regular file"),
+])
+def test_a_config_file_that_cannot_be_read_names_itself(tmp_path, write, needle):
+    cfg = tmp_path / "bad.yaml"
+    write(cfg)
+    done = pgolf("train", "--config", str(cfg), "--out", str(tmp_path / "out"), timeout=60)
+    one_error_line(done, "train", str(cfg), needle)
+
+
+def test_json_inputs_take_finite_numbers_only(tmp_path):
+    from pgolf.errors import DataError
+    from pgolf.inputs import read_json
+
+    (tmp_path / "a.json").write_text('{"val_bpb": NaN}')
+    with pytest.raises(DataError, match="NaN is not a number JSON allows"):
+        read_json(tmp_path / "a.json", "eval result")
+    (tmp_path / "b.json").write_text("[" * 200 + "]" * 200)
+    with pytest.raises(DataError, match="nested too deeply"):
+        read_json(tmp_path / "b.json", "eval result")
+    with pytest.raises(DataError, match="not a regular file"):
+        read_json("/dev/zero", "eval result")

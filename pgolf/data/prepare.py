@@ -9,7 +9,6 @@ same inputs and settings give byte-identical shards and tokenizer.
 
 from __future__ import annotations
 
-import json
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -22,6 +21,7 @@ from pgolf.data import corpus
 from pgolf.data.docs import BOS_ID
 from pgolf.data.shards import list_shards, read_shard, read_shard_header, write_shard
 from pgolf.errors import DataError
+from pgolf.inputs import read_json
 from pgolf.provenance import collect
 from pgolf.tokenizer import (
     TRAINER_OPTIONS,
@@ -282,9 +282,6 @@ def prepare(out: Path | None, source: str = "default", log: Log = print, **setti
 def read_manifest(folder: str | Path) -> dict[str, Any]:
     """A dataset folder's manifest (DataError if missing or unreadable)."""
     path = Path(folder) / MANIFEST
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise DataError(f"{path} not found: build the dataset with `python -m pgolf prepare --out {folder}`") from None
-    except json.JSONDecodeError as exc:
-        raise DataError(f"{path}: not valid JSON ({exc.msg})") from None
+    if not path.exists():
+        raise DataError(f"{path} not found: build the dataset with `python -m pgolf prepare --out {folder}`")
+    return read_json(path, "dataset manifest")

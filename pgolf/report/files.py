@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from pgolf import inputs
 from pgolf.errors import DataError
 from pgolf.report.tables import RUN_COLUMNS
 
@@ -46,7 +47,4 @@ def read_runs(path: str | Path) -> pd.DataFrame:
 
 
 def read_text(path: str | Path, what: str) -> str:
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except OSError as exc:
-        raise DataError(f"cannot read {what} {path}: {exc.strerror}") from exc
+    return inputs.read_text(path, what)

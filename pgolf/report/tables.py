@@ -6,7 +6,6 @@ comes from `pgolf.stats`, the one statistics module.
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,6 +14,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pgolf import inputs
 from pgolf.errors import DataError
 from pgolf.stats import mean_interval
 
@@ -47,11 +47,9 @@ def expected_evals(seeds: Sequence[int], conditions: Sequence[str], ttt_draws: i
 
 def read_json(path: str | Path, what: str) -> dict[str, Any]:
     try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise DataError(f"cannot read {what} {path}: {exc.strerror}") from exc
-    except json.JSONDecodeError as exc:
-        raise DataError(f"{what} {path} is not valid JSON ({exc}); rerun the job that wrote it") from exc
+        return inputs.read_json(path, what)
+    except DataError as exc:
+        raise DataError(f"{exc}; rerun the job that wrote it") from None
 
 
 def eval_row(seed: int, condition: str, draw: int, result: dict[str, Any], path: str) -> dict[str, Any]:

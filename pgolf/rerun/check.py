@@ -5,7 +5,6 @@ test of "the rerun's mean differs from the claimed runs' mean" (verdict `reprodu
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,6 +13,7 @@ from typing import Any
 from pgolf import atomic, provenance
 from pgolf import stats as st
 from pgolf.errors import PgolfError
+from pgolf.inputs import read_json
 from pgolf.rerun.claim import claimed_scores
 from pgolf.rerun.report import render_report
 from pgolf.review.record import check_record
@@ -55,8 +55,8 @@ def seed_outputs(check: RerunCheck) -> tuple[dict[int, Path], list[int]]:
 
 
 def _wall_time(log: Path) -> float | None:
-    info = json.loads((log.parent / "rerun.json").read_text())
-    return info.get("wall_time_s")
+    info = read_json(log.parent / "rerun.json", "rerun record")
+    return info.get("wall_time_s") if isinstance(info, dict) else None
 
 
 def per_seed(record: dict[str, Any], logs: dict[int, Path], claimed: dict[int, float | None],

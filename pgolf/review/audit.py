@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from pgolf.errors import DataError
+from pgolf.inputs import read_text
 from pgolf.review.claim import readme_threshold
 from pgolf.review.record import RecordCheck, compare, load_record, record_dict
 
@@ -51,10 +52,8 @@ def default_previous(ordered: Sequence[RecordCheck]) -> dict[str, str | None]:
 
 
 def read_pairs(path: Path, names: set[str]) -> dict[str, str | None]:
-    try:
-        rows = list(csv.DictReader(line for line in path.read_text().splitlines() if not line.startswith("#")))
-    except FileNotFoundError:
-        raise DataError(f"--pairs {path}: no such file") from None
+    text = read_text(path, "--pairs")
+    rows = list(csv.DictReader(line for line in text.splitlines() if not line.startswith("#")))
     out: dict[str, str | None] = {}
     for i, row in enumerate(rows, start=2):
         rec, prev = (row.get("record") or "").strip(), (row.get("previous") or "").strip() or None

@@ -1,0 +1,94 @@
+"""The one boundary every input file passes: a regular file, a size bound, UTF-8 with a named error, a depth
+bound, finite numbers only. Each failure is a DataError naming the file (and the byte or line) and what to do.
+
+A FIFO or a device never blocks a read, `/dev/zero` never fills memory, a file nested thousands deep never
+reaches Python's recursion limit, and `NaN`/`Infinity` in JSON never become numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+from typing import Any
+
+from pgolf.errors import DataError
+
+MAX_TEXT_BYTES = 64 * 1024 * 1024  # a config, manifest, table or template is far smaller
+MAX_DEPTH = 100  # JSON or YAML nesting: pgolf's files are a few levels deep
+
+
+def read_bytes(path: str | Path, what: str, limit: int = MAX_TEXT_BYTES) -> bytes:
+    p = Path(path)
+    try:
+        info = p.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise DataError(f"{what} {p}: not a regular file; give a file")
+        if info.st_size > limit:
+            raise DataError(f"{what} {p}: {info.st_size:,} bytes, over the {limit:,}-byte bound; is it the right file?")
+        with open(p, "rb") as fh:
+            return fh.read(limit + 1)
+    except FileNotFoundError:
+        raise DataError(f"{what} {p}: no such file; check the path") from None
+    except OSError as exc:
+        raise DataError(f"{what} {p}: cannot read it ({exc.strerror or exc})") from None
+
+
+def read_text(path: str | Path, what: str, limit: int = MAX_TEXT_BYTES) -> str:
+    """A text file as UTF-8 (a BOM dropped); DataError naming the file and the byte offset otherwise."""
+    data = read_bytes(path, what, limit)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DataError(f"{what} {path}: not UTF-8 text ({exc.reason} at byte {exc.start}); save it as UTF-8") from None
+
+
+def _depth(obj: Any) -> int:
+    depth, level = 0, [obj]
+    while level:
+        depth += 1
+        if depth > MAX_DEPTH:
+            return depth
+        level = [v for x in level for v in (x.values() if isinstance(x, dict) else x if isinstance(x, list) else ())]
+    return depth
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
+
+
+def parse_json(text: str, where: str) -> Any:
+    """JSON text with no NaN/Infinity and at most MAX_DEPTH levels; DataError naming `where` and the line."""
+    try:
+        obj = json.loads(text, parse_constant=_no_constant)
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{where}: not valid JSON ({exc.msg} at line {exc.lineno}); fix or remove it") from None
+    except ValueError as exc:
+        raise DataError(f"{where}: {exc}; write a finite number or null") from None
+    except RecursionError:
+        raise DataError(f"{where}: nested too deeply (over {MAX_DEPTH} levels); it is not a pgolf file") from None
+    if _depth(obj) > MAX_DEPTH:
+        raise DataError(f"{where}: nested too deeply (over {MAX_DEPTH} levels); it is not a pgolf file")
+    return obj
+
+
+def read_json(path: str | Path, what: str) -> Any:
+    return parse_json(read_text(path, what), f"{what} {path}")
+
+
+def read_yaml(path: str | Path, what: str) -> Any:
+    """YAML through yaml.safe_load (no Python objects), with the same bounds."""
+    import yaml
+
+    text = read_text(path, what)
+    try:
+        obj = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark is not None else ""
+        raise DataError(f"{what} {path}: not valid YAML{where} ({getattr(exc, 'problem', None) or exc})") from None
+    except RecursionError:
+        raise DataError(f"{what} {path}: nested too deeply; it is not a pgolf file") from None
+    if _depth(obj) > MAX_DEPTH:
+        raise DataError(f"{what} {path}: nested too deeply (over {MAX_DEPTH} levels); it is not a pgolf file")
+    return obj
