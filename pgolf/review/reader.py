@@ -33,14 +33,13 @@ import contextlib
 import hashlib
 import math
 import re
-import stat
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from pgolf.errors import DataError
+from pgolf.inputs import read_bytes
 from pgolf.review.source import MAX_FILE_BYTES
 
 # Names that print the same stage: some logs of record #77 print `final_ttt_lora`, others `final_int8_ttt_lora`.
@@ -586,22 +585,6 @@ def read_log_text(text: str, file: str = "<text>") -> ParsedRun:
     return read_log_runs(text, file)[-1]
 
 
-def _read_bytes(p: Path) -> bytes:
-    """A log's bytes: a regular file only (a FIFO or /dev/zero never blocks or fills memory), under the bound."""
-    try:
-        info = p.stat()
-        if not stat.S_ISREG(info.st_mode):
-            raise DataError(f"log {p}: not a regular file; give the path of a train log")
-        if info.st_size > MAX_FILE_BYTES:
-            raise DataError(f"log {p}: {info.st_size:,} bytes, over the {MAX_FILE_BYTES:,}-byte bound for one log")
-        with open(p, "rb") as fh:
-            return fh.read(MAX_FILE_BYTES)
-    except FileNotFoundError:
-        raise DataError(f"log {p}: no such file; check the path") from None
-    except OSError as exc:
-        raise DataError(f"log {p}: cannot read it ({exc.strerror or exc})") from None
-
-
 def read_log(path: str | Path) -> ParsedRun:
     """Read one log file (its last run, see read_log_text); DataError only when the file cannot be read."""
     return read_log_file_runs(path)[-1]
@@ -610,7 +593,7 @@ def read_log(path: str | Path) -> ParsedRun:
 def read_log_file_runs(path: str | Path) -> list[ParsedRun]:
     """Every run of one log file (see read_log_runs); DataError only when the file cannot be read at all."""
     p = Path(path)
-    data = _read_bytes(p)
+    data = read_bytes(p, "log", MAX_FILE_BYTES)
     return with_hash(read_log_runs(data.decode("utf-8", errors="replace"), file=str(p)), data)
 
 

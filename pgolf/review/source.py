@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Protocol
 
-from pgolf.errors import DataError
+from pgolf.inputs import read_bytes
 
 # A train log, README or script above this is not read whole: 64 MiB holds the largest real log
 # (about 10 MB) many times over, and keeps one hostile file from filling memory.
@@ -51,11 +51,6 @@ def read_text(files: FolderFiles, rel: str) -> str | None:
     return files.read(rel).decode("utf-8", errors="replace")
 
 
-def _too_big(label: str, rel: str, size: int) -> DataError:
-    return DataError(f"{label}/{rel}: {size:,} bytes, over the {MAX_FILE_BYTES:,}-byte bound for one file; "
-                     "it is not read (a train log or script is far smaller)")
-
-
 @dataclass
 class DirFolder:
     """A record folder on disk. Only regular files are listed: a FIFO or device never blocks a read."""
@@ -85,14 +80,4 @@ class DirFolder:
         return (self.root / rel).stat().st_size
 
     def read(self, rel: str) -> bytes:
-        path = self.root / PurePosixPath(rel)
-        try:
-            size = path.stat().st_size
-            if size > MAX_FILE_BYTES:
-                raise _too_big(self.label, rel, size)
-            with open(path, "rb") as fh:
-                return fh.read(MAX_FILE_BYTES + 1)
-        except FileNotFoundError:
-            raise DataError(f"{path}: no such file") from None
-        except OSError as exc:
-            raise DataError(f"{path}: cannot read it ({exc.strerror or exc})") from None
+        return read_bytes(self.root / PurePosixPath(rel), "file", MAX_FILE_BYTES)
