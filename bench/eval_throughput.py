@@ -31,7 +31,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pgolf.evaluate import EvalSettings, run_condition  # noqa: E402
+from pgolf.evaluate import EvalSettings, TTTSettings, run_condition  # noqa: E402
 from pgolf.evaluate.loops import loops_condition  # noqa: E402
 from pgolf.model import GPT, ModelConfig, cast_like_reference, count_parameters  # noqa: E402
 from pgolf.provenance import device_description  # noqa: E402
@@ -76,7 +76,7 @@ def timed(fn, device: torch.device, rounds: int) -> tuple[float, object]:
 def pair(model: GPT, tokens: np.ndarray, tab: ByteTables, condition: str, cuda: bool, device: torch.device,
          rounds: int, seq_len: int = 1024, chunk: int = 256, batch: int = 64) -> tuple[float, object, float, object]:
     """(seconds, result) of pgolf's engine, then of the readable loops (the record's algorithm), on the same inputs."""
-    settings = EvalSettings(seq_len=seq_len, chunk=chunk, ttt_rank=8, ttt_batch=batch, autocast=cuda)
+    settings = EvalSettings(seq_len=seq_len, chunk=chunk, ttt=TTTSettings(rank=8, batch=batch))  # auto: as the record
     stream = torch.as_tensor(tokens.astype(np.int64))
     extra = {"batch_size": batch} if condition != "flat" else {}
     fast_s = ref_s = float("inf")

@@ -420,9 +420,8 @@ def flat_stream_eval(model: GPT, val_tokens: np.ndarray, tables: Any, hp: Hyperp
 
     # eval_val's batch: val_batch_size split over ranks and micro-steps (65,536 tokens at the record's setting).
     batch = max(hp.val_batch_size // (world_size * grad_accum_steps), hp.train_seq_len)
-    device = model.tok_emb.weight.device
     result = run_condition(model, val_tokens, tables, "flat", EvalSettings(
-        seq_len=hp.train_seq_len, batch_tokens=batch, autocast=hp.bf16_autocast(device)))
+        seq_len=hp.train_seq_len, batch_tokens=batch, precision=hp.precision))
     return float(result.val_loss), float(result.val_bpb)
 
 

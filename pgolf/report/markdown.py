@@ -17,7 +17,8 @@ from typing import Any
 import pandas as pd
 
 from pgolf.errors import ConfigError
-from pgolf.report.tables import CONDITION_LABELS, markdown_table
+from pgolf.evalspec import NAMES, condition
+from pgolf.report.tables import markdown_table
 from pgolf.size import SIZE_CAP_BYTES
 from pgolf.stats import format_p
 
@@ -227,7 +228,7 @@ def published_section(published: dict[str, Any] | None, summary: pd.DataFrame, c
         c = p["condition"]
         have = c in ours.index and ours.loc[c, "n"] > 0
         rows.append({
-            "condition": CONDITION_LABELS.get(c, c),
+            "condition": condition(c).label if c in NAMES else c,  # a published name may be any text
             "published val_loss": p.get("val_loss"), "published val_bpb": p.get("val_bpb"),
             "reproduced val_loss": ours.loc[c, "mean_loss"] if have else None,
             "reproduced val_bpb": ours.loc[c, "mean_bpb"] if have else None,
