@@ -17,7 +17,7 @@ from typing import Any
 import pandas as pd
 
 from pgolf.errors import ConfigError
-from pgolf.evalspec import NAMES, condition
+from pgolf.evalspec import NAMES, EvalSettings, condition
 from pgolf.report.tables import markdown_table
 from pgolf.size import SIZE_CAP_BYTES
 from pgolf.stats import format_p
@@ -106,6 +106,7 @@ def _hashes(obj: Any, prefix: str = "") -> Iterator[tuple[str, str]]:
 def what_ran_section(config: dict[str, Any], info: dict[str, Any]) -> str:
     """Config summary, seeds, hardware, versions, data hashes and git revision."""
     d, t, e, c = config["data"], config["train"], config["eval"], config["claim"]
+    ttt = EvalSettings.from_dict(e).ttt  # keys the config leaves out take the eval defaults
     hp = t.get("hyperparameters") or {}
     gpus = int(t.get("gpus", 0))
     lines = [
@@ -114,8 +115,8 @@ def what_ran_section(config: dict[str, Any], info: dict[str, Any]) -> str:
         "- training: " + (f"torchrun on {gpus} GPU(s)" if gpus else "one CPU process per seed")
         + ("; " + ", ".join(f"{k}={v}" for k, v in hp.items()) if hp else ""),
         f"- evaluation: conditions {', '.join(e['conditions'])}; seq_len {e['seq_len']}, chunk {e['chunk']}, "
-        f"LoRA rank {e.get('ttt_rank')}, lr {e.get('ttt_lr')}, batch {e.get('ttt_batch')}, "
-        f"{e.get('ttt_draws', 1)} init draw(s) per checkpoint from eval seed {e.get('ttt_seed', 0)}",
+        f"LoRA rank {ttt.rank}, lr {ttt.lr}, batch {ttt.batch}, "
+        f"{e.get('ttt_draws', 1)} init draw(s) per checkpoint from eval seed {ttt.seed}",
         f"- claim: {c['headline']} mean val_bpb < {c['threshold']:g}, alpha {c.get('alpha', 0.01):g}",
         f"- hardware: {', '.join(info.get('devices') or ['unknown'])} on {', '.join(info.get('hosts') or ['unknown'])}",
         f"- git revision: {', '.join(info.get('git_revisions') or ['unknown'])}",
