@@ -133,3 +133,12 @@ def test_what_ran_flags_a_seed_over_the_size_cap():
 def test_what_ran_under_the_cap_has_no_warning():
     text = markdown.what_ran_section(CONFIG, {"train": {"1": _metrics(15_000_000)}})
     assert "under" in text and "Over the 16,000,000-byte cap" not in text
+
+
+def test_what_ran_says_which_code_count_the_cap_used():
+    lzma_run = _metrics(15_900_000)
+    lzma_run["size_cap"]["code_count"] = "lzma"
+    text = markdown.what_ran_section(CONFIG, {"train": {"1": lzma_run}})
+    assert "Code counted toward the cap: the self-extracting lzma bundle" in text
+    older = markdown.what_ran_section(CONFIG, {"train": {"1": _metrics(15_900_000)}})  # metrics before the count
+    assert "Code counted toward the cap: the raw bytes of those modules" in older

@@ -146,7 +146,14 @@ def _train_table(train: dict[str, dict[str, Any]]) -> str:
     if over:
         table += (f"\n\n**Over the {SIZE_CAP_BYTES:,}-byte cap** (model + counted code): seed(s) {', '.join(over)}; "
                   "the challenge would reject such an artifact.")
+    counts = sorted({str((m.get("size_cap") or {}).get("code_count", "raw")) for m in train.values() if m.get("size_cap")})
+    if counts:
+        table += ("\n\nCode counted toward the cap: " + ", ".join(_COUNT_WORDS.get(c, c) for c in counts) + ".")
     return table
+
+
+_COUNT_WORDS = {"lzma": "the self-extracting lzma bundle of the modules training and evaluation import "
+                       "(as the challenge's later records count code)", "raw": "the raw bytes of those modules"}
 
 
 def _cap_columns(metrics: dict[str, Any]) -> dict[str, Any]:
