@@ -149,12 +149,25 @@ def run_ttt_condition(scorer: Scorer, settings: TTTSettings) -> int:
     return n
 
 
+def auto_engine(device_type: str, autocast: bool) -> str:
+    """`auto`'s choice: the kernel on a CPU without autocast, the model and autograd elsewhere.
+
+    Measured on a CPU (3 blocks, vocab 1024, 16 documents, autograd's time over the kernel's, best of
+    two alternating rounds, a shared 2-core VM): at one thread 2.57, 1.43, 1.09, 1.43 for (seq-len,
+    chunk) (32, 8), (128, 32), (256, 64), (1024, 256) at width 64 and 1.38, 1.34, 1.18, 1.06 at width
+    256; at two threads 2.8-12x (the kernel deals documents to one-thread processes, autograd's
+    two intra-op threads gain nothing at these sizes). The kernel wins at every seq-len, chunk, width
+    and thread count measured, once it attends by torch's fused kernel at long windows (ttt_kernel.
+    FLASH_TOKENS: it lost 2.7x at 1,024 before); so the shape decides the kernel's attention path,
+    and the device decides the engine. On CUDA the model's own fused attention and autograd run as
+    the record's, and the kernel has no bf16 autocast."""
+    return "kernel" if device_type == "cpu" and not autocast else "autograd"
+
+
 def _ttt_step(engine: TTTEngine, model: GPT, choice: str, autocast: bool) -> tuple[ttt_mod.StepFn, bool]:
-    """(step, whether it is the kernel): the hand-written kernel where autograd's bookkeeping is
-    most of a step's time (a CPU, no autocast), else the model and autograd; `choice`
-    (TTTSettings.engine) may force either."""
+    """(step, whether it is the kernel on a CPU); `choice` (TTTSettings.engine) may force either engine."""
     if choice == "auto":
-        choice = "kernel" if engine.start.device.type == "cpu" and not autocast else "autograd"
+        choice = auto_engine(engine.start.device.type, autocast)
     if choice == "autograd":
         return ttt_mod.autograd_step(engine.score_padded), False
     if autocast:
