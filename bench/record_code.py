@@ -25,6 +25,15 @@ SCRIPT = Path(__file__).resolve().parents[1].parent / "shared" / "reference" / "
 MISSING_NOTE = f"the record's code column is skipped: {SCRIPT} is not there"
 
 
+def cpu_name() -> str:
+    """The CPU's model name (Linux), for the benches' machine line."""
+    try:
+        lines = Path("/proc/cpuinfo").read_text().splitlines()
+    except OSError:
+        return "unknown CPU"
+    return next((line.split(":", 1)[1].strip() for line in lines if line.startswith("model name")), "unknown CPU")
+
+
 def load() -> ModuleType | None:
     """The record's script as a module (its main() does not run), or None where it is absent."""
     if not SCRIPT.is_file():
