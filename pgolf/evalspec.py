@@ -155,6 +155,8 @@ class EvalSettings:
                 continue
             below = value <= lo if lo_open else value < lo
             if isinstance(value, bool) or not math.isfinite(value) or below or (hi is not None and value >= hi):
+                if isinstance(value, int) and hi is None and not lo_open:  # a count or a seed
+                    raise ConfigError(f"{key(k)} must be at least {lo}, got {value}")
                 span = f"{'>' if lo_open else '>='} {lo}" + (f" and < {hi}" if hi is not None else "")
                 raise ConfigError(f"{key(k)} must be a finite number {span}, got {value}")
         for k, choices in CHOICES.items():
