@@ -37,6 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import record_code  # noqa: E402  (bench/record_code.py)
 
+from pgolf import evalspec  # noqa: E402
 from pgolf.evalspec import TTT_ENGINES  # noqa: E402
 from pgolf.evaluate import EvalSettings, TTTSettings, run_condition  # noqa: E402
 from pgolf.evaluate.loops import loops_condition  # noqa: E402
@@ -86,12 +87,13 @@ def contenders(model: GPT, tokens: np.ndarray, tab: ByteTables, condition: str, 
     settings = EvalSettings(seq_len=args.seq_len, chunk=args.chunk,  # precision auto: as the record
                             ttt=TTTSettings(rank=8, batch=args.ttt_batch, engine=args.engine))
     stream = torch.as_tensor(tokens.astype(np.int64))
-    extra = {"batch_size": args.ttt_batch} if condition != "flat" else {}
+    cond = evalspec.condition(condition)
+    extra = {"batch_size": args.ttt_batch} if cond.per_document else {}
     out = {"pgolf": lambda: run_condition(model, tokens, tab, condition, settings)}
     if not args.no_loops:
         out["loops"] = lambda: loops_condition(model, stream, tab, condition, seq_len=args.seq_len, chunk=args.chunk,
                                                autocast=cuda, **extra)
-    if record is not None and condition == "ttt":
+    if record is not None and cond.trains:  # the record's code for TTT: its eval_val_ttt_lora
         out["record"] = record_code.TTTEval(record, model, tokens, tab, args.seq_len, args.chunk, args.ttt_batch)
     return out
 
@@ -176,7 +178,7 @@ def main() -> int:
                     cells.append(f"|d bpb| {abs(fast.val_bpb - results[other].val_bpb):.1e}")
                 else:
                     cells.append(f"record bpb {results[other][1]:.5f} vs {fast.val_bpb:.5f}")
-            if condition == "ttt":
+            if evalspec.condition(condition).trains:
                 cells.append(f"workers {fast.settings['ttt_workers']}")
             print(" | ".join(cells), flush=True)
     return 0
