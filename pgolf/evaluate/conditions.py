@@ -5,10 +5,11 @@
 - sliding: each document alone, its targets in chunks of `chunk` from its start, each
   chunk scored in the window of at most seq_len targets that ends at the chunk's end.
 - doc: sliding with chunk = seq_len.
-- ttt: sliding, plus per-document LoRA test-time training (pgolf.evaluate.ttt).
+- ttt: sliding, plus per-document LoRA test-time training (pgolf.evaluate.ttt_engine).
 
+What sets each apart is a property of its pgolf.evalspec.Condition, never its name.
 Windows are built with array operations (pgolf.evaluate.windows), batched by
-length, and only scored positions reach the LM head. Sums are float64
+length, scored by pgolf.evaluate.scorer, and only scored positions reach the LM head. Sums are float64
 (pgolf.evaluate.totals); under torch.distributed, windows (flat) or documents
 (the others) are split across ranks in contiguous shares and the sums all-reduced.
 """
