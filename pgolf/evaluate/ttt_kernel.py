@@ -227,7 +227,7 @@ class TTTKernel:
         cos, sin = rotary
         rot = torch.mul(s.n, cos).addcmul_(torch.roll(s.n, hd // 2, -1), sin)
         s.at = at
-        flash = length >= FLASH_TOKENS
+        flash = length >= FLASH_TOKENS and rot.device.type == "cpu"  # torch's fused attention op for the CPU
         att = self._flash_attention(s, rot, v) if flash else self._attention(s, rot, v, mask)
         if flash and at is not None:  # every query attended (a causal kernel), the scored ones kept
             att = torch.gather(att, 1, _expand(at, att))
