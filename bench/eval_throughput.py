@@ -1,27 +1,31 @@
-"""Evaluation throughput: scored tokens/s per condition, pgolf's engine against its readable loops.
+"""Evaluation throughput: pgolf's engine against the record's own code and pgolf's readable loops.
 
-    python bench/eval_throughput.py [--configs tiny,medium] [--conditions flat,doc,sliding,ttt]
-                                    [--docs 48] [--device cpu|cuda] [--threads N] [--rounds 1]
+    python bench/eval_throughput.py [--configs tiny,medium,small3] [--conditions flat,doc,sliding,ttt]
+                                    [--docs 48] [--device cpu|cuda] [--threads N] [--rounds 3]
+                                    [--engine auto|kernel|autograd] [--no-loops]
+    python bench/eval_throughput.py --configs small3 --conditions ttt --threads 2 --rounds 3 --no-loops
     python bench/eval_throughput.py --artifact results/seeds/1/train/final_model.int8.ptz \
         --val 'results/data/pgolf_val_*.bin' --tokenizer results/data/tokenizer.model \
         --seq-len 32 --chunk 8 --ttt-batch 64 --conditions ttt --threads 2
 
-Both rows of a pair run in the same process on the same model and documents: the fast
-engine (pgolf.evaluate.run_condition) and the record's algorithm as pgolf.evaluate.loops
-writes it (Python loops over documents for every chunk, batches of 64 sorted by chunk
-count, windows padded to the batch's context). Documents are random tokens with
-log-normal lengths (mean about 1,240 tokens, FineWeb's validation mean); speed does not
-depend on the tokens. The record's windows: seq_len 1024, chunk 256, LoRA rank 8, batch 64. With --artifact, --val
-and --tokenizer, both rows score a real artifact on real data instead (the embedded default's
-artifact and windows in the second example).
-Each timing is the best of --rounds, the two rows alternating round by round. On CUDA both rows use the record's precision
-(bf16 embedding, bf16 autocast).
+Every column runs in the same process on the same model and documents: pgolf's engine
+(pgolf.evaluate.run_condition); for ttt, the record's own eval_val_ttt_lora, imported from
+../shared/reference/record77_train_gpt.py beside the repository with pgolf's weights loaded into
+its GPT (bench/record_code.py; the column is skipped, with a note, where the script is absent);
+and the record's algorithm as pgolf.evaluate.loops writes it (Python loops over documents for
+every chunk). Documents are random tokens with log-normal lengths (mean about 1,240 tokens,
+FineWeb's validation mean); speed does not depend on the tokens. The record's windows: seq_len
+1024, chunk 256, LoRA rank 8, batch 64. With --artifact, --val and --tokenizer, every column scores
+a real artifact on real data instead (the embedded default's artifact and windows in the third
+example). The columns alternate round by round, so a busy machine slows all alike; each ratio is
+of one round's runs. On CUDA pgolf and the loops use the record's precision (bf16 embedding,
+bf16 autocast).
 """
 
 from __future__ import annotations
 
 import argparse
-import platform
+import os
 import sys
 import time
 from pathlib import Path
@@ -31,7 +35,11 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pgolf.evaluate import EvalSettings, run_condition  # noqa: E402
+import record_code  # noqa: E402  (bench/record_code.py)
+
+from pgolf import evalspec  # noqa: E402
+from pgolf.evalspec import TTT_ENGINES  # noqa: E402
+from pgolf.evaluate import EvalSettings, TTTSettings, run_condition  # noqa: E402
 from pgolf.evaluate.loops import loops_condition  # noqa: E402
 from pgolf.model import GPT, ModelConfig, cast_like_reference, count_parameters  # noqa: E402
 from pgolf.provenance import device_description  # noqa: E402
@@ -40,6 +48,8 @@ from pgolf.tokenizer import ByteTables  # noqa: E402
 CONFIGS = {
     "tiny": ModelConfig(vocab_size=1024, num_layers=2, model_dim=64, num_heads=4, num_kv_heads=2),
     "medium": ModelConfig(vocab_size=1024, num_layers=4, model_dim=256, num_heads=4, num_kv_heads=2),
+    # issue 23's shape for TTT at the record's windows: 3 blocks, 64 wide, vocab 1024
+    "small3": ModelConfig(vocab_size=1024, num_layers=3, model_dim=64, num_heads=4, num_kv_heads=2),
     "record": ModelConfig(),
 }
 
@@ -60,33 +70,44 @@ def tables(vocab: int, device: torch.device) -> ByteTables:
     )
 
 
-def timed(fn, device: torch.device, rounds: int) -> tuple[float, object]:
-    best, out = float("inf"), None
-    for _ in range(rounds):
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        t0 = time.perf_counter()
-        out = fn()
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-        best = min(best, time.perf_counter() - t0)
-    return best, out
+def timed(fn, device: torch.device) -> tuple[float, object]:
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    t0 = time.perf_counter()
+    out = fn()
+    if device.type == "cuda":
+        torch.cuda.synchronize()
+    return time.perf_counter() - t0, out
 
 
-def pair(model: GPT, tokens: np.ndarray, tab: ByteTables, condition: str, cuda: bool, device: torch.device,
-         rounds: int, seq_len: int = 1024, chunk: int = 256, batch: int = 64) -> tuple[float, object, float, object]:
-    """(seconds, result) of pgolf's engine, then of the readable loops (the record's algorithm), on the same inputs."""
-    settings = EvalSettings(seq_len=seq_len, chunk=chunk, ttt_rank=8, ttt_batch=batch, autocast=cuda)
+def contenders(model: GPT, tokens: np.ndarray, tab: ByteTables, condition: str, cuda: bool, args: argparse.Namespace,
+               record) -> dict[str, object]:
+    """name -> a call scoring the condition: pgolf's engine, the readable loops (the record's algorithm as
+    pgolf writes it) and, for ttt, the record's own eval_val_ttt_lora (its code, imported)."""
+    settings = EvalSettings(seq_len=args.seq_len, chunk=args.chunk,  # precision auto: as the record
+                            ttt=TTTSettings(rank=8, batch=args.ttt_batch, engine=args.engine))
     stream = torch.as_tensor(tokens.astype(np.int64))
-    extra = {"batch_size": batch} if condition != "flat" else {}
-    fast_s = ref_s = float("inf")
-    for _ in range(rounds):  # alternate the two, so that a busy machine slows both alike
-        s, fast = timed(lambda: run_condition(model, tokens, tab, condition, settings), device, 1)
-        fast_s = min(fast_s, s)
-        s, ref = timed(lambda: loops_condition(model, stream, tab, condition, seq_len=seq_len, chunk=chunk,
-                                                   autocast=cuda, **extra), device, 1)
-        ref_s = min(ref_s, s)
-    return fast_s, fast, ref_s, ref
+    cond = evalspec.condition(condition)
+    extra = {"batch_size": args.ttt_batch} if cond.per_document else {}
+    out = {"pgolf": lambda: run_condition(model, tokens, tab, condition, settings)}
+    if not args.no_loops:
+        out["loops"] = lambda: loops_condition(model, stream, tab, condition, seq_len=args.seq_len, chunk=args.chunk,
+                                               autocast=cuda, **extra)
+    if record is not None and cond.trains:  # the record's code for TTT: its eval_val_ttt_lora
+        out["record"] = record_code.TTTEval(record, model, tokens, tab, args.seq_len, args.chunk, args.ttt_batch)
+    return out
+
+
+def race(calls: dict[str, object], device: torch.device, rounds: int) -> tuple[dict[str, list[float]], dict]:
+    """Seconds of every call in every round, the calls alternating round by round (a busy machine
+    slows all alike), and each call's last result."""
+    seconds: dict[str, list[float]] = {name: [] for name in calls}
+    results = {}
+    for _ in range(rounds):
+        for name, call in calls.items():
+            s, results[name] = timed(call, device)
+            seconds[name].append(s)
+    return seconds, results
 
 
 def inputs(args: argparse.Namespace, device: torch.device, cuda: bool):
@@ -117,7 +138,7 @@ def inputs(args: argparse.Namespace, device: torch.device, cuda: bool):
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--configs", default="tiny,medium")
+    parser.add_argument("--configs", default="tiny,medium", help=f"comma list of {', '.join(CONFIGS)}")
     parser.add_argument("--conditions", default="flat,doc,sliding,ttt")
     parser.add_argument("--docs", type=int, default=48)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
@@ -129,27 +150,37 @@ def main() -> int:
     parser.add_argument("--seq-len", type=int, default=1024)
     parser.add_argument("--chunk", type=int, default=256)
     parser.add_argument("--ttt-batch", type=int, default=64)
+    parser.add_argument("--engine", default="auto", choices=TTT_ENGINES, help="pgolf's TTT engine")
+    parser.add_argument("--no-loops", action="store_true", help="skip the readable loops' column")
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     cuda = device.type == "cuda"
-    print(f"machine: {device_description(device)} ({platform.machine()}, {torch.get_num_threads()} threads), "
-          f"torch {torch.__version__}")
-    header = (f"{'config':<8} {'params':>10} {'condition':<9} {'tokens':>8} {'pgolf tok/s':>12} "
-              f"{'loops tok/s':>16} {'ratio':>6} {'|d bpb|':>9}")
-    print(header)
-    print("-" * len(header))
+    record = record_code.load()
+    print(f"machine: {device_description(device)}, {record_code.cpu_name()} ({os.cpu_count()} CPUs, "
+          f"{torch.get_num_threads()} torch threads), torch {torch.__version__}")
+    if record is None:
+        print(f"note: {record_code.MISSING_NOTE}")
+    print("seconds: best of the rounds; x: the other's seconds over pgolf's, per round (the same round's runs)")
     for name, model, tokens, tab in inputs(args, device, cuda):
         for condition in args.conditions.split(","):
-            fast_s, fast, ref_s, ref = pair(model, tokens, tab, condition, cuda, device, args.rounds,
-                                            args.seq_len, args.chunk, args.ttt_batch)
-            assert fast.tokens == ref.tokens, (condition, fast.tokens, ref.tokens)
-            # ttt: the reference draws its adapters from the global RNG, so only flat/doc/sliding
-            # are expected to agree to 1e-6.
-            print(f"{name:<8} {count_parameters(model):>10,} {condition:<9} {fast.tokens:>8} "
-                  f"{fast.tokens / fast_s:>12,.0f} {ref.tokens / ref_s:>16,.0f} {ref_s / fast_s:>5.2f}x "
-                  f"{abs(fast.val_bpb - ref.val_bpb):>9.1e}", flush=True)
+            calls = contenders(model, tokens, tab, condition, cuda, args, record)
+            seconds, results = race(calls, device, args.rounds)
+            fast = results["pgolf"]
+            cells = [f"{name} {count_parameters(model):,} params", condition, f"{fast.tokens} tokens",
+                     f"pgolf {min(seconds['pgolf']):.2f}s ({fast.tokens / min(seconds['pgolf']):,.0f} tok/s)"]
+            for other in [c for c in calls if c != "pgolf"]:
+                ratios = [o / p for o, p in zip(seconds[other], seconds["pgolf"], strict=True)]
+                cells.append(f"{other} {min(seconds[other]):.2f}s x{'/'.join(f'{r:.2f}' for r in ratios)}")
+                if other == "loops":  # flat/doc/sliding agree to 1e-6; ttt's adapters differ by draw
+                    assert results[other].tokens == fast.tokens, (condition, results[other].tokens, fast.tokens)
+                    cells.append(f"|d bpb| {abs(fast.val_bpb - results[other].val_bpb):.1e}")
+                else:
+                    cells.append(f"record bpb {results[other][1]:.5f} vs {fast.val_bpb:.5f}")
+            if evalspec.condition(condition).trains:
+                cells.append(f"workers {fast.settings['ttt_workers']}")
+            print(" | ".join(cells), flush=True)
     return 0
 
 

@@ -4,7 +4,9 @@
                                      [--muon-shard] [--threads N]
 
 Each configuration is timed several times in the same process, interleaved: pgolf's step (our
-Muon, the fused soft-capped loss on CPU) and baseline rows (the plain loss: logits, soft cap and
+Muon, the fused soft-capped loss on CPU), the record's own step (its GPT, Muon and fused Adam,
+imported from ../shared/reference/record77_train_gpt.py with pgolf's weights: the ratio baseline;
+skipped with a note where the script is absent) and other rows (the plain loss: logits, soft cap and
 cross-entropy as separate ops, the record's formulation; torch.optim.Muon in place of ours; on
 CUDA also compile off vs on), so the ratio column compares like with like on the same, equally
 busy, machine. `default` is the embedded default's training step (config/config.yaml). On CUDA an MFU
@@ -28,6 +30,8 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import record_code  # noqa: E402  (bench/record_code.py)
 
 from pgolf.config import Hyperparameters, load_config  # noqa: E402
 from pgolf.fused_loss import plain_softcap_cross_entropy  # noqa: E402
@@ -93,13 +97,32 @@ def _torch_muon(opts: Optimizers, hp: Hyperparameters) -> Optimizers:
     return Optimizers(all=[theirs if o is opts.muon else o for o in opts.all], muon=theirs)
 
 
-def make_stepper(hp: Hyperparameters, device: torch.device, variant: str):
-    """A closure doing one full training step (forward, backward, optimiser) of a fresh model."""
+def record_optimizers(record, model: torch.nn.Module, hp: Hyperparameters) -> Optimizers:
+    """The record's optimisers on its own model, as its main() builds them: its Muon on the blocks'
+    matrices, fused Adam on the embedding and on the scalars and control tensors."""
+    named = list(model.blocks.named_parameters())
+    control = record.CONTROL_TENSOR_NAME_PATTERNS
+    matrices = [p for n, p in named if p.ndim == 2 and not any(c in n for c in control)]
+    scalars = [p for n, p in named if p.ndim < 2 or any(c in n for c in control)] + [model.skip_weights]
+    fused = dict(betas=(hp.beta1, hp.beta2), eps=hp.adam_eps, fused=True)
+    muon = record.Muon(matrices, lr=hp.matrix_lr, momentum=hp.muon_momentum, backend_steps=hp.muon_backend_steps)
+    adams = [torch.optim.Adam([model.tok_emb.weight], lr=hp.tied_embed_lr, **fused),
+             torch.optim.Adam(scalars, lr=hp.scalar_lr, **fused)]
+    return Optimizers(all=[adams[0], muon, adams[1]], muon=muon)
+
+
+def make_stepper(hp: Hyperparameters, device: torch.device, variant: str, record=None):
+    """A closure doing one full training step (forward, backward, optimiser) of a fresh model;
+    variant `record`: the record's own GPT and optimisers (bench/record_code.py), the same weights."""
     torch.manual_seed(0)
     model = GPT(hp.model_config()).to(device)
     if device.type == "cuda":
         cast_like_reference(model)
-    opts = build_optimizers(model, hp)
+    if variant == "record":
+        model = record_code.model(record, model)
+        opts = record_optimizers(record, model, hp)
+    else:
+        opts = build_optimizers(model, hp)
     if variant == "torch.optim.Muon":
         opts = _torch_muon(opts, hp)
     compiled = variant == "compile"
@@ -131,9 +154,9 @@ def make_stepper(hp: Hyperparameters, device: torch.device, variant: str):
 
 
 def time_config(name: str, hp: Hyperparameters, device: torch.device, variants: list[str], steps: int,
-                rounds: int) -> list[Row]:
+                rounds: int, record=None) -> list[Row]:
     """Median step time per variant; variants alternate round by round so a busy machine hurts all alike."""
-    steppers = {v: make_stepper(hp, device, v) for v in variants}
+    steppers = {v: make_stepper(hp, device, v, record) for v in variants}
     samples: dict[str, list[float]] = {v: [] for v in variants}
     for _ in range(rounds):
         for v, (step, _params) in steppers.items():
@@ -247,15 +270,23 @@ def main() -> int:
     peak = args.peak_tflops or default_peak(device)
     rows: list[Row] = []
     baseline_of: dict[str, str] = {}
+    record = record_code.load()
+    if record is None:
+        print(f"note: {record_code.MISSING_NOTE}")
     for name in args.configs.split(","):
         hp = load_config(None, CONFIGS[name])
         variants = ["pgolf", "torch.optim.Muon"] + (["compile"] if device.type == "cuda" else ["plain loss"])
         baseline_of[name] = "pgolf" if device.type == "cuda" else "plain loss"
-        rows += time_config(name, hp, device, variants, args.steps, args.rounds)
+        if record is not None:
+            variants.append("record")
+            baseline_of[name] = "record"
+        rows += time_config(name, hp, device, variants, args.steps, args.rounds, record)
         print(f"# {name}: " + ", ".join(f"{r.variant} {r.ms_per_step:.1f} ms" for r in rows[-len(variants):]),
               file=sys.stderr)
     base = "'pgolf' row of the same config (eager, our Muon)" if device.type == "cuda" else \
         "'plain loss' row of the same config (our Muon, unfused loss)"
+    if record is not None:
+        base = "'record' row of the same config (the record's own GPT, Muon and Adam, imported)"
     print(f"torch {torch.__version__}, {platform.node()}, {os.cpu_count()} CPUs; ratio = tokens/s over the {base}")
     print_table(rows, baseline_of, peak)
     if args.muon_shard:

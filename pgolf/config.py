@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pgolf.errors import ConfigError, PgolfError
+from pgolf.evalspec import PRECISIONS, bf16_autocast
 
 _TRUE = {"1", "true", "yes", "on"}
 _FALSE = {"0", "false", "no", "off"}
@@ -122,9 +123,7 @@ class Hyperparameters(ModelConfig):
 
     def bf16_autocast(self, device: Any) -> bool:
         """Whether the forward passes run under bf16 autocast (`precision`; CPU autocast for tests)."""
-        if self.precision == "auto":
-            return getattr(device, "type", str(device)) == "cuda"
-        return self.precision == "bf16"
+        return bf16_autocast(self.precision, getattr(device, "type", str(device)))
 
     def validate(self) -> Hyperparameters:
         """Every value inside its range, or a ConfigError naming the key, the value and the range."""
@@ -182,7 +181,7 @@ RANGES: dict[str, tuple[float, float | None, bool]] = {
     "beta1": (0, 1, False), "beta2": (0, 1, False), "adam_eps": (0, None, True), "grad_clip_norm": (0, None, False),
     "grad_accum_base": (1, None, False), "val_max_tokens": (0, None, False),
 }
-CHOICES: dict[str, tuple[str, ...]] = {"precision": ("auto", "bf16", "fp32")}
+CHOICES: dict[str, tuple[str, ...]] = {"precision": PRECISIONS}
 
 
 def field_types() -> dict[str, type]:
@@ -288,22 +287,6 @@ def check_seeds(seeds: list[Any], claim: bool) -> None:
     if claim and len(shown) < 2:
         raise ConfigError(f"config key seeds: {shown} gives {len(shown)} seed, but testing the claim needs at "
                           "least 2 (the t-test needs a spread over seeds); list 2 or more seeds, e.g. seeds: [1, 2, 3]")
-
-
-def check_sizes(seq_len: int, chunk: int, names: tuple[str, str] = ("--seq-len", "--chunk")) -> None:
-    """ConfigError for evaluation window sizes the windows cannot be built from: the one copy of this check
-    (eval's flags, pgolf.evaluate, and the workflow's eval.seq_len/eval.chunk all call it).
-
-    `names` are what the caller's user typed (flags, or config keys such as eval.seq_len).
-    """
-    seq_name, chunk_name = names
-    if seq_len < 1:
-        raise ConfigError(f"{seq_name} must be at least 1, got {seq_len}")
-    if chunk < 1:
-        raise ConfigError(f"{chunk_name} must be at least 1, got {chunk}")
-    if chunk > seq_len:
-        raise ConfigError(f"{chunk_name} {chunk} is longer than {seq_name} {seq_len}: a chunk must fit in its "
-                          f"window; use {chunk_name} between 1 and {seq_len}")
 
 
 def check_results_folder(results: str) -> None:

@@ -226,10 +226,7 @@ class GPT(nn.Module):
 
     def token_losses(self, input_ids: Tensor, target_ids: Tensor, lora: LoraDeltas | None = None) -> Tensor:
         """Per-token cross-entropy in nats, float32, shaped like `target_ids`."""
-        logits = self.forward_logits(input_ids, lora)
-        return F.cross_entropy(
-            loss_precision(logits).reshape(-1, logits.size(-1)), target_ids.reshape(-1), reduction="none"
-        ).reshape(target_ids.shape)
+        return cross_entropy_nats(self.forward_logits(input_ids, lora), target_ids)
 
     def forward(self, input_ids: Tensor, target_ids: Tensor) -> Tensor:
         """Mean cross-entropy in nats: the training objective.
@@ -245,6 +242,13 @@ def loss_precision(logits: Tensor) -> Tensor:
     """Logits as the loss takes them: bf16 cast up to float32 as the reference does, float64 kept
     (the exactness tests run the whole evaluation in float64)."""
     return logits.to(torch.promote_types(logits.dtype, torch.float32))
+
+
+def cross_entropy_nats(logits: Tensor, targets: Tensor) -> Tensor:
+    """Per-token nats in float32 (float64 for a float64 model), shaped like `targets`: the score of
+    every condition, as the reference takes it (logits cast to float before the loss)."""
+    return F.cross_entropy(loss_precision(logits).reshape(-1, logits.size(-1)), targets.reshape(-1),
+                           reduction="none").reshape(targets.shape)
 
 
 def is_control_tensor(name: str) -> bool:

@@ -107,7 +107,7 @@ def test_eval_keeps_its_earlier_three_files(tiny_data, artifact, good_eval, case
     before = sha256s(folder)
     out, extra, limit, needles = {
         "out_is_a_folder": (folder / "sub", (), None, [str(folder / "sub"), "is a folder"]),
-        "full_disk": (good_eval, ("--seed", "3"), 600, ["cannot write", "nothing was replaced"]),
+        "full_disk": (good_eval, ("--ttt-seed", "3"), 600, ["cannot write", "nothing was replaced"]),
         "threads_negative": (good_eval, ("--threads", "-3"), None, ["--threads", ">= 0"]),
         "progress_nan": (good_eval, ("--progress", "nan"), None, ["--progress", "finite"]),
     }[case]

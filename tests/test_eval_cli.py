@@ -120,14 +120,14 @@ def test_two_cpu_ranks_under_torchrun_equal_one_process(tiny_data, artifact, tmp
         np.testing.assert_allclose(d1["nats"], d2["nats"], rtol=1e-6)
 
 
-def test_precision_reference_is_float32_on_cpu_and_bf16_autocast_runs_on_cpu(tiny_data, artifact, tmp_path):
+def test_precision_auto_is_float32_on_cpu_and_bf16_autocast_runs_on_cpu(tiny_data, artifact, tmp_path):
     runs = {}
-    for precision in ("reference", "fp32", "bf16"):
+    for precision in ("auto", "fp32", "bf16"):
         out = tmp_path / f"{precision}.json"
         assert pgolf_main(_args(tiny_data, artifact, "sliding", "--max-docs", "4", "--precision", precision,
                                 "--out", str(out))) == 0
         runs[precision] = json.loads(out.read_text())
-    assert runs["reference"]["val_bpb"] == runs["fp32"]["val_bpb"]
-    assert runs["reference"]["settings"]["autocast"] is False and runs["bf16"]["settings"]["autocast"] is True
+    assert runs["auto"]["val_bpb"] == runs["fp32"]["val_bpb"]
+    assert runs["auto"]["settings"]["autocast"] is False and runs["bf16"]["settings"]["autocast"] is True
     assert runs["bf16"]["val_bpb"] != runs["fp32"]["val_bpb"]
     assert abs(runs["bf16"]["val_bpb"] - runs["fp32"]["val_bpb"]) < 0.02

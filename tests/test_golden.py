@@ -33,13 +33,12 @@ def golden(one_torch_thread):
 
 
 def _run(golden, condition: str, **kw):
-    from pgolf.evaluate import EvalSettings, run_condition
+    from pgolf.evaluate import EvalSettings, TTTSettings, run_condition
 
     model, tokens, tables = golden
-    settings = EvalSettings(seq_len=SETTINGS["seq_len"], chunk=SETTINGS["chunk"], ttt_rank=SETTINGS["ttt_rank"],
-                            ttt_lr=SETTINGS["ttt_lr"], ttt_batch=SETTINGS["ttt_batch"],
-                            ttt_beta1=SETTINGS["betas"][0], ttt_beta2=SETTINGS["betas"][1],
-                            ttt_eps=SETTINGS["eps"], **kw)
+    ttt = TTTSettings(rank=SETTINGS["ttt_rank"], lr=SETTINGS["ttt_lr"], batch=SETTINGS["ttt_batch"],
+                      beta1=SETTINGS["betas"][0], beta2=SETTINGS["betas"][1], eps=SETTINGS["eps"], **kw)
+    settings = EvalSettings(seq_len=SETTINGS["seq_len"], chunk=SETTINGS["chunk"], ttt=ttt)
     return run_condition(model, tokens, tables, condition, settings)
 
 

@@ -12,14 +12,15 @@ from test_report_tables import PATTERN, ablation
 
 from pgolf.__main__ import main as pgolf_main
 from pgolf.errors import ConfigError
-from pgolf.report import markdown, tables
+from pgolf.evalspec import NAMES
+from pgolf.report import markdown
 
 TEMPLATE = Path(__file__).resolve().parents[1] / "workflow" / "report" / "report_template.md"
 CONFIG = {
     "seeds": [1, 2, 3],
     "data": {"source": "default", "dir": "results/data", "vocab_size": 512},
     "train": {"gpus": 0, "hyperparameters": {"num_layers": 2}},
-    "eval": {"conditions": list(tables.CONDITION_ORDER), "seq_len": 256, "chunk": 64, "ttt_rank": 8,
+    "eval": {"conditions": list(NAMES), "seq_len": 256, "chunk": 64, "ttt_rank": 8,
              "ttt_lr": 0.01, "ttt_batch": 16, "ttt_draws": 1, "ttt_seed": 0},
     "claim": {"headline": "ttt", "threshold": 2.6, "alpha": 0.01, "confidence": 0.95, "note": "tiny bar"},
     "report": {"title": "Tiny", "template": str(TEMPLATE)},
@@ -70,12 +71,12 @@ def build_small_run(root: Path, seeds=(1, 2, 3), expect=(1, 2, 3)) -> Path:
     ablation(root, seeds=seeds)
     res = root / "results"
     steps = [
-        ["aggregate", "--seeds", *map(str, expect), "--conditions", *tables.CONDITION_ORDER,
+        ["aggregate", "--seeds", *map(str, expect), "--conditions", *NAMES,
          "--eval-pattern", PATTERN.format(root=root), "--out-dir", str(res / "tables")],
         ["stats", "--runs", str(res / "tables/runs.csv"), "--threshold", "2.6", "--conditions",
-         *tables.CONDITION_ORDER, "--out-dir", str(res / "stats")],
+         *NAMES, "--out-dir", str(res / "stats")],
         ["plots", "--runs", str(res / "tables/runs.csv"), "--positions", str(res / "tables/positions.csv"),
-         "--conditions", *tables.CONDITION_ORDER, "--out-dir", str(res / "plots")],
+         "--conditions", *NAMES, "--out-dir", str(res / "plots")],
         ["report", "--config-json", json.dumps(CONFIG), "--template", str(TEMPLATE), "--tables-dir",
          str(res / "tables"), "--stats-dir", str(res / "stats"), "--plots-dir", str(res / "plots"),
          "--out", str(res / "report.md")],
@@ -132,3 +133,12 @@ def test_what_ran_flags_a_seed_over_the_size_cap():
 def test_what_ran_under_the_cap_has_no_warning():
     text = markdown.what_ran_section(CONFIG, {"train": {"1": _metrics(15_000_000)}})
     assert "under" in text and "Over the 16,000,000-byte cap" not in text
+
+
+def test_what_ran_says_which_code_count_the_cap_used():
+    lzma_run = _metrics(15_900_000)
+    lzma_run["size_cap"]["code_count"] = "lzma"
+    text = markdown.what_ran_section(CONFIG, {"train": {"1": lzma_run}})
+    assert "Code counted toward the cap: the self-extracting lzma bundle" in text
+    older = markdown.what_ran_section(CONFIG, {"train": {"1": _metrics(15_900_000)}})  # metrics before the count
+    assert "Code counted toward the cap: the raw bytes of those modules" in older

@@ -13,6 +13,7 @@ from scipy import stats as st
 
 from pgolf.__main__ import main as pgolf_main
 from pgolf.errors import DataError
+from pgolf.evalspec import NAMES, eval_name
 from pgolf.report import tables
 
 PATTERN = "{root}/seeds/{{seed}}/eval/{{name}}.json"
@@ -24,7 +25,7 @@ def write_eval(root: Path, seed: int, name: str, condition: str, bpb: float, los
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({
         "condition": condition, "val_loss": loss if loss is not None else bpb * 1.2, "val_bpb": bpb,
-        "tokens": 1000, "bytes": 1800, "seconds": 1.5, "settings": {"seed": 7},
+        "tokens": 1000, "bytes": 1800, "seconds": 1.5, "settings": {"ttt_seed": 7},
         "provenance": {"device_name": "cpu:x86_64", "git_revision": "abc", "host": "h", "versions": {"torch": "2"}},
     }))
     rows = positions or [(0, 10.0, 8, 2), (1, 6.0, 9, 2)]
@@ -35,7 +36,7 @@ def write_eval(root: Path, seed: int, name: str, condition: str, bpb: float, los
 
 def ablation(root: Path, seeds=(1, 2, 3), base=(2.70, 2.69, 2.68, 2.50)) -> None:
     for i, seed in enumerate(seeds):
-        for c, b in zip(tables.CONDITION_ORDER, base, strict=True):
+        for c, b in zip(NAMES, base, strict=True):
             write_eval(root, seed, c, c, b + 0.001 * i)
 
 
@@ -43,7 +44,7 @@ def test_expected_evals_adds_draws_for_ttt_only():
     got = tables.expected_evals([1, 2], ["sliding", "ttt"], ttt_draws=3)
     assert got == [(1, "sliding", 0), (1, "ttt", 0), (1, "ttt", 1), (1, "ttt", 2),
                    (2, "sliding", 0), (2, "ttt", 0), (2, "ttt", 1), (2, "ttt", 2)]
-    assert [tables.eval_name(c, d) for _, c, d in got[:4]] == ["sliding", "ttt", "ttt_draw1", "ttt_draw2"]
+    assert [eval_name(c, d) for _, c, d in got[:4]] == ["sliding", "ttt", "ttt_draw1", "ttt_draw2"]
 
 
 def test_collect_runs_reads_rows_and_names_missing_with_reason(tmp_path):
@@ -53,12 +54,12 @@ def test_collect_runs_reads_rows_and_names_missing_with_reason(tmp_path):
     (tmp_path / "seeds" / "3" / "train" / "final_model.int8.ptz").write_bytes(b"x")
     (tmp_path / "seeds" / "3" / "eval" / "ttt.json").unlink()
     runs, missing, results = tables.collect_runs(
-        [1, 2, 3], list(tables.CONDITION_ORDER), 1, PATTERN.format(root=tmp_path), str(artifact))
+        [1, 2, 3], list(NAMES), 1, PATTERN.format(root=tmp_path), str(artifact))
     assert list(runs.columns) == tables.RUN_COLUMNS
     assert len(runs) == 4 + 3 and len(results) == 7
     reasons = missing.groupby("seed")["reason"].first().to_dict()
     assert reasons == {2: "training did not finish (no artifact)", 3: "evaluation did not finish"}
-    assert sorted(missing[missing["seed"] == 2]["condition"]) == sorted(tables.CONDITION_ORDER)
+    assert sorted(missing[missing["seed"] == 2]["condition"]) == sorted(NAMES)
 
 
 def test_eval_json_whose_condition_disagrees_with_its_name_is_an_error(tmp_path):
@@ -143,7 +144,7 @@ def test_markdown_table_prints_nan_as_dash_and_escapes_pipes():
 def test_aggregate_verb_writes_every_table_and_lists_missing(tmp_path):
     ablation(tmp_path, seeds=(1, 2))
     out = tmp_path / "tables"
-    rc = pgolf_main(["aggregate", "--seeds", "1", "2", "5", "--conditions", *tables.CONDITION_ORDER,
+    rc = pgolf_main(["aggregate", "--seeds", "1", "2", "5", "--conditions", *NAMES,
                      "--eval-pattern", PATTERN.format(root=tmp_path), "--out-dir", str(out)])
     assert rc == 0
     for name in ("runs.csv", "conditions.csv", "conditions.md", "steps.csv", "steps.md", "positions.csv",

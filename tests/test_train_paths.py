@@ -105,7 +105,12 @@ def test_size_cap_is_logged_and_in_metrics(tiny_data, tmp_path):
     cap = run["metrics"]["size_cap"]
     assert cap["cap_bytes"] == 16_000_000 and cap["over_cap"] is False
     assert cap["total_bytes"] == run["metrics"]["artifact_bytes"] + run["metrics"]["code_bytes"]
+    assert run["metrics"]["code_count"] == cap["code_count"] == "lzma"
+    assert run["metrics"]["code_bytes"] < run["metrics"]["code_bytes_raw"] / 2  # the bundle, the raw bytes beside
     assert f"size_cap:under_cap total:{cap['total_bytes']} cap:16000000" in run["log"]
+    assert f"headroom:{cap['headroom_bytes']} bytes code:lzma" in run["log"]
+    assert f"Code size (compressed): {cap['code_bytes']} bytes" in run["log"]
+    assert f"Code size: {cap['code_bytes_raw']} bytes" in run["log"]
     assert "pgolf/train.py" in cap["code_files"] and "pgolf/stats.py" not in cap["code_files"]
 
 
@@ -143,12 +148,14 @@ def test_ctrl_c_ends_with_one_line_and_keeps_the_earlier_run(tiny_data, tmp_path
 
 
 RECORD_MODEL_BYTES = 15_807_986  # the record's final_model.int8.ptz (record-77.md)
+RECORD_LARGEST_MODEL_BYTES = 15_823_937  # the largest of the record's four logs
 
 
 def test_record_size_random_model_with_counted_code_fits_the_cap():
     """Model bytes measured on a record-shape model (17.06 M parameters) whose random matrices
     (Student t, 60 degrees of freedom: trained weights are a little heavier-tailed than normal)
-    compress to within 1% of the record's artifact; with the counted code the total is under the cap."""
+    compress to within 1% of the record's artifact; with the counted code (the lzma bundle) the total
+    is under the cap, and so is the record's largest artifact with it. The headroom is printed."""
     from pgolf import size
     from pgolf.artifact import serialize_artifact
     from pgolf.model import GPT, ModelConfig
@@ -160,17 +167,24 @@ def test_record_size_random_model_with_counted_code_fits_the_cap():
             if p.ndim == 2:
                 p.copy_(torch.distributions.StudentT(60.0).sample(p.shape))
     _, stats = serialize_artifact(model.state_dict())
-    n_code, files = size.code_bytes()
-    check = size.size_check(stats["bytes"], n_code, files)
+    code = size.code_size()
+    check = size.size_check(stats["bytes"], code)
+    largest = size.size_check(RECORD_LARGEST_MODEL_BYTES, code)
+    print(f"code: {code.bytes} bytes counted (lzma bundle), {code.raw_bytes} raw, {len(code.files)} files; "
+          f"record-shape model {stats['bytes']} bytes, headroom {check['headroom_bytes']}; "
+          f"record's largest artifact {RECORD_LARGEST_MODEL_BYTES}, headroom {largest['headroom_bytes']}")
     assert abs(stats["bytes"] - RECORD_MODEL_BYTES) < 0.01 * RECORD_MODEL_BYTES, stats["bytes"]
     assert check["over_cap"] is False and check["total_bytes"] < 16_000_000, check["total_bytes"]
+    assert largest["over_cap"] is False and largest["headroom_bytes"] > 0
+    # Counted raw, the same code would not fit beside the record's largest artifact.
+    assert RECORD_LARGEST_MODEL_BYTES + code.raw_bytes > 16_000_000
 
 
 def test_a_total_over_the_cap_is_flagged():
     from pgolf import size
 
-    n_code, files = size.code_bytes()
-    over = size.size_check(16_000_000 - n_code + 1, n_code, files)
+    code = size.code_size()
+    over = size.size_check(16_000_000 - code.bytes + 1, code)
     assert over["over_cap"] is True and over["headroom_bytes"] == -1
     assert size.cap_line(over).startswith("size_cap:OVER_CAP total:16000001 cap:16000000")
-    assert size.size_check(16_000_000 - n_code, n_code, files)["over_cap"] is False  # the cap itself is allowed
+    assert size.size_check(16_000_000 - code.bytes, code)["over_cap"] is False  # the cap itself is allowed

@@ -7,16 +7,15 @@ import pytest
 import torch
 from eval_toys import doc_stream, random_lengths, tiny_model, toy_tables
 
-from pgolf.evaluate import EvalSettings, run_condition
+from pgolf.evaluate import EvalSettings, TTTSettings, run_condition
 from pgolf.evaluate.loops import loops_condition
-from pgolf.evaluate.ttt import BatchedLora, SlotState, TTTConfig, initial_a, lora_shapes
+from pgolf.evaluate.ttt import BatchedLora, SlotState, initial_a, lora_shapes
 
 SEQ, CHUNK = 48, 16
 
 
-def _settings(**kw) -> EvalSettings:
-    base = dict(seq_len=SEQ, chunk=CHUNK, ttt_rank=2, ttt_batch=4, seed=3)
-    return EvalSettings(**{**base, **kw})
+def _settings(**ttt) -> EvalSettings:
+    return EvalSettings(seq_len=SEQ, chunk=CHUNK, ttt=TTTSettings(**{"rank": 2, "batch": 4, "seed": 3, **ttt}))
 
 
 def _doc_nats(res) -> dict[int, float]:
@@ -32,12 +31,12 @@ def toy64():
 
 def test_slot_adam_is_torch_adam_with_one_step_count_per_document():
     torch.manual_seed(0)
-    cfg = TTTConfig(rank=2, slots=3, lr=0.01, betas=(0.9, 0.95), eps=1e-10)
+    cfg = TTTSettings(rank=2, batch=3, lr=0.01, beta1=0.9, beta2=0.95, eps=1e-10)
     shapes = [(5, 4)]
     state = SlotState(shapes, cfg, torch.float64, torch.device("cpu"))
     state.reset(np.arange(3), np.arange(3))
     refs = [[p[s].clone().requires_grad_(True) for p in state.params] for s in range(3)]
-    opts = [torch.optim.Adam(r, lr=cfg.lr, betas=cfg.betas, eps=cfg.eps) for r in refs]
+    opts = [torch.optim.Adam(r, lr=cfg.lr, betas=(cfg.beta1, cfg.beta2), eps=cfg.eps) for r in refs]
     schedule = [[0, 1, 2], [0, 2], [2], [0, 1, 2]]  # slots step at different times
     for slots in schedule:
         idx = np.array(slots)
@@ -69,7 +68,7 @@ def test_fast_ttt_equals_the_readable_loops_in_float64(toy64):
     shapes = lora_shapes(model)
     ref = loops_condition(
         model, tokens, tables, "ttt", seq_len=SEQ, chunk=CHUNK, batch_size=4, lora_rank=2,
-        init_a=lambda d: [a.double() for a in initial_a(s.seed, d, shapes, 2)],
+        init_a=lambda d: [a.double() for a in initial_a(s.ttt.seed, d, shapes, 2)],
     )
     assert fast.tokens == ref.tokens and fast.bytes == ref.bytes
     assert fast.val_bpb == pytest.approx(ref.val_bpb, abs=1e-9)
@@ -82,7 +81,7 @@ def test_fast_ttt_equals_the_readable_loops_in_float64(toy64):
 
 def test_ttt_score_of_a_document_does_not_depend_on_batch_size_or_neighbours(toy64):
     model, tokens, tables = toy64
-    runs = [_doc_nats(run_condition(model, tokens, tables, "ttt", _settings(ttt_batch=b))) for b in (1, 3, 16)]
+    runs = [_doc_nats(run_condition(model, tokens, tables, "ttt", _settings(batch=b))) for b in (1, 3, 16)]
     for d in runs[0]:
         for other in runs[1:]:
             assert other[d] == pytest.approx(runs[0][d], rel=1e-9, abs=1e-9)
@@ -93,7 +92,7 @@ def test_ttt_score_of_a_document_does_not_depend_on_batch_size_or_neighbours(toy
     docs = [tokens[a:b] for a, b in zip(starts[:-1], starts[1:], strict=True)]
     swapped = [d if i % 2 else np.concatenate([[1], rng.integers(2, 60, size=int(rng.integers(5, 110)))])
                for i, d in enumerate(docs)]
-    other = _doc_nats(run_condition(model, np.concatenate(swapped), tables, "ttt", _settings(ttt_batch=3)))
+    other = _doc_nats(run_condition(model, np.concatenate(swapped), tables, "ttt", _settings(batch=3)))
     odd = [d for d in runs[0] if d % 2 and d < len(docs) - 1]  # the last one's final target is the end
     assert odd and all(other[d] == pytest.approx(runs[0][d], rel=1e-9, abs=1e-9) for d in odd)
     assert any(other[d] != pytest.approx(runs[0][d], rel=1e-6) for d in runs[0] if d % 2 == 0)
@@ -101,7 +100,7 @@ def test_ttt_score_of_a_document_does_not_depend_on_batch_size_or_neighbours(toy
 
 def test_ttt_with_learning_rate_zero_equals_sliding(toy64):
     model, tokens, tables = toy64
-    ttt = run_condition(model, tokens, tables, "ttt", _settings(ttt_lr=0.0))
+    ttt = run_condition(model, tokens, tables, "ttt", _settings(lr=0.0))
     sliding = run_condition(model, tokens, tables, "sliding", _settings())
     assert (ttt.tokens, ttt.bytes) == (sliding.tokens, sliding.bytes)
     assert ttt.loss_sum_nats == pytest.approx(sliding.loss_sum_nats, rel=1e-12)
@@ -116,8 +115,8 @@ def test_changing_tokens_after_chunk_c_leaves_the_scores_up_to_c_unchanged(toy64
     changed = tokens.copy()
     cut = 1 + (c + 1) * CHUNK  # first token after chunk c's last target
     changed[cut:] = (changed[cut:] + 7) % 60 + 2
-    a = run_condition(model, tokens, tables, "ttt", _settings(ttt_lr=0.05))
-    b = run_condition(model, changed, tables, "ttt", _settings(ttt_lr=0.05))
+    a = run_condition(model, tokens, tables, "ttt", _settings(lr=0.05))
+    b = run_condition(model, changed, tables, "ttt", _settings(lr=0.05))
     upto = (c + 1) * CHUNK
     np.testing.assert_array_equal(a.positions["nats"][:upto], b.positions["nats"][:upto])
     assert not np.allclose(a.positions["nats"][upto:], b.positions["nats"][upto:])
@@ -136,7 +135,7 @@ def test_ttt_is_deterministic_for_a_seed_and_moves_with_it(toy64):
     c = run_condition(model, tokens, tables, "ttt", _settings(seed=2))
     assert a.loss_sum_nats == b.loss_sum_nats
     assert a.loss_sum_nats != c.loss_sum_nats
-    assert a.settings["seed"] == 1 and a.settings["ttt_lr"] == 0.01
+    assert a.settings["ttt_seed"] == 1 and a.settings["ttt_lr"] == 0.01
 
 
 def test_batched_lora_delta_is_x_at_bt():

@@ -10,7 +10,7 @@ import torch.nn.functional as F
 from eval_toys import doc_stream, random_lengths, toy_tables
 
 from pgolf.errors import ConfigError
-from pgolf.evaluate import EvalSettings, run_condition
+from pgolf.evaluate import EvalSettings, TTTSettings, run_condition, ttt_kernel
 from pgolf.evaluate.ttt import BatchedLora, lora_shapes
 from pgolf.evaluate.ttt_kernel import TTTKernel, rms_norm
 from pgolf.model import GPT, ModelConfig
@@ -62,9 +62,15 @@ def _autograd(model: GPT, x, col, y, weight, a, b):
     return nats.detach(), [t.grad for t in (*a, *b)]
 
 
+ATTENTION = {"explicit attention": 10**9, "fused attention": 0}  # ttt_kernel.FLASH_TOKENS for either path
+
+
+@pytest.mark.parametrize("attention", list(ATTENTION))
 @pytest.mark.parametrize("scored_only", [True, False], ids=["last block at scored positions", "whole"])
 @pytest.mark.parametrize("shape", list(SHAPES), ids=list(SHAPES))
-def test_kernel_nats_and_adapter_gradients_equal_autograd_on_the_model_in_float64(shape, scored_only):
+def test_kernel_nats_and_adapter_gradients_equal_autograd_on_the_model_in_float64(shape, scored_only, attention,
+                                                                                   monkeypatch):
+    monkeypatch.setattr(ttt_kernel, "FLASH_TOKENS", ATTENTION[attention])
     model = _model(torch.float64, **SHAPES[shape])
     x, col, y, weight, a, b = _batch(model, torch.float64)
     nats, grads = TTTKernel(model, torch.float64).run(x, col, y, weight, a, b, scored_only=scored_only)
@@ -105,12 +111,14 @@ def toy64():
         toy_tables(vocab=48)
 
 
-def test_ttt_condition_by_the_kernel_equals_it_by_autograd(toy64):
+@pytest.mark.parametrize("attention", list(ATTENTION))
+def test_ttt_condition_by_the_kernel_equals_it_by_autograd(toy64, attention, monkeypatch):
     """The whole condition (slots, padding groups, Adam, accumulation), one engine against the other."""
+    monkeypatch.setattr(ttt_kernel, "FLASH_TOKENS", ATTENTION[attention])
     model, tokens, tables = toy64
-    base = dict(seq_len=24, chunk=8, ttt_rank=2, ttt_batch=5, seed=4)
-    kernel = run_condition(model, tokens, tables, "ttt", EvalSettings(**base, ttt_engine="kernel"))
-    ref = run_condition(model, tokens, tables, "ttt", EvalSettings(**base, ttt_engine="autograd"))
+    base = EvalSettings(seq_len=24, chunk=8, ttt=TTTSettings(rank=2, batch=5, seed=4))
+    kernel = run_condition(model, tokens, tables, "ttt", base.replace_ttt(engine="kernel"))
+    ref = run_condition(model, tokens, tables, "ttt", base.replace_ttt(engine="autograd"))
     assert (kernel.tokens, kernel.bytes) == (ref.tokens, ref.bytes)
     assert kernel.val_bpb == pytest.approx(ref.val_bpb, rel=1e-11)
     np.testing.assert_allclose(kernel.per_doc["nats"], ref.per_doc["nats"], rtol=1e-10)
@@ -120,8 +128,8 @@ def test_ttt_condition_by_the_kernel_equals_it_by_autograd(toy64):
 
 def test_ttt_engine_is_checked(toy64):
     model, tokens, tables = toy64
-    with pytest.raises(ConfigError, match="ttt_engine must be one of auto, kernel, autograd, got 'fast'"):
-        run_condition(model, tokens, tables, "ttt", EvalSettings(seq_len=24, chunk=8, ttt_engine="fast"))
-    with pytest.raises(ConfigError, match="use 'autograd'"):
+    with pytest.raises(ConfigError, match="--ttt-engine must be one of auto, kernel, autograd, got 'fast'"):
+        run_condition(model, tokens, tables, "ttt", EvalSettings(seq_len=24, chunk=8, ttt=TTTSettings(engine="fast")))
+    with pytest.raises(ConfigError, match="use autograd"):
         run_condition(model, tokens, tables, "ttt",
-                      EvalSettings(seq_len=24, chunk=8, ttt_engine="kernel", autocast=True))
+                      EvalSettings(seq_len=24, chunk=8, precision="bf16", ttt=TTTSettings(engine="kernel")))

@@ -7,7 +7,7 @@ import pytest
 import torch
 from eval_toys import doc_stream, random_lengths, tiny_model, toy_tables
 
-from pgolf.evaluate import EvalSettings, run_condition
+from pgolf.evaluate import EvalSettings, TTTSettings, run_condition
 from pgolf.evaluate import ttt as ttt_mod
 from pgolf.evaluate.ttt import length_groups
 from pgolf.model import Rotary, apply_rotary
@@ -46,7 +46,7 @@ def toy64():
 
 def test_padding_passes_do_not_change_any_documents_ttt_score(toy64, monkeypatch):
     model, tokens, tables = toy64
-    settings = EvalSettings(seq_len=48, chunk=16, ttt_rank=2, ttt_batch=5, seed=1)
+    settings = EvalSettings(seq_len=48, chunk=16, ttt=TTTSettings(rank=2, batch=5, seed=1))
     monkeypatch.setattr(ttt_mod, "SMALL_PASS_TOKENS", 0)  # one pass per window length
     apart = run_condition(model, tokens, tables, "ttt", settings)
     monkeypatch.setattr(ttt_mod, "SMALL_PASS_TOKENS", 10**9)  # everything padded into one pass

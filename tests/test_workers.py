@@ -10,7 +10,7 @@ import pytest
 import torch
 from eval_toys import doc_stream, random_lengths, tiny_model, toy_tables
 
-from pgolf.evaluate import EvalSettings, run_condition, workers
+from pgolf.evaluate import EvalSettings, TTTSettings, run_condition, workers
 
 pytestmark = pytest.mark.skipif(not workers.can_fork(), reason="worker processes need fork (Linux)")
 
@@ -75,7 +75,7 @@ def test_a_share_whose_child_fails_is_run_in_the_parent(fail):
 def test_ttt_on_two_threads_deals_documents_to_two_processes_with_the_same_scores():
     model, tables = tiny_model(torch.float64), toy_tables()
     tokens = doc_stream(random_lengths(10, high=120, seed=8), seed=8)
-    settings = EvalSettings(seq_len=48, chunk=16, ttt_rank=2, ttt_batch=3, seed=2)
+    settings = EvalSettings(seq_len=48, chunk=16, ttt=TTTSettings(rank=2, batch=3, seed=2))
     threads = torch.get_num_threads()
     try:
         torch.set_num_threads(1)

@@ -7,13 +7,13 @@ import argparse
 from pathlib import Path
 
 from pgolf.cli.types import integer, pattern, probability
-from pgolf.report import tables
+from pgolf.evalspec import NAMES
 from pgolf.report.aggregate import write_tables
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seeds", nargs="+", type=int, required=True, help="training seeds")
-    parser.add_argument("--conditions", nargs="+", choices=tables.CONDITION_ORDER, required=True,
+    parser.add_argument("--conditions", nargs="+", choices=NAMES, required=True,
                         help="conditions in ablation order")
     parser.add_argument("--ttt-draws", type=integer(1), default=1, help="LoRA init draws per checkpoint")
     parser.add_argument("--eval-pattern", required=True, type=pattern("seed", "name"),

@@ -6,13 +6,13 @@ import argparse
 from pathlib import Path
 
 from pgolf.cli.types import integer, probability
-from pgolf.report.tables import CONDITION_ORDER
+from pgolf.evalspec import NAMES
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--runs", required=True, help="results/tables/runs.csv")
     parser.add_argument("--positions", required=True, help="results/tables/positions.csv")
-    parser.add_argument("--conditions", nargs="+", choices=CONDITION_ORDER, required=True,
+    parser.add_argument("--conditions", nargs="+", choices=NAMES, required=True,
                         help="conditions in ablation order")
     parser.add_argument("--confidence", type=probability, default=0.95, help="level of the intervals")
     parser.add_argument("--first", type=integer(1), default=256, help="positions on the linear panel")

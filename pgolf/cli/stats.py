@@ -7,17 +7,17 @@ import argparse
 from pathlib import Path
 
 from pgolf.cli.types import number, probability
+from pgolf.evalspec import NAMES
 from pgolf.report.claim import write_stats
-from pgolf.report.tables import CONDITION_ORDER
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--runs", required=True, help="results/tables/runs.csv")
-    parser.add_argument("--headline", default="ttt", choices=CONDITION_ORDER, help="condition the claim is about")
+    parser.add_argument("--headline", default="ttt", choices=NAMES, help="condition the claim is about")
     parser.add_argument("--threshold", type=number(0, lo_open=True), required=True, help="the claim: mean val_bpb < threshold")
     parser.add_argument("--alpha", type=probability, default=0.01, help="significance level of the verdicts")
     parser.add_argument("--confidence", type=probability, default=0.95, help="level of the intervals")
-    parser.add_argument("--conditions", nargs="+", choices=CONDITION_ORDER, required=True,
+    parser.add_argument("--conditions", nargs="+", choices=NAMES, required=True,
                         help="conditions in ablation order (consecutive pairs are compared)")
     parser.add_argument("--out-dir", required=True, help="folder for claim.json, paired.csv, noise.csv")
 

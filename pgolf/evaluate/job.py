@@ -17,10 +17,9 @@ import torch
 
 from pgolf.atomic import check_targets, json_text
 from pgolf.errors import ArtifactError
-from pgolf.evaluate.conditions import EvalSettings, run_condition
+from pgolf.evalspec import EvalSettings, reference_cast
+from pgolf.evaluate.conditions import run_condition
 from pgolf.evaluate.totals import EvalResult, output_paths, result_files
-
-PRECISIONS = ("reference", "fp32", "bf16")
 
 
 @dataclass(frozen=True)
@@ -31,7 +30,6 @@ class EvalJob:
     tokenizer: str
     settings: EvalSettings
     device: str = "auto"
-    precision: str = "reference"  # reference: bf16 embedding + autocast on CUDA, fp32 on CPU; bf16: autocast anywhere
     threads: int = 0
     out: str | None = None
 
@@ -47,16 +45,11 @@ def run_job(job: EvalJob, echo=print) -> EvalResult:
         torch.set_num_threads(job.threads)
     with process_group(job.device, flag="--device") as rt:
         model, tokens, tables, checked = _load_inputs(job, rt.device)
-        settings = job.settings
-        if job.precision == "bf16" or (job.precision == "reference" and rt.cuda):
-            if job.precision == "reference":
-                from pgolf.model import cast_like_reference
+        if reference_cast(job.settings.precision, rt.device.type):
+            from pgolf.model import cast_like_reference
 
-                cast_like_reference(model)
-            settings = EvalSettings(**{**settings.to_dict(), "autocast": True})
-        else:
-            settings = EvalSettings(**{**settings.to_dict(), "autocast": False})
-        result = run_condition(model, tokens, tables, job.condition, settings)
+            cast_like_reference(model)
+        result = run_condition(model, tokens, tables, job.condition, job.settings)
         if rt.master:
             echo(f"final_{job.condition} val_loss:{result.val_loss:.8f} val_bpb:{result.val_bpb:.8f} "
                  f"tokens:{result.tokens} bytes:{result.bytes} docs:{result.docs} "
@@ -105,7 +98,7 @@ def _extra(job: EvalJob, rt: Any, checked: dict[str, Any]) -> dict[str, Any]:
         "tokenizer": str(job.tokenizer),
         "tokenizer_sha256": sha256_file(job.tokenizer),
         "tokenizer_check": checked,
-        "provenance": collect(device=str(rt.device), world_size=rt.world_size, precision=job.precision,
+        "provenance": collect(device=str(rt.device), world_size=rt.world_size, precision=job.settings.precision,
                               arguments={"condition": job.condition, "threads": job.threads, "device": job.device,
                                          **job.settings.to_dict()}),
     }

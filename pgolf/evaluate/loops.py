@@ -23,7 +23,8 @@ import torch
 from torch import Tensor, nn
 
 from pgolf.data.docs import BOS_ID
-from pgolf.evaluate.conditions import EvalSettings
+from pgolf.evalspec import EvalSettings, TTTSettings
+from pgolf.evalspec import condition as condition_of
 from pgolf.evaluate.totals import bits_per_byte
 from pgolf.evaluate.ttt import BatchedLora, lora_shapes
 from pgolf.model import GPT
@@ -123,12 +124,12 @@ def loops_chunked(
     *,
     seq_len: int,
     chunk: int,
-    batch_size: int = 64,
+    batch_size: int = TTTSettings.batch,
     ttt: bool = False,
-    lora_rank: int = 8,
-    lr: float = 0.01,
-    betas: tuple[float, float] = (0.9, 0.95),
-    eps: float = 1e-10,
+    lora_rank: int = TTTSettings.rank,
+    lr: float = TTTSettings.lr,
+    betas: tuple[float, float] = (TTTSettings.beta1, TTTSettings.beta2),
+    eps: float = TTTSettings.eps,
     init_a: Callable[[int], list[Tensor]] | None = None,
     autocast: bool = False,
     rank: int = 0,
@@ -249,8 +250,8 @@ def loops_condition(model: GPT, tokens: Tensor | np.ndarray, tables: ByteTables,
                         **ttt: object) -> LoopTotals:
     """One condition by the readable loops (doc = chunked with chunk = seq_len)."""
     tokens = torch.as_tensor(np.asarray(tokens, dtype=np.int64)) if not isinstance(tokens, Tensor) else tokens
-    if condition == "flat":
+    cond = condition_of(condition)
+    if not cond.per_document:
         return loops_flat(model, tokens, tables, seq_len, autocast=bool(ttt.get("autocast", False)))
-    if condition == "doc":
-        chunk = seq_len
-    return loops_chunked(model, tokens, tables, seq_len=seq_len, chunk=chunk, ttt=condition == "ttt", **ttt)
+    return loops_chunked(model, tokens, tables, seq_len=seq_len, chunk=chunk if cond.chunked else seq_len,
+                         ttt=cond.trains, **ttt)

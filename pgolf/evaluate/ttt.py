@@ -18,15 +18,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
+from pgolf.evalspec import TTTSettings
 from pgolf.evaluate.windows import Windows
-from pgolf.model import GPT, loss_precision
+from pgolf.model import GPT
 
 
 def lora_shapes(model: GPT) -> list[tuple[int, int]]:
@@ -88,16 +87,6 @@ class BatchedLora:
                           for t in self.tensors()], dim=1)
 
 
-@dataclass(frozen=True)
-class TTTConfig:
-    rank: int = 8
-    lr: float = 0.01
-    betas: tuple[float, float] = (0.9, 0.95)
-    eps: float = 1e-10
-    slots: int = 64
-    seed: int = 0
-
-
 def _views(flat: Tensor, shapes: list[tuple[int, int]], rank: int) -> tuple[list[Tensor], list[Tensor]]:
     """A (rows, r, in) and B (rows, out, r) views of a (rows, parameters) tensor: every A, then every B."""
     rows, at, a, b = flat.size(0), 0, [], []
@@ -116,8 +105,8 @@ class SlotState:
     Each slot's adapters are one row of a (slots, parameters) tensor, and so are its Adam
     moments: a step gathers, updates and scatters three tensors, not three per adapter."""
 
-    def __init__(self, shapes: list[tuple[int, int]], cfg: TTTConfig, dtype: torch.dtype, device: torch.device):
-        s, r = cfg.slots, cfg.rank
+    def __init__(self, shapes: list[tuple[int, int]], cfg: TTTSettings, dtype: torch.dtype, device: torch.device):
+        s, r = cfg.batch, cfg.rank
         self.cfg = cfg
         self.shapes = shapes
         n = sum(r * i + o * r for i, o in shapes)
@@ -160,7 +149,7 @@ class SlotState:
         """One torch.optim.Adam step for each slot (its own step count), `grad` holding their rows
         (len(slots), parameters): torch's fused Adam kernel, one pass over each slot's row
         (the same floats as torch.optim.Adam's default, tested)."""
-        beta1, beta2 = self.cfg.betas
+        beta1, beta2 = self.cfg.beta1, self.cfg.beta2
         params, m, v, steps = ([rows[k] for k in slots.tolist()] for rows in self.rows)
         torch._foreach_add_(steps, 1.0)
         torch._fused_adam_(params, list(grad.unbind(0)), m, v, [], steps, lr=self.cfg.lr, beta1=beta1,
@@ -198,7 +187,7 @@ def run_ttt(
     w: Windows,
     doc_order: np.ndarray,
     shapes: list[tuple[int, int]],
-    cfg: TTTConfig,
+    cfg: TTTSettings,
     dtype: torch.dtype,
     device: torch.device,
     step: StepFn,
@@ -215,8 +204,8 @@ def run_ttt(
     docs_in_w, first = np.unique(w.doc, return_index=True)
     first_row = dict(zip(docs_in_w.tolist(), first.tolist(), strict=True))
     queue = list(doc_order)[::-1]  # pop() from the end
-    slot_doc = np.full(cfg.slots, -1, dtype=np.int64)
-    slot_row = np.zeros(cfg.slots, dtype=np.int64)
+    slot_doc = np.full(cfg.batch, -1, dtype=np.int64)
+    slot_row = np.zeros(cfg.batch, dtype=np.int64)
     while True:
         free = np.flatnonzero(slot_doc < 0)
         take = min(free.size, len(queue))
@@ -277,11 +266,3 @@ def length_groups(lengths: np.ndarray) -> list[np.ndarray]:
             groups.append([value])
             rows, real, longest = n, n * value, value
     return [np.flatnonzero(np.isin(lengths, g)) for g in groups]
-
-
-def cross_entropy_nats(logits: Tensor, targets: Tensor) -> Tensor:
-    """Per-token nats in float32 (float64 for a float64 model), as the reference: logits cast to
-    float before the loss."""
-    return F.cross_entropy(loss_precision(logits).reshape(-1, logits.size(-1)), targets.reshape(-1), reduction="none").reshape(
-        targets.shape
-    )

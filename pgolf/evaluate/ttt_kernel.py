@@ -33,6 +33,12 @@ from pgolf.runtime import one_thread_if
 # Passes of at least this many input tokens run the last block at the scored positions alone
 # (measured on a step: 16% slower for one 32-token row, even at two, 15-20% faster from four).
 SCORED_ONLY_TOKENS = 64
+# Windows of at least this many tokens attend by torch's fused CPU attention (no (T, T) scores held);
+# shorter ones by three batched products with an explicit mask. Measured (one thread, 3 blocks,
+# explicit/fused time, 2 rounds on a shared 2-core VM): 64 tokens 0.81 (width 64) and 0.99 (width 256),
+# 128: 1.08 and 0.89, 256: 1.15 and 1.01; at the record's 1,024-token windows the fused path takes
+# the whole condition from 22.2 s to 7.5 s. The embedded default's 32-token windows stay explicit.
+FLASH_TOKENS = 256
 # Passes of at most this many input tokens run on one thread (a 32-token row: 10% faster than
 # on two; from four rows two threads are as fast or faster; a 2-core AMD EPYC VM).
 ONE_THREAD_TOKENS = 64
@@ -93,7 +99,8 @@ class _Block:
 class _Saved:
     """What a block's backward needs of its forward."""
 
-    __slots__ = ("xm", "h", "r1", "h_aq", "h_av", "n", "r2", "at", "q3", "k3", "v3", "p", "x1", "n2", "r3", "f")
+    __slots__ = ("xm", "h", "r1", "h_aq", "h_av", "n", "r2", "at", "q3", "k3", "v3", "p", "x1", "n2", "r3", "f",
+                 "q", "k", "v", "out", "lse")
 
 
 class TTTKernel:
@@ -211,7 +218,6 @@ class TTTKernel:
         w, s = self.blocks[i], _Saved()
         rows, length, dim = x0.shape
         hd, kv = self.head_dim, self.kv_heads
-        groups = self.heads // kv
         qk, v = self._projections(i, x, x0, s)
         s.h_aq = torch.bmm(s.h, a[1 + 2 * i].mT)
         qk[..., :dim].add_(torch.bmm(s.h_aq, b[1 + 2 * i].mT))  # (baddbmm_ into a strided slice loops over rows)
@@ -220,22 +226,13 @@ class TTTKernel:
         s.n, s.r2 = rms_norm(qk.view(rows, length, self.heads + kv, hd))
         cos, sin = rotary
         rot = torch.mul(s.n, cos).addcmul_(torch.roll(s.n, hd // 2, -1), sin)
-        q = rot[:, :, : self.heads]
-        q = q if at is None else torch.gather(q, 1, _expand(at, q))
-        s.at, queries = at, q.size(1)
-        s.q3 = q.reshape(rows, queries, kv, groups, hd).permute(0, 2, 3, 1, 4).reshape(rows * kv, groups * queries, hd)
-        s.k3 = rot[:, :, self.heads :].permute(0, 2, 1, 3).reshape(rows * kv, length, hd)
-        s.v3 = v.view(rows, length, kv, hd).permute(0, 2, 1, 3).reshape(rows * kv, length, hd)
-        if at is None:
-            scores = torch.baddbmm(mask, s.q3, s.k3.mT, alpha=1.0 / math.sqrt(hd))
-        else:
-            scores = torch.bmm(s.q3, s.k3.mT).mul_(_c(1.0 / math.sqrt(hd), s.q3))
-            future = torch.arange(length, device=at.device)[None, None, :] > at[:, :, None]  # (rows, S, T)
-            scores.view(rows, kv, groups, queries, length).masked_fill_(future[:, None, None], float("-inf"))
-        s.p = torch.softmax(scores, -1)
-        att = torch.bmm(s.p, s.v3).view(rows, kv, groups, queries, hd).permute(0, 3, 1, 2, 4)
+        s.at = at
+        flash = length >= FLASH_TOKENS and rot.device.type == "cpu"  # torch's fused attention op for the CPU
+        att = self._flash_attention(s, rot, v) if flash else self._attention(s, rot, v, mask)
+        if flash and at is not None:  # every query attended (a causal kernel), the scored ones kept
+            att = torch.gather(att, 1, _expand(at, att))
         xm = s.xm if at is None else torch.gather(s.xm, 1, _expand(at, s.xm))
-        s.x1 = torch.addcmul(xm, F.linear(att.reshape(rows, queries, dim), w.w_proj), w.attn_scale)
+        s.x1 = torch.addcmul(xm, F.linear(att, w.w_proj), w.attn_scale)
         s.n2, s.r3 = rms_norm(s.x1)
         s.f = F.linear(s.n2, w.w_fc).relu_()
         return torch.addcmul(s.x1, F.linear(s.f * s.f, w.w_mlp), w.mlp_scale), s
@@ -245,27 +242,17 @@ class TTTKernel:
         """The gradient of the block's input (none for block 0) given its output's; adapters' into ga, gb."""
         w = self.blocks[i]
         rows, length, dim = s.xm.shape
-        hd, kv, heads = self.head_dim, self.kv_heads, self.heads
-        groups, queries = heads // kv, g.size(1)
+        hd = self.head_dim
         g_f = torch.matmul(g * w.mlp_scale, w.w_mlp).mul_(s.f).mul_(_c(2.0, g))  # d f^2 = 2 f; relu' is f > 0
         g_x1 = g + rms_norm_backward(torch.matmul(g_f, w.w_fc), s.n2, s.r3)
-        g_att = torch.matmul(g_x1 * w.attn_scale, w.w_proj).view(rows, queries, kv, groups, hd)
-        g_att = g_att.permute(0, 2, 3, 1, 4).reshape(rows * kv, groups * queries, hd)
-        g_v3 = torch.bmm(s.p.mT, g_att)
-        g_s = torch._softmax_backward_data(torch.bmm(g_att, s.v3.mT), s.p, -1, s.p.dtype)
-        g_s.mul_(_c(1.0 / math.sqrt(hd), g_s))
-        g_q = torch.bmm(g_s, s.k3).view(rows, kv, groups, queries, hd).permute(0, 3, 1, 2, 4)
-        g_rot = torch.empty_like(s.n) if s.at is None else torch.zeros_like(s.n)
-        if s.at is None:
-            g_rot[:, :, :heads].view(rows, length, kv, groups, hd).copy_(g_q)
+        g_att = torch.matmul(g_x1 * w.attn_scale, w.w_proj)
+        if s.out is not None:
+            g_rot, g_v = self._flash_attention_backward(s, g_att)
         else:
-            g_q = g_q.reshape(rows, queries, heads, hd)
-            g_rot[:, :, :heads].scatter_add_(1, _expand(s.at, g_q), g_q)
-        g_rot[:, :, heads:].copy_(torch.bmm(g_s.mT, s.q3).view(rows, kv, length, hd).permute(0, 2, 1, 3))
+            g_rot, g_v = self._attention_backward(s, g_att)
         cos, sin = rotary
         g_n = torch.mul(g_rot, cos).add_(torch.roll(g_rot * sin, hd // 2, -1))  # roll by half is its own inverse
         g_qk = rms_norm_backward(g_n, s.n, s.r2).view(rows, length, -1)
-        g_v = g_v3.view(rows, kv, length, hd).permute(0, 2, 1, 3).reshape(rows, length, kv * hd)
         g_qq = g_qk[..., :dim]
         qi, vi = 1 + 2 * i, 2 + 2 * i
         g_haq, g_hav = torch.bmm(g_qq, b[qi]), torch.bmm(g_v, b[vi])
@@ -281,6 +268,72 @@ class TTTKernel:
         else:
             g_xm.scatter_add_(1, _expand(s.at, g_x1), g_x1)
         return g_xm.mul_(w.mix0)
+
+    def _attention(self, s: _Saved, rot: Tensor, v: Tensor, mask: Tensor) -> Tensor:
+        """Causal attention (rows, queries, dim) as three batched products with an explicit mask: the
+        fastest where windows are short (the whole (G*T, T) score matrix is a few kilobytes)."""
+        rows, length = rot.shape[:2]
+        hd, kv, at = self.head_dim, self.kv_heads, s.at
+        groups = self.heads // kv
+        q = rot[:, :, : self.heads]
+        q = q if at is None else torch.gather(q, 1, _expand(at, q))
+        queries = q.size(1)
+        s.out = None
+        s.q3 = q.reshape(rows, queries, kv, groups, hd).permute(0, 2, 3, 1, 4).reshape(rows * kv, groups * queries, hd)
+        s.k3 = rot[:, :, self.heads :].permute(0, 2, 1, 3).reshape(rows * kv, length, hd)
+        s.v3 = v.view(rows, length, kv, hd).permute(0, 2, 1, 3).reshape(rows * kv, length, hd)
+        if at is None:
+            scores = torch.baddbmm(mask, s.q3, s.k3.mT, alpha=1.0 / math.sqrt(hd))
+        else:
+            scores = torch.bmm(s.q3, s.k3.mT).mul_(_c(1.0 / math.sqrt(hd), s.q3))
+            future = torch.arange(length, device=at.device)[None, None, :] > at[:, :, None]  # (rows, S, T)
+            scores.view(rows, kv, groups, queries, length).masked_fill_(future[:, None, None], float("-inf"))
+        s.p = torch.softmax(scores, -1)
+        att = torch.bmm(s.p, s.v3).view(rows, kv, groups, queries, hd).permute(0, 3, 1, 2, 4)
+        return att.reshape(rows, queries, self.dim)
+
+    def _attention_backward(self, s: _Saved, g_att: Tensor) -> tuple[Tensor, Tensor]:
+        """Gradients of the rotated q|k (rows, T, H + KV, hd) and of v (rows, T, KV * hd) given the
+        attention output's (rows, queries, dim), through _attention's saved products."""
+        rows, length = s.n.shape[:2]
+        hd, kv, heads = self.head_dim, self.kv_heads, self.heads
+        groups, queries = heads // kv, g_att.size(1)
+        g_att = g_att.view(rows, queries, kv, groups, hd).permute(0, 2, 3, 1, 4).reshape(rows * kv, groups * queries, hd)
+        g_v3 = torch.bmm(s.p.mT, g_att)
+        g_s = torch._softmax_backward_data(torch.bmm(g_att, s.v3.mT), s.p, -1, s.p.dtype)
+        g_s.mul_(_c(1.0 / math.sqrt(hd), g_s))
+        g_q = torch.bmm(g_s, s.k3).view(rows, kv, groups, queries, hd).permute(0, 3, 1, 2, 4)
+        g_rot = torch.empty_like(s.n) if s.at is None else torch.zeros_like(s.n)
+        if s.at is None:
+            g_rot[:, :, :heads].view(rows, length, kv, groups, hd).copy_(g_q)
+        else:
+            g_q = g_q.reshape(rows, queries, heads, hd)
+            g_rot[:, :, :heads].scatter_add_(1, _expand(s.at, g_q), g_q)
+        g_rot[:, :, heads:].copy_(torch.bmm(g_s.mT, s.q3).view(rows, kv, length, hd).permute(0, 2, 1, 3))
+        return g_rot, g_v3.view(rows, kv, length, hd).permute(0, 2, 1, 3).reshape(rows, length, kv * hd)
+
+    def _flash_attention(self, s: _Saved, rot: Tensor, v: Tensor) -> Tensor:
+        """Causal attention (rows, T, dim) of every position by torch's fused CPU kernel (the one
+        F.scaled_dot_product_attention runs, grouped heads included): it never holds the (T, T)
+        scores, which at the record's 1,024-token windows are most of a step's memory traffic."""
+        rows, length = rot.shape[:2]
+        s.q = rot[:, :, : self.heads].transpose(1, 2)
+        s.k = rot[:, :, self.heads :].transpose(1, 2)
+        s.v = v.view(rows, length, self.kv_heads, self.head_dim).transpose(1, 2)
+        s.out, s.lse = torch.ops.aten._scaled_dot_product_flash_attention_for_cpu(
+            s.q, s.k, s.v, 0.0, True, scale=1.0 / math.sqrt(self.head_dim))
+        return s.out.transpose(1, 2).reshape(rows, length, self.dim)
+
+    def _flash_attention_backward(self, s: _Saved, g_att: Tensor) -> tuple[Tensor, Tensor]:
+        """_attention_backward's gradients through the fused kernel's own backward."""
+        rows, length = s.n.shape[:2]
+        g = g_att.view(rows, g_att.size(1), self.heads, self.head_dim)
+        if s.at is not None:  # only the scored queries reached the loss
+            g = torch.zeros(rows, length, self.heads, self.head_dim, dtype=g.dtype).scatter_add_(1, _expand(s.at, g), g)
+        g_q, g_k, g_v = torch.ops.aten._scaled_dot_product_flash_attention_for_cpu_backward(
+            g.transpose(1, 2), s.q, s.k, s.v, s.out, s.lse, 0.0, True, scale=1.0 / math.sqrt(self.head_dim))
+        g_rot = torch.cat([g_q.transpose(1, 2), g_k.transpose(1, 2)], dim=2)
+        return g_rot, g_v.transpose(1, 2).reshape(rows, length, -1)
 
     def _head(self, hs: Tensor, y: Tensor, a: Tensor, b: Tensor):
         """Final norm of the scored positions' hidden states, soft-capped logits with the head

@@ -20,8 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from pgolf.config import check_sizes  # noqa: F401  (re-exported: the one copy of the check)
 from pgolf.errors import ConfigError
+from pgolf.evalspec import check_sizes
 
 
 @dataclass(frozen=True)

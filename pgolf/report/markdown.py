@@ -17,7 +17,8 @@ from typing import Any
 import pandas as pd
 
 from pgolf.errors import ConfigError
-from pgolf.report.tables import CONDITION_LABELS, markdown_table
+from pgolf.evalspec import NAMES, EvalSettings, condition
+from pgolf.report.tables import markdown_table
 from pgolf.size import SIZE_CAP_BYTES
 from pgolf.stats import format_p
 
@@ -105,6 +106,7 @@ def _hashes(obj: Any, prefix: str = "") -> Iterator[tuple[str, str]]:
 def what_ran_section(config: dict[str, Any], info: dict[str, Any]) -> str:
     """Config summary, seeds, hardware, versions, data hashes and git revision."""
     d, t, e, c = config["data"], config["train"], config["eval"], config["claim"]
+    ttt = EvalSettings.from_dict(e).ttt  # keys the config leaves out take the eval defaults
     hp = t.get("hyperparameters") or {}
     gpus = int(t.get("gpus", 0))
     lines = [
@@ -113,8 +115,8 @@ def what_ran_section(config: dict[str, Any], info: dict[str, Any]) -> str:
         "- training: " + (f"torchrun on {gpus} GPU(s)" if gpus else "one CPU process per seed")
         + ("; " + ", ".join(f"{k}={v}" for k, v in hp.items()) if hp else ""),
         f"- evaluation: conditions {', '.join(e['conditions'])}; seq_len {e['seq_len']}, chunk {e['chunk']}, "
-        f"LoRA rank {e.get('ttt_rank')}, lr {e.get('ttt_lr')}, batch {e.get('ttt_batch')}, "
-        f"{e.get('ttt_draws', 1)} init draw(s) per checkpoint from eval seed {e.get('ttt_seed', 0)}",
+        f"LoRA rank {ttt.rank}, lr {ttt.lr}, batch {ttt.batch}, "
+        f"{e.get('ttt_draws', 1)} init draw(s) per checkpoint from eval seed {ttt.seed}",
         f"- claim: {c['headline']} mean val_bpb < {c['threshold']:g}, alpha {c.get('alpha', 0.01):g}",
         f"- hardware: {', '.join(info.get('devices') or ['unknown'])} on {', '.join(info.get('hosts') or ['unknown'])}",
         f"- git revision: {', '.join(info.get('git_revisions') or ['unknown'])}",
@@ -144,7 +146,14 @@ def _train_table(train: dict[str, dict[str, Any]]) -> str:
     if over:
         table += (f"\n\n**Over the {SIZE_CAP_BYTES:,}-byte cap** (model + counted code): seed(s) {', '.join(over)}; "
                   "the challenge would reject such an artifact.")
+    counts = sorted({str((m.get("size_cap") or {}).get("code_count", "raw")) for m in train.values() if m.get("size_cap")})
+    if counts:
+        table += ("\n\nCode counted toward the cap: " + ", ".join(_COUNT_WORDS.get(c, c) for c in counts) + ".")
     return table
+
+
+_COUNT_WORDS = {"lzma": "the self-extracting lzma bundle of the modules training and evaluation import "
+                       "(as the challenge's later records count code)", "raw": "the raw bytes of those modules"}
 
 
 def _cap_columns(metrics: dict[str, Any]) -> dict[str, Any]:
@@ -227,7 +236,7 @@ def published_section(published: dict[str, Any] | None, summary: pd.DataFrame, c
         c = p["condition"]
         have = c in ours.index and ours.loc[c, "n"] > 0
         rows.append({
-            "condition": CONDITION_LABELS.get(c, c),
+            "condition": condition(c).label if c in NAMES else c,  # a published name may be any text
             "published val_loss": p.get("val_loss"), "published val_bpb": p.get("val_bpb"),
             "reproduced val_loss": ours.loc[c, "mean_loss"] if have else None,
             "reproduced val_bpb": ours.loc[c, "mean_bpb"] if have else None,

@@ -20,9 +20,9 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from pgolf import atomic  # noqa: E402
-from pgolf.report.tables import CONDITION_LABELS, LN2, condition_summary, draw0_runs  # noqa: E402
+from pgolf.evalspec import condition  # noqa: E402
+from pgolf.report.tables import LN2, condition_summary, draw0_runs  # noqa: E402
 
-COLORS = {"flat": "#7f7f7f", "doc": "#1f77b4", "sliding": "#2ca02c", "ttt": "#d62728"}
 # Deterministic PNG bytes: no timestamp or version in the file's metadata.
 _PNG_META = {"Software": None}
 
@@ -47,11 +47,11 @@ def ablation_figure(runs: pd.DataFrame, conditions: Sequence[str], path: str | P
             continue
         lo, hi = row.ci_low, row.ci_high
         err = None if math.isnan(lo) else [[row.mean_bpb - lo], [hi - row.mean_bpb]]
-        ax.errorbar(x[row.condition] + 0.12, row.mean_bpb, yerr=err, fmt="s", color=COLORS.get(row.condition, "k"),
+        ax.errorbar(x[row.condition] + 0.12, row.mean_bpb, yerr=err, fmt="s", color=condition(row.condition).color,
                     capsize=4, ms=7, label=None)
     ax.errorbar([], [], yerr=[], fmt="s", color="k", capsize=4,
                 label=f"mean, {confidence * 100:g}% t-interval")
-    ax.set_xticks(range(len(conditions)), [CONDITION_LABELS.get(c, c) for c in conditions], rotation=10)
+    ax.set_xticks(range(len(conditions)), [condition(c).label for c in conditions], rotation=10)
     ax.set_ylabel("val_bpb (lower is better)")
     n_seeds = h["seed"].nunique()
     ax.set_title(f"Ablation over {n_seeds} seed(s)")
@@ -78,11 +78,11 @@ def positions_figure(positions: pd.DataFrame, conditions: Sequence[str], path: s
         sub = positions[(positions["condition"] == c) & (positions["bytes"] > 0)].sort_values("position")
         if sub.empty:
             continue
-        label = CONDITION_LABELS.get(c, c)
+        label = condition(c).label
         head = sub[sub["position"] < first]
-        left.plot(head["position"], head["bpb"], lw=1, color=COLORS.get(c), label=label)
+        left.plot(head["position"], head["bpb"], lw=1, color=condition(c).color, label=label)
         binned = _log_bins(sub)
-        right.plot(binned["position"] + 1, binned["bpb"], lw=1.2, color=COLORS.get(c), label=label)
+        right.plot(binned["position"] + 1, binned["bpb"], lw=1.2, color=condition(c).color, label=label)
     left.set_xlabel(f"position in document (first {first})")
     left.set_ylabel("bpb at that position")
     left.set_title("first positions")

@@ -16,33 +16,17 @@ import pandas as pd
 
 from pgolf import inputs
 from pgolf.errors import DataError
+from pgolf.evalspec import eval_name, evaluations
 from pgolf.stats import mean_interval
 
-CONDITION_ORDER = ("flat", "doc", "sliding", "ttt")
-CONDITION_LABELS = {
-    "flat": "flat stream",
-    "doc": "doc-isolated",
-    "sliding": "doc + sliding",
-    "ttt": "doc + sliding + LoRA TTT",
-}
 RUN_COLUMNS = ["seed", "condition", "draw", "eval_seed", "val_loss", "val_bpb", "tokens", "bytes", "seconds"]
 MISSING_COLUMNS = ["seed", "condition", "draw", "path", "reason"]
 LN2 = math.log(2.0)
 
 
-def eval_name(condition: str, draw: int) -> str:
-    """File stem of one evaluation: `ttt` is draw 0, `ttt_draw2` the third LoRA init draw."""
-    return condition if draw == 0 else f"{condition}_draw{draw}"
-
-
 def expected_evals(seeds: Sequence[int], conditions: Sequence[str], ttt_draws: int) -> list[tuple[int, str, int]]:
     """(seed, condition, draw) of every evaluation the config asks for, in ablation order."""
-    out = []
-    for seed in seeds:
-        for condition in conditions:
-            draws = ttt_draws if condition == "ttt" else 1
-            out.extend((int(seed), condition, draw) for draw in range(draws))
-    return out
+    return [(int(seed), c, draw) for seed in seeds for c, draw in evaluations(conditions, ttt_draws)]
 
 
 def read_json(path: str | Path, what: str) -> dict[str, Any]:
@@ -67,7 +51,7 @@ def eval_row(seed: int, condition: str, draw: int, result: dict[str, Any], path:
         "seed": int(seed),
         "condition": condition,
         "draw": int(draw),
-        "eval_seed": settings.get("seed"),
+        "eval_seed": settings.get("ttt_seed"),
         "val_loss": float(result["val_loss"]),
         "val_bpb": float(result["val_bpb"]),
         "tokens": int(result["tokens"]),

@@ -10,6 +10,11 @@ from pathlib import Path
 
 from snakemake.exceptions import WorkflowError
 
+try:  # the evaluation vocabulary: condition names, result file names, settings (torch-free)
+    from pgolf import evalspec
+except ImportError as exc:
+    raise WorkflowError(f"cannot import pgolf ({exc}): install it with `pip install -e .`") from None
+
 # Every path below derives from the config key `results`: each configuration keeps
 # its own folder (results/ for the default, results/record/ for the record setting),
 # so one never replaces the other's outputs and switching back reruns nothing.
@@ -19,8 +24,8 @@ SEEDS = [str(seed) for seed in config["seeds"]]
 CONDITIONS = list(config["eval"]["conditions"])
 TTT_DRAWS = int(config["eval"]["ttt_draws"])
 
-# One eval output per seed x name: the four conditions keep their own name
-# (`ttt.json` is the ttt condition with LoRA init draw 0); extra draws of the ttt
+# One eval output per seed x name (pgolf.evalspec.eval_name): a condition keeps its own
+# name (`ttt.json` is the ttt condition with LoRA init draw 0); extra draws of the ttt
 # condition on the same checkpoint are `ttt_draw1.json`, `ttt_draw2.json`, ...
 EVAL_PATTERN = f"{RESULTS}/seeds/{{seed}}/eval/{{name}}.json"
 ARTIFACT_PATTERN = f"{RESULTS}/seeds/{{seed}}/train/final_model.int8.ptz"
@@ -30,7 +35,7 @@ TRAIN_METRICS_PATTERN = f"{RESULTS}/seeds/{{seed}}/train/metrics.json"
 wildcard_constraints:
     seed=r"\d+",
     name=r"[A-Za-z0-9_.-]+",
-    condition=r"(flat|doc|sliding|ttt)(_draw[1-9]\d*)?",
+    condition=evalspec.NAME_PATTERN,
 
 
 def folder_of(key):
@@ -58,11 +63,10 @@ def check_config():
         raise _config_error(
             "claim.headline", f"{headline!r} is not among eval.conditions; allowed: {', '.join(CONDITIONS)}"
         )
-    if TTT_DRAWS > 1 and "ttt" not in CONDITIONS:
+    if TTT_DRAWS > 1 and not any(evalspec.condition(c).trains for c in CONDITIONS):
         raise _config_error("eval.ttt_draws", f"is {TTT_DRAWS} but eval.conditions has no 'ttt'")
     try:
-        from pgolf.config import (
-            check_finite, check_results_folder, check_seeds, check_sizes, check_train_settings, coerce)
+        from pgolf.config import check_finite, check_results_folder, check_seeds, check_train_settings, coerce
         from pgolf.errors import PgolfError
     except ImportError as exc:
         raise WorkflowError(f"cannot import pgolf ({exc}): install it with `pip install -e .`") from None
@@ -73,7 +77,10 @@ def check_config():
         check_finite(config, "")  # the schema's minimum/maximum let .nan and .inf through
         # The report always tests the claim, so it needs 2+ seeds: fail now, not after training.
         check_seeds(config["seeds"], claim=True)
-        check_sizes(config["eval"]["seq_len"], config["eval"]["chunk"], ("eval.seq_len", "eval.chunk"))
+        # The eval settings' ranges, by the check eval's own flags go through (pgolf.evalspec).
+        settings = eval_settings()
+        for condition in CONDITIONS:
+            settings.validate(condition, evalspec.config_key)
         # Unknown or mistyped train.hyperparameters fail now, naming the key (pgolf.config's own check).
         hyperparameters = {str(k): v for k, v in (config["train"].get("hyperparameters") or {}).items()}
         for key, value in hyperparameters.items():
@@ -180,39 +187,27 @@ def train_gpus():
 
 def eval_names():
     """File stems of one seed's evaluations, in ablation order."""
-    names = list(CONDITIONS)
-    if "ttt" in CONDITIONS:
-        names += [f"ttt_draw{draw}" for draw in range(1, TTT_DRAWS)]
-    return names
+    return [evalspec.eval_name(c, draw) for c, draw in evalspec.evaluations(CONDITIONS, TTT_DRAWS)]
 
 
 def eval_jsons(seeds=None):
     return [EVAL_PATTERN.format(seed=s, name=n) for s in (seeds or SEEDS) for n in eval_names()]
 
 
-def split_condition(name):
-    """`ttt_draw2` -> ("ttt", 2); `sliding` -> ("sliding", 0)."""
-    condition, _, draw = name.partition("_draw")
-    return condition, int(draw or 0)
+def eval_settings(draw=0):
+    """The eval settings the config's `eval` keys name (pgolf.evalspec: one key, one flag per setting);
+    LoRA init draw d uses ttt_seed + d."""
+    settings = evalspec.EvalSettings.from_dict(config["eval"])
+    return settings.replace_ttt(seed=settings.ttt.seed + draw)
 
 
 def eval_arguments(wildcards):
-    e = config["eval"]
-    condition, draw = split_condition(wildcards.condition)
-    args = [
-        "--condition", condition,
-        "--val", val_glob(),
-        "--tokenizer", tokenizer_path(),
-        "--seq-len", e["seq_len"],
-        "--chunk", e["chunk"],
-    ]
-    if condition == "ttt":
-        args += [
-            "--ttt-rank", e["ttt_rank"],
-            "--ttt-lr", e["ttt_lr"],
-            "--ttt-batch", e["ttt_batch"],
-            "--seed", int(e["ttt_seed"]) + draw,  # the recorded LoRA init draw
-        ]
+    condition, draw = evalspec.parse_eval_name(wildcards.condition)
+    args = ["--condition", condition, "--val", val_glob(), "--tokenizer", tokenizer_path()]
+    # Every setting the config sets, as its flag; a condition that does not train takes no ttt_* flag.
+    for key, value in eval_settings(draw).to_dict().items():
+        if key in config["eval"] and (evalspec.condition(condition).trains or not key.startswith("ttt_")):
+            args += [evalspec.flag(key), value]
     return shell_args(args)
 
 
