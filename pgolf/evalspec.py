@@ -166,10 +166,12 @@ class EvalSettings:
 
 # Key -> (lowest, highest exclusive or None, lowest exclusive): the ranges EvalSettings.validate checks;
 # workflow/schemas/config.schema.yaml states the same bounds for the keys it has (tests/test_config.py).
-# ttt_lr 0 is allowed: the adapters then never move, a control that scores as sliding does.
+# ttt_lr 0 is allowed: the adapters then never move, a control that scores as sliding does. ttt_rank stays below
+# 4,096 and ttt_batch below 65,536: a LoRA rank above the model's width adapts nothing more (widths under the cap
+# are at most a few thousand), and `--ttt-rank 1000000` would allocate for minutes before failing.
 RANGES: dict[str, tuple[float, float | None, bool]] = {
     "max_docs": (1, None, False), "batch_tokens": (1, None, False), "progress_seconds": (0, None, False),
-    "ttt_rank": (1, None, False), "ttt_lr": (0, None, False), "ttt_batch": (1, None, False),
+    "ttt_rank": (1, 4096, False), "ttt_lr": (0, None, False), "ttt_batch": (1, 65536, False),
     "ttt_beta1": (0, 1, False), "ttt_beta2": (0, 1, False), "ttt_eps": (0, None, True), "ttt_seed": (0, None, False),
 }
 CHOICES: dict[str, tuple[str, ...]] = {"precision": PRECISIONS, "ttt_engine": TTT_ENGINES}

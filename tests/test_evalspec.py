@@ -52,7 +52,9 @@ def test_ttt_lr_zero_is_allowed_by_both_and_a_negative_lr_by_neither():
 
 
 @pytest.mark.parametrize(("ttt", "message"), [
-    ({"rank": 0}, "--ttt-rank must be at least 1, got 0"),
+    ({"rank": 0}, "--ttt-rank must be a finite number >= 1 and < 4096, got 0"),
+    ({"rank": 1_000_000}, "--ttt-rank must be a finite number >= 1 and < 4096, got 1000000"),
+    ({"batch": 10**9}, "--ttt-batch must be a finite number >= 1 and < 65536, got 1000000000"),
     ({"seed": -1}, "--ttt-seed must be at least 0, got -1"),
     ({"beta1": 1.0}, "--ttt-beta1 must be a finite number >= 0 and < 1, got 1.0"),
     ({"eps": 0.0}, "--ttt-eps must be a finite number > 0, got 0.0"),
