@@ -104,7 +104,7 @@ def test_token_ids_beyond_the_vocabulary_are_a_data_error_not_an_index_error(tin
     (["--seq-len", "0"], ["--seq-len must be at least 1, got 0"]),
     (["--chunk", "0"], ["--chunk must be at least 1, got 0"]),
     (["--chunk", "65"], ["--chunk 65 is longer than --seq-len 64", "between 1 and 64"]),
-    (["--ttt-batch", "0"], ["--ttt-batch must be at least 1"]),
+    (["--ttt-batch", "0"], ["--ttt-batch must be a finite number >= 1 and < 65536, got 0"]),
     (["--max-docs", "0"], ["--max-docs must be at least 1"]),
 ])
 def test_eval_settings_out_of_range_fail_before_scoring_and_keep_earlier_results(
