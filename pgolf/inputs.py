@@ -66,9 +66,17 @@ def parse_json(text: str, where: str) -> Any:
     except ValueError as exc:
         raise DataError(f"{where}: {exc}; write a finite number or null") from None
     except RecursionError:
-        raise DataError(f"{where}: nested too deeply (over {MAX_DEPTH} levels); it is not a pgolf file") from None
+        raise _too_deep(where) from None
+    return _bounded(obj, where)
+
+
+def _too_deep(where: str) -> DataError:
+    return DataError(f"{where}: nested too deeply (over {MAX_DEPTH} levels); it is not a pgolf file")
+
+
+def _bounded(obj: Any, where: str) -> Any:
     if _depth(obj) > MAX_DEPTH:
-        raise DataError(f"{where}: nested too deeply (over {MAX_DEPTH} levels); it is not a pgolf file")
+        raise _too_deep(where)
     return obj
 
 
@@ -88,7 +96,5 @@ def read_yaml(path: str | Path, what: str) -> Any:
         where = f" at line {mark.line + 1}" if mark is not None else ""
         raise DataError(f"{what} {path}: not valid YAML{where} ({getattr(exc, 'problem', None) or exc})") from None
     except RecursionError:
-        raise DataError(f"{what} {path}: nested too deeply; it is not a pgolf file") from None
-    if _depth(obj) > MAX_DEPTH:
-        raise DataError(f"{what} {path}: nested too deeply (over {MAX_DEPTH} levels); it is not a pgolf file")
-    return obj
+        raise _too_deep(f"{what} {path}") from None
+    return _bounded(obj, f"{what} {path}")
