@@ -6,7 +6,7 @@ changes against its merge base with main. A folder the ref deletes is no submiss
 
 Git access: the git CLI in batch mode. One `git cat-file --batch-command` process serves every
 tree and blob (a 1,500-submission stream reads ~40,000 objects through it in a few seconds), and
-merge bases are computed in-process from one `git rev-list --parents` of every ref (one git call
+merge bases are computed in-process from one `git log --stdin` of every ref (hash, time, tree, parents) (one git call
 instead of one `git merge-base` per ref, which cost ~7 ms each). A library (pygit2, dulwich) would
 add a dependency for the same two calls; the git CLI is on every reviewer's machine.
 """
@@ -185,9 +185,6 @@ class GitFolder:
 
     def paths(self) -> list[str]:
         return list(self._listing())
-
-    def blob_id(self, rel: str) -> str | None:
-        return self._listing().get(rel)
 
     def size(self, rel: str) -> int:
         if rel not in self._sizes:
