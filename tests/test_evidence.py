@@ -13,21 +13,15 @@ from pathlib import Path
 import pytest
 
 from pgolf.__main__ import main as pgolf_main
-from pgolf.review.bytecount import (
-    ByteSettings,
-    RatioEntry,
-    byte_flags,
-    implied_bytes,
-    ratio_entries,
-    ratio_flags,
-    tokenizer_id,
-)
+from pgolf.review.bytecount import ByteSettings, RatioEntry, implied_bytes, ratio_entries, tokenizer_id
 from pgolf.review.configcheck import script_defaults
 from pgolf.review.evidence import evidence_flags, loose_evidence_flags
 from pgolf.review.reader import read_log_text
 from pgolf.review.record import check_record
+from pgolf.review.rules import run_scope
+from pgolf.review.rules.bytes import implied, ratio
+from pgolf.review.rules.inputs import AuditInput, RunInput
 from pgolf.review.source import DirFolder
-from pgolf.review.timing import time_flags
 from pgolf.review.unwrap import bounded_decompress, unwrap
 from tests.data.logs.families import Run, StageSpec, build_log
 from tests.data.logs.make_fixtures import CODE_DUMP
@@ -39,6 +33,19 @@ OLDER = 63_779_840
 
 def parse(run: Run, name: str = "train_seed42.log"):
     return read_log_text(build_log(run), name)
+
+
+def byte_flags(r, who, settings=None):
+    return implied(RunInput(r, who, bytes=settings or ByteSettings()))
+
+
+def ratio_flags(entries):
+    return ratio(AuditInput(entries))
+
+
+def time_flags(r, who):
+    """The time evidence rules (check `time`) of one run."""
+    return [f for f in run_scope("scored", RunInput(r, who)) if f.check == "time"]
 
 
 def checks(flags, check):

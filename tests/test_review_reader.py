@@ -129,7 +129,7 @@ def test_torchrun_warnings_instead_of_a_code_dump_and_equals_signs_in_the_stop_l
     ("runs/seed_1338/wd_0/train.log", 1338), ("2026-03-19_Seed2025_Top2K/train.log", None), ("train_v0.txt", None),
 ])
 def test_the_seed_a_file_name_states(path, seed):
-    from pgolf.review.flags import seed_from_name
+    from pgolf.review.runlabel import seed_from_name
 
     assert seed_from_name(path) == seed
 

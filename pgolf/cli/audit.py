@@ -35,9 +35,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     git.add_argument("--min-runs", type=integer(1, 100), default=3, help="runs the practice asked for (3)")
     git.add_argument("--max-step-bpb", type=number(0, lo_open=True), default=MAX_STEP_BPB,
                      help=f"a larger improvement in one step is held for review ({MAX_STEP_BPB})")
-    git.add_argument("--tolerate", default=",".join(TOLERATED), metavar="CHECKS",
-                     help="checks whose error flags do not stop a submission, as the practice did not enforce them "
-                          f"(default {','.join(TOLERATED)}; '' enforces all)")
+    git.add_argument("--tolerate", default=",".join(TOLERATED), metavar="RULES",
+                     help="rules whose error flags do not stop a submission, as the practice did not enforce them: "
+                          "rule ids (time.eval_sum), families (time.*) or evidence checks (bytes, code, config, "
+                          f"time); see docs/rules.md (default {','.join(TOLERATED)}; '' enforces all)")
     add_progression_arguments(parser)
 
 

@@ -17,24 +17,21 @@ prints val_tokens): sp1024 (62,021,632 tokens) 151.0716-151.0898 million bytes, 
 tokens) implies 155.77 million: another document set, recognised as such.
 
 Without val_tokens the ratio val_bpb/val_loss is compared across submissions that use the same
-tokenizer (`ratio_flags`); the audit calls it with every submission's ratio.
+tokenizer (the rule `bytes.ratio`); the audit applies it to every submission's ratio.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from statistics import median
 
-from pgolf.review.flags import Flag
 from pgolf.review.reader import ParsedRun, Stage
 
 MIN_REFERENCE = 3  # other submissions with the tokenizer: a median of three outvotes one miscount
 # a stage that may score less than the whole split: a sliding window's tail, a subset
-_PARTIAL = re.compile(r"sliding|subset|partial|sample|quick|short|tail", re.IGNORECASE)
+PARTIAL = re.compile(r"sliding|subset|partial|sample|quick|short|tail", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -83,29 +80,6 @@ def stage_bytes(r: ParsedRun, settings: ByteSettings = ByteSettings()) -> list[S
             for s in r.ordered_stages() if _scored(s)]
 
 
-def byte_flags(r: ParsedRun, who: str, settings: ByteSettings = ByteSettings()) -> list[Flag]:
-    """One flag for a run whose stages imply other validation bytes than its split holds.
-
-    An error when the run's val_tokens marks a full pass of a known split and a stage that scores
-    the whole split is off; a warning when only stages that may score part of it are off, or the
-    split is not a known one."""
-    off = [b for b in stage_bytes(r, settings) if abs(b.diff) > settings.tolerance]
-    if not off:
-        return []
-    full = r.val_tokens in settings.full_pass_tokens | settings.older_split_tokens
-    whole = [b for b in off if not _PARTIAL.search(b.stage)]
-    # the stage under test when it is off, else the stage furthest off
-    worst = next((b for b in off if b.stage == r.metric), None) or max(whole or off, key=lambda b: abs(b.diff))
-    others = f"; {len(off) - 1} other stage(s) off too" if len(off) > 1 else ""
-    split = "the older split's" if worst.split == "older" else "the standard"
-    text = (f"byte accounting: `{worst.stage}` implies {worst.implied:,.0f} validation bytes from "
-            f"{r.val_tokens:,} tokens, {worst.diff:+.2%} from {split} {worst.expected:,.0f} (tolerance "
-            f"{settings.tolerance:.1%}): the tokenizer's byte table may miscount{others}")
-    return [Flag("error" if full and whole else "warn", who, text, check="bytes",
-                 numbers=(("stage", worst.stage), ("implied_bytes", round(worst.implied)),
-                          ("expected_bytes", round(worst.expected)), ("diff_pct", round(100 * worst.diff, 4))))]
-
-
 # --------------------------------------------------------------------------- without val_tokens
 
 
@@ -135,29 +109,6 @@ class RatioEntry:
     submission: str  # runs of one submission are not compared with each other
     tokenizer: str
     ratio: float
-
-
-def ratio_flags(entries: Iterable[RatioEntry], settings: ByteSettings = ByteSettings()) -> list[Flag]:
-    """Runs whose val_bpb/val_loss is off the median of other submissions with the same tokenizer by more than
-    the tolerance (a byte miscount moves the ratio by the same factor as the implied bytes)."""
-    by_tok: dict[str, list[RatioEntry]] = defaultdict(list)
-    for e in entries:
-        by_tok[e.tokenizer].append(e)
-    out = []
-    for tok, group in sorted(by_tok.items()):
-        for e in group:
-            others = [o.ratio for o in group if o.submission != e.submission]
-            if len({o.submission for o in group if o.submission != e.submission}) < MIN_REFERENCE:
-                continue  # too few to tell which one is off
-            ref = median(others)
-            diff = ref / e.ratio - 1.0  # as implied bytes: a ratio too low means too many bytes
-            if abs(diff) > settings.tolerance:
-                out.append(Flag("warn", e.key, f"byte accounting: val_bpb/val_loss {e.ratio:.6f} is {diff:+.2%} in "
-                                               f"implied bytes from the median {ref:.6f} of {len(others)} runs of other "
-                                               f"submissions with tokenizer {tok} (tolerance {settings.tolerance:.1%})",
-                                check="bytes", numbers=(("ratio", e.ratio), ("reference", ref),
-                                                        ("diff_pct", round(100 * diff, 4)))))
-    return out
 
 
 def ratio_entries(submission: str, runs: Sequence[ParsedRun], label: dict[int, str]) -> list[RatioEntry]:

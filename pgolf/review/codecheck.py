@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import difflib
 import functools
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 
 from pgolf.errors import DataError
-from pgolf.review.flags import Flag
 from pgolf.review.reader import ParsedRun, code_dump, dump_lines, lines_sha256
 from pgolf.review.source import FolderFiles
 from pgolf.review.unwrap import unwrap
@@ -75,7 +73,7 @@ def log_rel(r: ParsedRun, files: FolderFiles) -> str | None:
     return max(hits, key=len) if hits else None
 
 
-def _dump_of(r: ParsedRun, files: FolderFiles) -> list[str] | None:
+def dump_of(r: ParsedRun, files: FolderFiles) -> list[str] | None:
     rel = log_rel(r, files)
     if rel is None:
         return None
@@ -101,55 +99,3 @@ def closest(dump: Sequence[str], scripts: Sequence[Script]) -> CodeMatch | None:
     end = next((i for i in range(first + 1, len(diff)) if diff[i].startswith("@@")), len(diff))
     hunk = "\n".join(diff[first:min(end, first + HUNK_LINES)])
     return CodeMatch(best, len(changed), hunk)
-
-
-def dump_flags(runs: Sequence[ParsedRun], files: FolderFiles, scripts: Sequence[Script],
-               label: dict[int, str]) -> list[Flag]:
-    """One warning per distinct dump that no script of the folder equals."""
-    by_dump: dict[str, list[ParsedRun]] = defaultdict(list)
-    for r in runs:
-        if r.code_dump_sha256 is not None:
-            by_dump[r.code_dump_sha256].append(r)
-    known = {s.sha256 for s in scripts}
-    out = []
-    for sha, same in by_dump.items():
-        if sha in known or not scripts:
-            continue
-        dump = _dump_of(same[0], files)
-        if dump is None or lines_sha256(dump) in known:
-            continue  # the dump is a wrapper of a submitted script
-        m = closest(dump, scripts)
-        if m is None or m.differing == 0:
-            continue
-        who = ", ".join(label[id(r)] for r in same)
-        out.append(Flag("warn", who, f"code: the source dumped at the head of the log differs from {m.script.rel} in "
-                                     f"{m.differing} line(s); the log may not come from the submitted script. First "
-                                     f"difference:\n{m.hunk}", check="code",
-                        numbers=(("script", m.script.rel), ("differing_lines", m.differing))))
-    return out
-
-
-def code_size_flags(runs: Sequence[ParsedRun], scripts: Sequence[Script], label: dict[int, str]) -> list[Flag]:
-    """The log's `Code size` lines against the script's bytes: as submitted, or unpacked from its wrapper."""
-    main = next((s for s in scripts if PurePosixPath(s.rel).name == "train_gpt.py"), scripts[0] if len(scripts) == 1
-                else None)
-    if main is None:
-        return []
-    # a launcher train_gpt.py may run a helper: any script's size, or all of them together, is its code
-    sizes = {n for s in scripts for n in (s.raw_bytes, s.source_bytes)} | {sum(s.raw_bytes for s in scripts)}
-    by_size: dict[tuple[int | None, int | None], list[str]] = defaultdict(list)
-    for r in runs:
-        raw_off = r.code_bytes is not None and r.code_bytes not in sizes
-        packed_off = r.code_bytes_compressed is not None and main.wrapped and r.code_bytes_compressed != main.raw_bytes
-        if raw_off or packed_off:
-            by_size[(r.code_bytes, r.code_bytes_compressed)].append(label[id(r)])
-    out = []
-    for (raw, packed), who in by_size.items():
-        printed = " and ".join(f"{k} {v:,} bytes" for k, v in (("Code size", raw), ("compressed", packed))
-                               if v is not None)
-        out.append(Flag("warn", ", ".join(who), f"code: the log prints {printed}; {main.rel} is {main.raw_bytes:,} "
-                                                f"bytes" + (f" ({main.source_bytes:,} unpacked)" if main.wrapped else "")
-                        + ": the log may come from another version of the script", check="code",
-                        numbers=(("log_code_bytes", raw), ("log_code_bytes_compressed", packed),
-                                 ("script_bytes", main.raw_bytes), ("script_source_bytes", main.source_bytes))))
-    return out

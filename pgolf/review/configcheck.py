@@ -16,7 +16,6 @@ import re
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 
-from pgolf.review.flags import Flag
 from pgolf.review.reader import ParsedRun
 
 # keys that differ between runs by nature
@@ -55,18 +54,6 @@ def differing_keys(runs: Sequence[ParsedRun]) -> dict[str, list[str]]:
         if len(values) > 1 and any(not _same(values[0], v) for v in values[1:]):
             out[k] = [s.get(k) for s in per]
     return out
-
-
-def config_flags(runs: Sequence[ParsedRun], label: dict[int, str]) -> list[Flag]:
-    """An error naming each key whose value differs between the claimed runs, with every run's value."""
-    diff = differing_keys(runs)
-    if len(runs) < 2 or not diff:
-        return []
-    shown = [f"{k} ({', '.join(f'{label[id(r)]}: {v}' for r, v in zip(runs, vals, strict=True) if v is not None)})"
-             for k, vals in list(diff.items())[:MAX_LISTED]]
-    more = f" and {len(diff) - MAX_LISTED} more" if len(diff) > MAX_LISTED else ""
-    return [Flag("error", "", f"config: the claimed runs differ in {len(diff)} setting(s): {'; '.join(shown)}{more}",
-                 check="config", numbers=tuple((k, " | ".join(str(v) for v in vals)) for k, vals in diff.items()))]
 
 
 # --------------------------------------------------------------------------- the script's defaults
@@ -135,10 +122,10 @@ def script_defaults(source: str) -> Mapping[str, str]:
     return MappingProxyType({**_dataclass_defaults(source), **_env_defaults(source)})
 
 
-def default_flags(runs: Sequence[ParsedRun], defaults: Mapping[str, str], script: str) -> list[Flag]:
-    """A warning naming the settings every run printed with one value that the script's default contradicts.
-    Only a `Hyperparameters:` block or argument dump is compared: free `key:value` lines print derived values
-    (the effective embedding learning rate under `embed_lr`)."""
+def default_settings_off(runs: Sequence[ParsedRun], defaults: Mapping[str, str]) -> dict[str, tuple[str, str]]:
+    """The settings every run printed with one value that the script's default contradicts: {key: (value,
+    default)}. Only a `Hyperparameters:` block or argument dump is compared: free `key:value` lines print
+    derived values (the effective embedding learning rate under `embed_lr`)."""
     per = [{k.lower(): v.strip().rstrip(",") for k, v in r.hyperparameters.items()} for r in runs]
     off = {}
     for k, default in sorted(defaults.items()):
@@ -148,10 +135,4 @@ def default_flags(runs: Sequence[ParsedRun], defaults: Mapping[str, str], script
         value = values.pop()
         if not _same(value, default):
             off[k] = (value, default)
-    if not off:
-        return []
-    shown = "; ".join(f"{k}: log {v}, default {d}" for k, (v, d) in list(off.items())[:MAX_LISTED])
-    more = f" and {len(off) - MAX_LISTED} more" if len(off) > MAX_LISTED else ""
-    return [Flag("warn", "", f"config: the runs printed {len(off)} setting(s) other than {script}'s defaults ({shown}"
-                             f"{more}): the run command must set them to reproduce the runs", check="config",
-                 numbers=tuple((k, f"{v} | {d}") for k, (v, d) in off.items()))]
+    return off

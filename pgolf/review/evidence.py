@@ -2,20 +2,22 @@
 
 API: `evidence_flags(runs, counted, files, settings) -> list[Flag]` for one submission (check-record,
 audit), `loose_evidence_flags(runs, settings)` for loose logs (check-logs: no folder, so no code
-check). Each flag names its check (`bytes`, `code`, `config`, `time`) and carries its numbers.
-The audit-wide byte comparison of runs without val_tokens is `bytecount.ratio_flags`.
+check). Each flag names its rule and check (`bytes`, `code`, `config`, `time`) and carries its numbers.
+The audit-wide byte comparison of runs without val_tokens is the rule `bytes.ratio`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
 
-from pgolf.review import bytecount, codecheck, configcheck, timing
 from pgolf.review.bytecount import ByteSettings
-from pgolf.review.flags import Flag, labels
+from pgolf.review.codecheck import read_scripts
+from pgolf.review.model import Flag
 from pgolf.review.reader import ParsedRun
+from pgolf.review.rules import config, run_scope
+from pgolf.review.rules.inputs import FolderInput, RunInput
+from pgolf.review.runlabel import labels
 from pgolf.review.source import FolderFiles
 
 
@@ -25,32 +27,20 @@ class EvidenceSettings:
 
 
 def run_evidence_flags(runs: Sequence[ParsedRun], settings: EvidenceSettings = EvidenceSettings()) -> list[Flag]:
-    """Per-run checks: the byte fingerprint and time accounting of every run that has a stage."""
+    """Per-run checks (scope `scored`): the byte fingerprint and time accounting of every run that has a stage."""
     label = labels(runs)
-    out: list[Flag] = []
-    for r in runs:
-        if r.stages:
-            out += bytecount.byte_flags(r, label[id(r)], settings.bytes) + timing.time_flags(r, label[id(r)])
-    return out
+    return [f for r in runs if r.stages for f in run_scope("scored", RunInput(r, label[id(r)], bytes=settings.bytes))]
 
 
 def loose_evidence_flags(runs: Sequence[ParsedRun], settings: EvidenceSettings = EvidenceSettings()) -> list[Flag]:
     """check-logs: every per-run check, and the configuration compared across the runs that count."""
     good = [r for r in runs if r.ok]
-    return run_evidence_flags(runs, settings) + configcheck.config_flags(good, labels(good))
+    return run_evidence_flags(runs, settings) + config.runs_differ(FolderInput(good, good, None, (), labels(good)))
 
 
 def evidence_flags(runs: Sequence[ParsedRun], counted: Sequence[ParsedRun], files: FolderFiles,
                    settings: EvidenceSettings = EvidenceSettings()) -> list[Flag]:
     """Every evidence check of one submission: `runs` every train log, `counted` the claimed runs, `files`
     the folder (its scripts)."""
-    label = labels(runs)
-    scripts = codecheck.read_scripts(files)
-    out = run_evidence_flags(runs, settings)
-    out += codecheck.dump_flags(runs, files, scripts, label) + codecheck.code_size_flags(runs, scripts, label)
-    out += configcheck.config_flags(list(counted), label)
-    main = next((s for s in scripts if PurePosixPath(s.rel).name == "train_gpt.py"), None)
-    if main is not None and counted:
-        defaults = configcheck.script_defaults("\n".join(main.lines))
-        out += configcheck.default_flags(list(counted), defaults, main.rel)
-    return out
+    folder = FolderInput(runs, counted, files, read_scripts(files), labels(runs))
+    return run_evidence_flags(runs, settings) + run_scope("folder", folder)

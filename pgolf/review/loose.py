@@ -10,20 +10,23 @@ default stage, and a flag says so (they are never dropped silently).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 from pgolf import atomic, provenance
 from pgolf import stats as st
-from pgolf.review import flags as fl
 from pgolf.review.evidence import loose_evidence_flags
-from pgolf.review.flags import Flag
+from pgolf.review.flags import run_flags, set_flags
+from pgolf.review.model import Flag
 from pgolf.review.outputs import csv_text
 from pgolf.review.page import loose_page
 from pgolf.review.reader import ParsedRun, canonical_stage, read_log_file_runs
 from pgolf.review.render import loose_report
+from pgolf.review.rules.inputs import PreviousInput
+from pgolf.review.rules.runs import previous_stage
+from pgolf.review.runlabel import labels
 
 
 @dataclass(frozen=True)
@@ -52,16 +55,16 @@ def read_previous(paths: Sequence[str], metric: str | None) -> tuple[list[Parsed
         if metric and not r.ok and r.stages:
             r.choose(None)
             if r.ok:
-                notes.append(Flag("warn", f"previous {r.name}", f"no `{metric}` stage; its own `{r.metric}` is used"))
+                notes += previous_stage(PreviousInput(r, metric))
     return runs, notes
 
 
 def _flags(runs: Sequence[ParsedRun], previous: Sequence[ParsedRun]) -> list[Flag]:
-    label = fl.labels(runs)
-    out = [f for r in runs for f in fl.run_flags(r, label[id(r)])] + fl.set_flags(runs) + loose_evidence_flags(runs)
-    plabel = fl.labels(previous)
-    out += [Flag(f.severity, f"previous {f.run}" if f.run else "previous", f.text)
-            for r in previous for f in fl.run_flags(r, plabel[id(r)])]
+    label = labels(runs)
+    out = [f for r in runs for f in run_flags(r, label[id(r)])] + set_flags(runs) + loose_evidence_flags(runs)
+    plabel = labels(previous)
+    out += [replace(f, run=f"previous {f.run}" if f.run else "previous")
+            for r in previous for f in run_flags(r, plabel[id(r)])]
     return out
 
 

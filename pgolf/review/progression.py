@@ -18,8 +18,9 @@ from dataclasses import dataclass, field
 from statistics import fmean
 
 from pgolf import stats as st
-from pgolf.review import flags as fl
-from pgolf.review.record import RecordCheck
+from pgolf.review.model import errors as error_flags
+from pgolf.review.recordread import RecordCheck
+from pgolf.review.rules import select
 from pgolf.size import SIZE_CAP_BYTES
 
 # The largest improvement one accepted row made over the row before it in the published table is 0.032 bpb
@@ -200,8 +201,9 @@ def evidence_problem(sub: Submission, settings: ProgressionSettings, runs_from: 
     if not sizes:
         return Verdict("size not shown", "size not shown: no log prints the artifact's total and submission.json "
                                          "claims no byte count")
-    errors = [f for f in fl.errors(rec.flags) + (fl.errors(ev.flags) if ev is not rec else [])
-              if f.check not in settings.tolerated]
+    tolerated = select(settings.tolerated)
+    errors = [f for f in error_flags(rec.flags) + (error_flags(ev.flags) if ev is not rec else [])
+              if f.rule not in tolerated]
     if errors:
         return Verdict("error flag", f"error flag: {errors[0]}" + (f" (+{len(errors) - 1} more)" if len(errors) > 1
                                                                   else ""))

@@ -23,328 +23,38 @@ once; `compare(record, previous, ...)` adds the statistics (the audit uses both)
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, fields, replace
-from decimal import Decimal
-from pathlib import Path, PurePosixPath
-from statistics import fmean, stdev
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
+from statistics import stdev
 from typing import Any
 
 from pgolf import stats as st
 from pgolf.errors import DataError
-from pgolf.review import flags as fl
 from pgolf.review.bytecount import stage_bytes
-from pgolf.review.claim import (
-    Claim,
-    SeedClaim,
-    folder_date,
-    matches,
-    read_claim_bytes,
-    readme_p_values,
-    readme_result,
-    readme_seed_numbers,
-    readme_threshold,
-)
+from pgolf.review.claim import folder_date, readme_p_values, readme_threshold
 from pgolf.review.evidence import evidence_flags
-from pgolf.review.flags import Flag
-from pgolf.review.reader import (
-    ParsedRun,
-    canonical_stage,
-    decimals,
-    read_log_file_runs,
-    read_log_runs,
-    with_hash,
+from pgolf.review.flags import run_flags, set_flags
+from pgolf.review.model import Flag, errors
+from pgolf.review.reader import ParsedRun, canonical_stage, read_log_file_runs
+from pgolf.review.recordread import (
+    RecordCheck,
+    as_files,
+    bpb_under_val_loss,
+    companion,
+    find_logs,
+    is_train_log,
+    match,
+    named_runs,
+    not_claimed_file,
+    read_claim,
+    read_runs,
+    readme_numbers,
 )
-from pgolf.review.source import DirFolder, FolderFiles, read_text
-
-LOG_SUFFIXES = (".log", ".txt")
-_NOT_LOGS = re.compile(r"^(requirements.*|readme.*|license.*|notes?\b.*)$", re.IGNORECASE)
-
-
-@dataclass
-class RecordCheck:
-    """One record read and matched: its claim, every log, the claimed stage, the counted runs, the flags."""
-
-    folder: str
-    name: str
-    claim: Claim | None
-    runs: list[ParsedRun]
-    date: str | None = None
-    stage: str | None = None
-    stage_source: str = "default"  # "submission.json", "--metric" or "default"
-    claim_supported: bool | None = None  # None: nothing claimed to match
-    closest: str | None = None  # what the logs show when the claim is unsupported
-    counted: list[ParsedRun] = field(default_factory=list)
-    headline_runs: list[ParsedRun] = field(default_factory=list)  # the runs the headline is the mean of
-    flags: list[Flag] = field(default_factory=list)
-    ignored: list[str] = field(default_factory=list)  # files read that are no train log
-    sidecars: list[str] = field(default_factory=list)  # JSON result files beside the logs
-    problems: list[str] = field(default_factory=list)  # an unreadable submission.json
-    readme_seeds: dict[str, Any] = field(default_factory=dict)  # readme_numbers(), computed once
-    files: FolderFiles | None = field(default=None, repr=False)
-    readme: str = field(default="", repr=False)  # the folder's README.md
-
-    @property
-    def values(self) -> list[float]:
-        return [r.val_bpb for r in self.counted if r.val_bpb is not None]
-
-    @property
-    def mean(self) -> float | None:
-        return fmean(self.values) if self.values else None
-
-    @property
-    def score(self) -> float | None:
-        """What the progression orders by: the logs' mean, else the claimed headline."""
-        if self.mean is not None:
-            return self.mean
-        return float(self.claim.val_bpb) if self.claim and self.claim.val_bpb is not None else None
-
-
-def find_logs(files: FolderFiles) -> tuple[list[str], list[str]]:
-    """Train-log candidates (*.log, *.txt, recursively, not requirements/README) and JSON sidecars."""
-    logs, sidecars = [], []
-    for rel in files.paths():
-        name = PurePosixPath(rel).name
-        suffix = PurePosixPath(rel).suffix.lower()
-        if suffix in LOG_SUFFIXES and not _NOT_LOGS.match(name):
-            logs.append(rel)
-        elif suffix == ".json" and rel != claim_file(files):
-            sidecars.append(rel)
-    return logs, sidecars
-
-
-def as_files(folder: str | Path | FolderFiles) -> FolderFiles:
-    return DirFolder(Path(folder)) if isinstance(folder, str | Path) else folder
-
-
-def _read_runs(files: FolderFiles, rel: str) -> list[ParsedRun]:
-    """The runs of one log of the folder; a log that cannot be read is a run with its error, not the end of
-    a review."""
-    where = str(files.root / rel) if isinstance(files, DirFolder) else rel
-    try:
-        data = files.read(rel)
-    except DataError as exc:
-        return [ParsedRun(file=where, error=str(exc))]
-    return with_hash(read_log_runs(data.decode("utf-8", errors="replace"), file=where), data)
-
-
-def _is_train_log(r: ParsedRun) -> bool:
-    return bool(r.stages or r.steps is not None or r.world_size is not None or r.hyperparameters)
-
-
-def run_seed(r: ParsedRun) -> int | None:
-    return r.seed if r.seed is not None else fl.seed_from_name(r.file)
-
-
-def runs_of_seed(runs: Sequence[ParsedRun], seed: int) -> list[ParsedRun]:
-    """The logs of a claimed seed: by the seed they print, else by the seed their file name states."""
-    return [r for r in runs if run_seed(r) == seed] or [r for r in runs if fl.seed_from_name(r.file) == seed]
-
-
-# --------------------------------------------------------------------------- which stage is the claim
-
-
-def _candidates(runs: Sequence[ParsedRun]) -> list[str]:
-    """Every stage any run printed, latest-printed first."""
-    last: dict[str, int] = {}
-    for r in runs:
-        for key, s in r.stages.items():
-            last[key] = max(last.get(key, 0), s.line)
-    return sorted(last, key=lambda k: -last[k])
-
-
-def _value(r: ParsedRun, stage: str, unit: str) -> float | None:
-    st = r.stage(stage)
-    return st.bpb if unit == "bpb" else st.loss
-
-
-def _shows(r: ParsedRun, stage: str, bpb: Decimal | None, loss: Decimal | None) -> bool:
-    """Does the run's stage show a claimed value (val_bpb, else val_loss) at the printed digits?"""
-    st = r.stage(stage)
-    if bpb is not None:
-        return matches(st.bpb, bpb, st.bpb_digits)
-    return loss is not None and matches(st.loss, loss, st.bpb_digits)
-
-
-def _headline(claim: Claim | None) -> tuple[Decimal | None, str]:
-    """The claimed headline and its unit: val_bpb, else val_loss (some early claims print only that)."""
-    if claim is None:
-        return None, "bpb"
-    return (claim.val_bpb, "bpb") if claim.val_bpb is not None else (claim.val_loss, "loss")
-
-
-def _pick_runs(runs: Sequence[ParsedRun], claim: Claim | None, stage: str) -> list[ParsedRun]:
-    """The runs the claim counts: one per claimed seed (the one matching it); without per-seed claims every
-    run with the stage, or, when only the best k of them give the headline, those k (a selection, flagged)."""
-    have = [r for r in runs if r.stage(stage) is not None and r.stage(stage).bpb is not None]
-    if not claim or not claim.seeds:
-        return _best_matching(have, claim, stage)
-    picked = []
-    for seed, sc in sorted(claim.seeds.items()):
-        same = runs_of_seed(have, seed)
-        good = [r for r in same if _shows(r, stage, sc.val_bpb, sc.val_loss)]
-        if good or same:
-            picked.append((good or same)[0])
-    if not claim.seed_values and not _headline_matches(picked, claim, stage):
-        # seeds named without scores (a list, a README table): the headline may be one named run's score
-        named = [r for r in have if run_seed(r) in claim.seeds] or have  # logs that print no seed
-        best = _best_matching(named, claim, stage)
-        if best and _headline_matches(best, claim, stage):
-            return best
-    return picked
-
-
-def _headline_matches(runs: Sequence[ParsedRun], claim: Claim, stage: str) -> bool:
-    value, unit = _headline(claim)
-    values = [_value(r, stage, unit) for r in runs]
-    if not runs or None in values:
-        return False
-    return matches(fmean(values), value, min(r.stage(stage).bpb_digits for r in runs))
-
-
-def _mean_of_claimed(claim: Claim) -> bool:
-    """The headline is the mean of the per-seed values as submission.json rounds them (each shown by its log):
-    1.08563 from five 5-digit values whose unrounded mean is 1.0856248."""
-    value, unit = _headline(claim)
-    per = [sc.val_bpb if unit == "bpb" else sc.val_loss for sc in claim.seeds.values()]
-    if value is None or not per or None in per:
-        return False
-    return matches(float(sum(per) / len(per)), value, max(decimals(str(v)) for v in per))
-
-
-def headline_seed(claim: Claim) -> int | None:
-    """The seed whose claimed val_bpb the headline repeats, when the headline is one run's score and the
-    claim lists several (the best seed reported as the result)."""
-    if claim.val_bpb is None or len(claim.seeds) < 2 or _mean_of_claimed(claim):
-        return None
-    return next((s for s, sc in sorted(claim.seeds.items())
-                 if sc.val_bpb is not None and matches(float(sc.val_bpb), claim.val_bpb)), None)
-
-
-def _best_matching(have: list[ParsedRun], claim: Claim | None, stage: str) -> list[ParsedRun]:
-    if _headline(claim)[0] is None or _headline_matches(have, claim, stage):
-        return have
-    ranked = sorted(have, key=lambda r: r.stage(stage).bpb)
-    for k in range(len(ranked) - 1, 0, -1):
-        if _headline_matches(ranked[:k], claim, stage):
-            return ranked[:k]
-    # early records claim one run's score (not the best) and add other runs as evidence
-    single = [r for r in have if _headline_matches([r], claim, stage)]
-    return single[:1] or have
-
-
-def _stage_score(runs: Sequence[ParsedRun], claim: Claim, stage: str) -> tuple[int, int, float | None]:
-    """(values matched, values claimed, mean val_bpb of the counted runs) for one candidate stage."""
-    picked = _pick_runs(runs, claim, stage)
-    hit = total = 0
-    for seed, sc in claim.seeds.items():
-        if sc.val_bpb is None and sc.val_loss is None:
-            continue
-        total += 1
-        hit += any(_shows(r, stage, sc.val_bpb, sc.val_loss) for r in runs_of_seed(picked, seed))
-    if _headline(claim)[0] is not None:
-        total += 1
-        hit += _headline_matches(picked, claim, stage) or (hit == total - 1 and (
-            _mean_of_claimed(claim) or headline_seed(claim) is not None))
-    return hit, total, fmean(r.stage(stage).bpb for r in picked) if picked else None
-
-
-def match_stage(runs: Sequence[ParsedRun], claim: Claim) -> tuple[str | None, bool, str | None]:
-    """The stage whose per-run values match the claim at its printed digits: (stage, supported, closest).
-
-    Unsupported: the stage matching the most claimed values, else none; `closest` says which stage's
-    mean val_bpb comes nearest the claimed headline."""
-    best: tuple[int, str] | None = None
-    near: tuple[float, str, float] | None = None
-    for stage in _candidates(runs):
-        hit, total, mean = _stage_score(runs, claim, stage)
-        if total and hit == total:
-            return _original(runs, claim, stage), True, None
-        if hit and (best is None or hit > best[0]):
-            best = (hit, stage)
-        if mean is not None and claim.val_bpb is not None and (near is None or abs(mean - float(claim.val_bpb)) < near[0]):
-            near = (abs(mean - float(claim.val_bpb)), stage, mean)
-    closest = f"`{near[1]}` mean {near[2]:.6f}" if near else None
-    if best is not None:
-        return best[1], False, f"`{best[1]}` matches {best[0]} claimed value(s)" + (f"; {closest}" if closest else "")
-    return None, False, closest
-
-
-def _first_line(runs: Sequence[ParsedRun], stage: str) -> int:
-    return min(r.stage(stage).line for r in runs if r.stage(stage) is not None)
-
-
-def _original(runs: Sequence[ParsedRun], claim: Claim, stage: str) -> str:
-    """Of the stages printing the same per-run scores as `stage`, the first printed: a trailing `final_*`
-    line that repeats another condition's score (review-practice.md) is a copy, not the condition."""
-    picked = _pick_runs(runs, claim, stage)
-    same = [s for s in _candidates(runs) if _pick_runs(runs, claim, s) == picked
-            and all(r.stage(s) is not None and r.stage(s).bpb == r.stage(stage).bpb
-                    and r.stage(s).loss == r.stage(stage).loss for r in picked)]
-    return min(same, key=lambda s: _first_line(picked, s)) if picked else stage
-
-
-def _default_stage(runs: Sequence[ParsedRun]) -> str | None:
-    picks = [canonical_stage(s.name) for r in runs if (s := r.default_stage()) is not None]
-    return max(set(picks), key=picks.count) if picks else None
-
-
-# --------------------------------------------------------------------------- loading
-
-
-def claim_file(files: FolderFiles) -> str | None:
-    """The folder's claim: submission.json, else the one `submission*.json` at its top (`submission_ternary.json`)."""
-    top = [p for p in files.paths() if "/" not in p and p.startswith("submission") and p.endswith(".json")]
-    if "submission.json" in top:
-        return "submission.json"
-    return top[0] if len(top) == 1 else None
-
-
-def _read_claim(files: FolderFiles, readme: str) -> tuple[Claim | None, list[str]]:
-    """submission.json's claim, or the README's stated result when the file cannot be parsed or claims no
-    number; the second item says what went wrong, for the record's flags."""
-    claim, problems = None, []
-    name = claim_file(files)
-    if name is not None:
-        try:
-            claim = read_claim_bytes(files.read(name), f"{files.label}/{name}")
-        except DataError as exc:  # a finding of this record, not the end of an audit
-            problems.append(str(exc))
-    unusable = problems or (claim is not None and not claim.claims_values)
-    if unusable and (stated := readme_result(readme)) is not None:
-        why = "cannot be parsed" if problems else "claims no score"
-        claim = replace(claim or Claim(), val_bpb=stated, headline_key="README")
-        claim.warnings.append(f"submission.json {why}: the README's stated result val_bpb {stated} is the claim")
-    return claim, problems
-
-
-def _named_runs(claim: Claim | None, readme: str, runs: Sequence[ParsedRun]) -> Claim | None:
-    """A claim without per-seed results takes the seeds its README's results table names, when logs have them:
-    only those runs are read (the rest are listed, never pooled)."""
-    if claim is None or claim.seeds:
-        return claim
-    named = set(readme_seed_numbers(readme)) & {run_seed(r) for r in runs}
-    if not named:
-        return claim
-    return replace(claim, seeds={s: SeedClaim(seed=s) for s in sorted(named)}, seeds_from="README")
-
-
-def _bpb_under_val_loss(runs: Sequence[ParsedRun], claim: Claim) -> Claim:
-    """A claim of val_loss alone whose value is a stage's val_bpb (not its val_loss) claims that val_bpb."""
-    if claim.val_bpb is not None or claim.val_loss is None or match_stage(runs, claim)[1]:
-        return claim
-    as_bpb = replace(claim, val_bpb=claim.val_loss, val_loss=None, headline_key="val_loss",
-                     warnings=[*claim.warnings])
-    if not match_stage(runs, as_bpb)[1]:
-        return claim
-    as_bpb.warnings.append(f"submission.json's val_loss {claim.val_loss} is a val_bpb (a stage prints it as "
-                           "val_bpb, not as val_loss): read as the claimed val_bpb")
-    return as_bpb
-
-
-# logs that say by name they are not the submission's runs: never pooled into a one-run headline's evidence
-_NOT_A_RUN = re.compile(r"ablat|sweep|baseline|debug|prelim|explor|control|_old\b|old_", re.IGNORECASE)
+from pgolf.review.rules import run_scope
+from pgolf.review.rules.inputs import RecordInput, RecordRunInput
+from pgolf.review.runlabel import labels, seed_from_name
+from pgolf.review.source import FolderFiles, read_text
 
 
 def load_record(folder: str | Path | FolderFiles, logs: Sequence[str | Path] | None = None,
@@ -352,185 +62,45 @@ def load_record(folder: str | Path | FolderFiles, logs: Sequence[str | Path] | N
     """Read a record folder (a path or FolderFiles; or `logs` against its claim) and find the claimed stage."""
     files = as_files(folder)
     readme = read_text(files, "README.md") or ""
-    claim, problems = _read_claim(files, readme)
+    claim, problems = read_claim(files, readme)
     found, sidecars = find_logs(files)
     read = [r for p in logs for r in read_log_file_runs(p)] if logs is not None else \
-        [r for rel in found for r in _read_runs(files, rel)]
-    runs = [r for r in read if _is_train_log(r)]
-    claim = _named_runs(claim, readme, runs)
+        [r for rel in found for r in read_runs(files, rel)]
+    runs = [r for r in read if is_train_log(r)]
+    claim = named_runs(claim, readme, runs)
     if claim is not None and claim.claims_values:
-        claim = _bpb_under_val_loss(runs, claim)
+        claim = bpb_under_val_loss(runs, claim)
     rec = RecordCheck(folder=files.label, name=files.name, claim=claim, runs=runs,
                       date=(claim.date if claim and claim.date else None) or folder_date(files.name),
-                      ignored=[r.file for r in read if not _is_train_log(r)], sidecars=sidecars,
+                      ignored=[r.file for r in read if not is_train_log(r)], sidecars=sidecars,
                       problems=problems, files=files, readme=readme)
-    _match(rec, metric)
+    match(rec, metric)
     rec.readme_seeds = readme_numbers(rec)
     rec.flags = record_flags(rec)
     return rec
 
 
-def _match(rec: RecordCheck, metric: str | None) -> None:
-    """The stage under test, whether the claim is shown, and the runs counted."""
-    claim, runs = rec.claim, rec.runs
-    claims_values = claim is not None and claim.claims_values
-    if metric:
-        rec.stage, rec.stage_source = canonical_stage(metric), "--metric"
-    elif claims_values:
-        rec.stage, rec.claim_supported, rec.closest = match_stage(runs, claim)
-        rec.stage_source = "submission.json" if claim.headline_key != "README" else "README"
-        rec.stage = rec.stage or _default_stage(runs)
-    else:
-        rec.stage = _default_stage(runs)
-    for r in runs:
-        r.choose(rec.stage) if rec.stage else r.choose(None)
-    rec.counted = [r for r in _pick_runs(runs, claim, rec.stage) if r.ok] if rec.stage else []
-    rec.headline_runs = list(rec.counted)
-    every = [r for r in runs if r.ok and (r in rec.counted or not _NOT_A_RUN.search(r.file))
-             and (not claim or not claim.seeds or run_seed(r) in claim.seeds)]
-    if claim and not claim.seed_values and len(rec.counted) == 1 and len(every) > 1:
-        rec.counted = every  # a one-run headline (early records): every run is the evidence, as their READMEs test
-    if metric and claims_values:
-        hit, total, _ = _stage_score(runs, claim, rec.stage)
-        rec.claim_supported = bool(total) and hit == total
-
-
-# --------------------------------------------------------------------------- the claim's cross-checks
-
-
-def _json_flags(rec: RecordCheck) -> list[Flag]:
-    """What reading submission.json found: a parse failure, a caveat, non-numbers, a seed listed twice."""
-    c = rec.claim
-    out = [Flag("warn" if c is not None else "error", "", p + ("" if c is not None else
-           "; the logs' default stage is tested")) for p in rec.problems]
-    if c is None:
-        return out
-    out += [Flag("warn", "", w) for w in c.warnings]
-    out += [Flag("error", "", f"submission.json's {k} is not a finite number: not a claim; fix it") for k in c.nonfinite]
-    out += [Flag("error", "", f"seed {s} is listed more than once in submission.json's per-seed results")
-            for s in c.duplicate_seeds]
-    return out
-
-
-def _claim_flags(rec: RecordCheck) -> list[Flag]:
-    c, out = rec.claim, _json_flags(rec)
-    if c is None and rec.problems:
-        return out
-    if c is None:
-        return [Flag("warn", "", "no submission.json: nothing claimed to check; the logs' default stage is tested")]
-    if rec.claim_supported is False:
-        value, unit = _headline(c)
-        shown = (f"{c.headline_key} {value}" if unit == "bpb" else f"val_loss {value}") if value is not None \
-            else "per-seed values"
-        out.append(Flag("error", "", f"claimed {shown}: no stage of the logs shows it at its printed digits"
-                                     + (f" (closest: {rec.closest})" if rec.closest else "") + "; claim unsupported"))
-    logged = {run_seed(r) for r in rec.runs} | {fl.seed_from_name(r.file) for r in rec.runs}
-    for seed in (s for s in c.seeds if s not in logged):
-        out.append(Flag("error", "", f"seed {seed} is claimed in {c.seeds_from} but no log has that seed"))
-    if c.seeds:
-        out += [f for r in rec.runs for f in _seed_flags(rec, r)]
-    return out + _bytes_flags(rec)
-
-
-def _seed_flags(rec: RecordCheck, r: ParsedRun) -> list[Flag]:
-    """One log against the claim's seeds: mismatch, selection, a second log of a seed, a per-seed value."""
-    c, seed, named = rec.claim, run_seed(r), fl.seed_from_name(r.file)
-    claimed = ", ".join(map(str, sorted(c.seeds)))
-    if seed not in c.seeds:
-        if named in c.seeds and named != seed:
-            return [Flag("error", r.name, f"seed mismatch: the log prints seed {seed}, its file name and "
-                                          f"submission.json say {named}")]
-        return [Flag("warn", r.name, f"the log's seed {seed} is not among submission.json's seeds ({claimed}): "
-                                     "more logs than claimed runs (selection?)")]
-    if r not in rec.counted:
-        return [Flag("warn", r.name, f"a second log of seed {seed}, not counted: more logs than claimed runs")] \
-            if r.ok else []
-    st, sc = r.stage(rec.stage) if rec.stage else None, c.seeds[seed]
-    if named in c.seeds and named != seed and st is not None and _shows(r, rec.stage, c.seeds[named].val_bpb,
-                                                                           c.seeds[named].val_loss):
-        return []  # counted as its file name's seed, whose claim it shows: the mismatch is flagged once
-    if sc.val_bpb is not None and st is not None and not matches(st.bpb, sc.val_bpb, st.bpb_digits):
-        return [Flag("error", r.name, f"seed {seed}: submission.json claims val_bpb {sc.val_bpb}, "
-                                      f"the log's `{st.name}` shows {st.bpb}")]
-    return []
-
-
-def _bytes_flags(rec: RecordCheck) -> list[Flag]:
-    c, out = rec.claim, []
-    totals = [t for r in rec.counted if (t := r.artifact_total(c.bytes_code)) is not None]
-    if c.bytes_total is not None and c.bytes_total > fl.ARTIFACT_LIMIT_BYTES:
-        out.append(Flag("error", "", f"submission.json bytes_total {c.bytes_total:,} is over {fl.ARTIFACT_LIMIT_BYTES:,}"))
-    if c.bytes_total is not None and totals and c.bytes_total < max(totals):
-        models = {r.model_bytes for r in rec.counted}
-        why = " (it is the model alone: the code is left out)" if c.bytes_total in models else ""
-        over = max(totals) > fl.ARTIFACT_LIMIT_BYTES
-        out.append(Flag("error" if over else "warn", "", f"submission.json bytes_total {c.bytes_total:,} is below "
-                        f"the logs' total {max(totals):,} with code counted{why}"))
-    for seed, sc in c.seeds.items():
-        if sc.artifact_bytes is not None and sc.artifact_bytes > fl.ARTIFACT_LIMIT_BYTES:
-            out.append(Flag("error", "", f"seed {seed}: claimed artifact_bytes {sc.artifact_bytes:,} is over the cap"))
-    return out
-
-
-def readme_numbers(rec: RecordCheck) -> dict[str, Any]:
-    """The README's per-seed scores against the logs: each shown by some stage (val_bpb or val_loss, at the
-    README's digits) of a log of that seed? Seeds without a log are left to the seed flags."""
-    shown, missing = 0, []
-    for seed, nums in sorted(readme_seed_numbers(rec.readme).items()):
-        logs = runs_of_seed(rec.runs, seed)
-        for n in nums if logs else []:
-            stages = [st for r in logs for st in r.stages.values()]
-            if any(matches(st.bpb, n, st.bpb_digits) or matches(st.loss, n, st.bpb_digits) for st in stages):
-                shown += 1
-            else:
-                missing.append(f"seed {seed} {n}")
-    return {"shown": shown, "total": shown + len(missing), "missing": missing}
-
-
-def _readme_flags(rec: RecordCheck) -> list[Flag]:
-    missing = rec.readme_seeds["missing"]
-    return [Flag("warn", "", f"README per-seed numbers no stage of the seed's log shows: {', '.join(missing)}")] \
-        if missing else []
-
-
-def _companion(rec: RecordCheck, r: ParsedRun) -> bool:
-    """A log without the claimed stage beside a counted log of its seed (a separate train or eval log)."""
-    return not r.ok and bool(r.stages) and any(run_seed(c) == run_seed(r) for c in rec.counted)
 
 
 def record_flags(rec: RecordCheck) -> list[Flag]:
-    label = fl.labels(rec.runs)
+    """Every rule of one record, in report order: each log (scope `file`, then its run rules), the counted
+    runs, the headline, the evidence checks, the claim, each log against the claimed seeds, the claimed
+    sizes and the README's numbers."""
+    label = labels(rec.runs)
     code = rec.claim.bytes_code if rec.claim else None
     out: list[Flag] = []
     for r in rec.runs:
-        if r.error and rec.claim_supported and r not in rec.counted and not _companion(rec, r):
-            # a file beside the claimed runs that holds no run (a summary, a crashed attempt): noted, no error
-            out.append(Flag("warn", label[id(r)], f"{r.error}; not a claimed run"))
-        elif _companion(rec, r):
-            out.append(Flag("warn", label[id(r)], f"no `{rec.stage}` line: a companion log of seed {run_seed(r)}, "
-                                                   "checked for the rules, not counted"))
-            out += fl.run_flags(replace(r, error=None), label[id(r)], code)
-        else:
-            out += fl.run_flags(r, label[id(r)], code)
-    out += fl.set_flags(rec.counted)
-    ranked = [r for r in rec.runs if r.ok]
-    head = rec.headline_runs
-    if rec.claim and not rec.claim.seeds and rec.claim_supported and 0 < len(head) < len(ranked):
-        if len(head) > 1:
-            out.append(Flag("warn", "", f"the headline is the mean of the best {len(head)} of {len(ranked)} "
-                                        "logs: runs picked after the fact?"))
-        else:
-            which = "the best" if head[0].val_bpb == min(r.val_bpb for r in ranked) else "one"
-            out.append(Flag("warn", "", f"the headline is {which} run's score ({head[0].name}), not the mean of "
-                                        f"the {len(ranked)} logs; all {len(rec.counted)} are tested"))
-    seed = headline_seed(rec.claim) if rec.claim and rec.claim_supported else None
-    if seed is not None and rec.mean is not None:
-        out.append(Flag("warn", "", f"the headline {rec.claim.val_bpb} is seed {seed}'s score, not the mean of "
-                                    f"the {len(rec.counted)} claimed runs ({rec.mean:.6f}); the mean is tested"))
+        out += run_scope("file", RecordRunInput(rec, r, label[id(r)]))
+        if not not_claimed_file(rec, r):
+            out += run_flags(replace(r, error=None) if companion(rec, r) else r, label[id(r)], code)
+    out += set_flags(rec.counted)
+    out += run_scope("headline", RecordInput(rec))
     if rec.files is not None:
         out += evidence_flags(rec.runs, rec.counted, rec.files)
-    return out + _claim_flags(rec) + _readme_flags(rec)
-
+    out += run_scope("claim", RecordInput(rec))
+    out += [f for r in rec.runs for f in run_scope("claim-run", RecordRunInput(rec, r, r.name))]
+    out += run_scope("claimed-size", RecordInput(rec))
+    return out + run_scope("readme", RecordInput(rec))
 
 # --------------------------------------------------------------------------- statistics and the dict
 
@@ -624,10 +194,10 @@ def run_rows(rec: RecordCheck) -> list[dict[str, Any]]:
     """One dict per log (runs.csv and record.json)."""
     counted = {id(r) for r in rec.counted}
     code = rec.claim.bytes_code if rec.claim else None
-    label = fl.labels(rec.runs)
+    label = labels(rec.runs)
     return [{"record": rec.name, "part": r.part, "implied_val_bytes": _implied(r),
              "flags": "; ".join(f"{f.severity}: {f.text}" for f in rec.flags if f.run == label[id(r)]), "file": str(Path(r.file).relative_to(rec.folder)) if _inside(r.file, rec.folder)
-             else r.file, "seed": r.seed, "seed_in_name": fl.seed_from_name(r.file), "world_size": r.world_size,
+             else r.file, "seed": r.seed, "seed_in_name": seed_from_name(r.file), "world_size": r.world_size,
              "steps": r.steps, "train_time_ms": r.train_time_ms, "stage": r.metric, "val_loss": r.val_loss,
              "val_bpb": r.val_bpb, "eval_time_ms": r.eval_time_ms, "total_eval_time_ms": r.total_eval_time_ms,
              "total_bytes": r.artifact_total(code), "model_bytes": r.model_bytes, "code_bytes": r.code_bytes,
@@ -666,7 +236,7 @@ def record_dict(rec: RecordCheck, comparison: Comparison) -> dict[str, Any]:
         "runs": run_rows(rec), "flags": [f.to_dict() for f in rec.flags],
         "stages": {r.name: {st.name: {"val_loss": st.loss, "val_bpb": st.bpb, "eval_time_ms": st.eval_time_ms}
                             for st in r.ordered_stages()} for r in rec.runs},
-        "n_errors": len(fl.errors(rec.flags)), "ignored": rec.ignored, "sidecars": rec.sidecars,
+        "n_errors": len(errors(rec.flags)), "ignored": rec.ignored, "sidecars": rec.sidecars,
         "readme_p_values": readme_p_values(rec.readme), "readme_seed_numbers": rec.readme_seeds,
         "sha256s": [r.sha256 for r in rec.runs],
     }

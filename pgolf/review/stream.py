@@ -12,8 +12,7 @@ import os
 import time
 from dataclasses import dataclass, replace
 
-from pgolf.review import flags as fl
-from pgolf.review.bytecount import ratio_entries, ratio_flags
+from pgolf.review.bytecount import ratio_entries
 from pgolf.review.gitsource import DEFAULT_REFS, DEFAULT_TRACK, Stream, stream
 from pgolf.review.leaderboard import DiffRow, TableRow, diff, parse_table
 from pgolf.review.progression import (
@@ -26,6 +25,9 @@ from pgolf.review.progression import (
     reproduces,
 )
 from pgolf.review.record import RecordCheck, load_record
+from pgolf.review.rules.bytes import ratio
+from pgolf.review.rules.inputs import AuditInput
+from pgolf.review.runlabel import labels
 
 
 @dataclass
@@ -72,11 +74,11 @@ def add_ratio_flags(records: list[RecordCheck]) -> None:
     runs of other submissions with the same tokenizer; the flag joins its record's flags."""
     entries, owner = [], {}
     for rec in records:
-        label = fl.labels(rec.counted)
+        label = labels(rec.counted)
         for e in ratio_entries(rec.folder, rec.counted, label):
             entries.append(e)
             owner[e.key] = (rec, e.key.removeprefix(f"{rec.folder}: "))
-    for flag in ratio_flags(entries):
+    for flag in ratio(AuditInput(entries)):
         rec, run = owner[flag.run]
         rec.flags.append(replace(flag, run=run))
 
