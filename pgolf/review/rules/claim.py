@@ -16,8 +16,13 @@ SEEDS = "https://github.com/openai/parameter-golf/pull/1019"
 
 @rule("claim.json_problem", severity="error", scope="claim")
 def json_problem(x: RecordInput) -> list[Finding]:
-    """submission.json could not be read (an error: the logs' default stage is tested), or reading it found a
-    problem (a warning)."""
+    r"""submission.json could not be read (an error: the logs' default stage is tested), or reading it found a
+    problem (a warning).
+
+    >>> from pgolf.review.rules.examples import record, texts
+    >>> texts(json_problem(record(submission_json="{not json", train_seed1_log="seed:1\nfinal val_loss:2 val_bpb:1.2")))[0][:68]
+    'error: 2026-03-19_Example/submission.json: not valid JSON (Expecting'
+    """
     c = x.rec.claim
     return [Finding(p + ("" if c is not None else "; the logs' default stage is tested"),
                     severity="warn" if c is not None else "error") for p in x.rec.problems]
@@ -31,7 +36,12 @@ def json_caveat(x: RecordInput) -> list[Finding]:
 
 @rule("claim.nonfinite", severity="error", scope="claim")
 def nonfinite(x: RecordInput) -> list[Finding]:
-    """A claimed number that is nan or inf: not a claim."""
+    """A claimed number that is nan or inf: not a claim.
+
+    >>> from pgolf.review.rules.examples import record, texts
+    >>> texts(nonfinite(record(submission_json='{"val_bpb": NaN}', train_seed1_log="final val_loss:2 val_bpb:1.2")))
+    ["error: submission.json's val_bpb is not a finite number: not a claim; fix it"]
+    """
     c = x.rec.claim
     return [Finding(f"submission.json's {k} is not a finite number: not a claim; fix it") for k in c.nonfinite] \
         if c is not None else []
@@ -47,7 +57,12 @@ def duplicate_seed(x: RecordInput) -> list[Finding]:
 
 @rule("claim.missing", severity="warn", scope="claim")
 def missing(x: RecordInput) -> list[Finding]:
-    """No submission.json: nothing claimed to check."""
+    r"""No submission.json: nothing claimed to check.
+
+    >>> from pgolf.review.rules.examples import record, texts
+    >>> texts(missing(record(train_seed1_log="seed:1\nfinal val_loss:2.0 val_bpb:1.2")))
+    ["warn: no submission.json: nothing claimed to check; the logs' default stage is tested"]
+    """
     if x.rec.claim is not None or x.rec.problems:
         return []
     return [Finding("no submission.json: nothing claimed to check; the logs' default stage is tested")]
@@ -56,7 +71,12 @@ def missing(x: RecordInput) -> list[Finding]:
 @rule("claim.unsupported", severity="error", scope="claim")
 def unsupported(x: RecordInput) -> list[Finding]:
     """A claimed score that no stage of the logs shows at its printed digits (a stale log, a rerun that did
-    not reproduce it)."""
+    not reproduce it).
+
+    >>> from pgolf.review.rules.examples import record, texts
+    >>> texts(unsupported(record(submission_json='{"val_bpb": 1.1}', train_seed1_log="final val_loss:2 val_bpb:1.2")))
+    ['error: claimed val_bpb 1.1: no stage of the logs shows it at its printed digits (closest: `final` mean 1.200000); claim unsupported']
+    """
     rec, c = x.rec, x.rec.claim
     if c is None or rec.claim_supported is not False:
         return []
@@ -69,7 +89,13 @@ def unsupported(x: RecordInput) -> list[Finding]:
 
 @rule("claim.seed_without_log", severity="error", scope="claim", source=SEEDS)
 def seed_without_log(x: RecordInput) -> list[Finding]:
-    """A claimed seed that no log has (by the seed it prints or its file name)."""
+    r"""A claimed seed that no log has (by the seed it prints or its file name).
+
+    >>> from pgolf.review.rules.examples import record, texts
+    >>> texts(seed_without_log(record(submission_json='{"val_bpb": 1.2, "seeds": [1, 2]}',
+    ...                               train_seed1_log="seed:1\nfinal val_loss:2.0 val_bpb:1.2")))
+    ['error: seed 2 is claimed in submission.json but no log has that seed']
+    """
     rec, c = x.rec, x.rec.claim
     if c is None:
         return []
@@ -84,7 +110,13 @@ def _claimed(x: RecordRunInput) -> bool:
 
 @rule("claim.seed_mismatch", severity="error", scope="claim-run", source=SEEDS)
 def seed_mismatch(x: RecordRunInput) -> list[Finding]:
-    """A log that prints another seed than its file name, whose seed submission.json claims."""
+    r"""A log that prints another seed than its file name, whose seed submission.json claims.
+
+    >>> from pgolf.review.rules.examples import record_run, texts
+    >>> texts(seed_mismatch(record_run("train_seed2.log", submission_json='{"val_bpb": 1.2, "seeds": [1, 2]}',
+    ...     train_seed1_log="seed:1\nfinal val_loss:2 val_bpb:1.2", train_seed2_log="seed:3\nfinal val_loss:2 val_bpb:1.2")))
+    ['error: seed mismatch: the log prints seed 3, its file name and submission.json say 2']
+    """
     if not _claimed(x):
         return []
     c, seed, named = x.rec.claim, run_seed(x.run), seed_from_name(x.run.file)
@@ -96,7 +128,13 @@ def seed_mismatch(x: RecordRunInput) -> list[Finding]:
 
 @rule("claim.seed_not_claimed", severity="warn", scope="claim-run", source=SEEDS)
 def seed_not_claimed(x: RecordRunInput) -> list[Finding]:
-    """A log of a seed submission.json does not claim: more logs than claimed runs (a selection?)."""
+    r"""A log of a seed submission.json does not claim: more logs than claimed runs (a selection?).
+
+    >>> from pgolf.review.rules.examples import record_run, texts
+    >>> texts(seed_not_claimed(record_run("train_seed3.log", submission_json='{"val_bpb": 1.2, "seeds": [1]}',
+    ...     train_seed1_log="seed:1\nfinal val_loss:2 val_bpb:1.2", train_seed3_log="seed:3\nfinal val_loss:2 val_bpb:1.3")))
+    ["warn: the log's seed 3 is not among submission.json's seeds (1): more logs than claimed runs (selection?)"]
+    """
     if not _claimed(x):
         return []
     c, seed, named = x.rec.claim, run_seed(x.run), seed_from_name(x.run.file)
@@ -120,7 +158,13 @@ def second_log(x: RecordRunInput) -> list[Finding]:
 
 @rule("claim.seed_value", severity="error", scope="claim-run")
 def seed_value(x: RecordRunInput) -> list[Finding]:
-    """A counted log whose stage does not show the val_bpb submission.json claims for its seed."""
+    r"""A counted log whose stage does not show the val_bpb submission.json claims for its seed.
+
+    >>> from pgolf.review.rules.examples import record_run, texts
+    >>> texts(seed_value(record_run("train_seed1.log", submission_json='{"val_bpb": 1.2, "seed_results": {"1": '
+    ...     '{"val_bpb": 1.2500}}}', train_seed1_log="seed:1\nfinal val_loss:2.0 val_bpb:1.2000")))
+    ["error: seed 1: submission.json claims val_bpb 1.2500, the log's `final` shows 1.2"]
+    """
     if not _claimed(x):
         return []
     rec, r, c = x.rec, x.run, x.rec.claim
@@ -139,7 +183,13 @@ def seed_value(x: RecordRunInput) -> list[Finding]:
 
 @rule("claim.readme_numbers", severity="warn", scope="readme")
 def readme_numbers(x: RecordInput) -> list[Finding]:
-    """Per-seed numbers in the README that no stage of the seed's log shows."""
+    r"""Per-seed numbers in the README that no stage of the seed's log shows.
+
+    >>> from pgolf.review.rules.examples import record, texts
+    >>> texts(readme_numbers(record(submission_json='{"val_bpb": 1.2}', train_seed1_log="seed:1\nfinal val_loss:2 val_bpb:1.2000",
+    ...                             README_md="| Seed | val_bpb |\n|---|---|\n| 1 | 1.2500 |\n")))
+    ["warn: README per-seed numbers no stage of the seed's log shows: seed 1 1.2500"]
+    """
     missing = x.rec.readme_seeds["missing"]
     return [Finding(f"README per-seed numbers no stage of the seed's log shows: {', '.join(missing)}")] \
         if missing else []
@@ -153,8 +203,14 @@ def not_a_run(x: RecordRunInput) -> list[Finding]:
 
 @rule("claim.companion", severity="warn", scope="file")
 def companion_log(x: RecordRunInput) -> list[Finding]:
-    """A log without the claimed stage beside a counted log of its seed (a separate train or eval log):
-    checked for the rules, not counted."""
+    r"""A log without the claimed stage beside a counted log of its seed (a separate train or eval log):
+    checked for the rules, not counted.
+
+    >>> from pgolf.review.rules.examples import record_run, texts
+    >>> texts(companion_log(record_run("eval_seed1.log", submission_json='{"val_bpb": 1.2}',
+    ...     train_seed1_log="seed:1\nfinal val_loss:2 val_bpb:1.2", eval_seed1_log="seed:1\nother val_loss:2 val_bpb:1.3")))
+    ['warn: no `final` line: a companion log of seed 1, checked for the rules, not counted']
+    """
     if not companion(x.rec, x.run):
         return []
     return [Finding(f"no `{x.rec.stage}` line: a companion log of seed {run_seed(x.run)}, checked for the rules, "
@@ -170,7 +226,13 @@ def _picked(x: RecordInput) -> bool:
 
 @rule("claim.best_of", severity="warn", scope="headline", source=SEEDS)
 def best_of(x: RecordInput) -> list[Finding]:
-    """The headline is the mean of the best k of n logs: runs picked after the fact?"""
+    r"""The headline is the mean of the best k of n logs: runs picked after the fact?
+
+    >>> from pgolf.review.rules.examples import record, texts
+    >>> logs = {f"train_seed{s}_log": f"seed:{s}\nfinal val_loss:2 val_bpb:{b}" for s, b in ((1, "1.10"), (2, "1.20"), (3, "1.30"))}
+    >>> texts(best_of(record(submission_json='{"val_bpb": 1.15}', **logs)))
+    ['warn: the headline is the mean of the best 2 of 3 logs: runs picked after the fact?']
+    """
     head, ranked = x.rec.headline_runs, [r for r in x.rec.runs if r.ok]
     if not _picked(x) or len(head) <= 1:
         return []
@@ -180,7 +242,13 @@ def best_of(x: RecordInput) -> list[Finding]:
 
 @rule("claim.one_run", severity="warn", scope="headline", source=SEEDS)
 def one_run(x: RecordInput) -> list[Finding]:
-    """The headline is one run's score, not the mean of the logs (all of them are tested)."""
+    r"""The headline is one run's score, not the mean of the logs (all of them are tested).
+
+    >>> from pgolf.review.rules.examples import record, texts
+    >>> logs = {f"train_seed{s}_log": f"seed:{s}\nfinal val_loss:2 val_bpb:{b}" for s, b in ((1, "1.10"), (2, "1.20"), (3, "1.30"))}
+    >>> texts(one_run(record(submission_json='{"val_bpb": 1.10}', **logs)))
+    ["warn: the headline is the best run's score (train_seed1.log), not the mean of the 3 logs; all 3 are tested"]
+    """
     head, ranked = x.rec.headline_runs, [r for r in x.rec.runs if r.ok]
     if not _picked(x) or len(head) != 1:
         return []
@@ -191,7 +259,14 @@ def one_run(x: RecordInput) -> list[Finding]:
 
 @rule("claim.headline_seed", severity="warn", scope="headline", source=SEEDS)
 def headline_is_seed(x: RecordInput) -> list[Finding]:
-    """The headline is one claimed seed's score, not the mean of the claimed runs (the mean is tested)."""
+    r"""The headline is one claimed seed's score, not the mean of the claimed runs (the mean is tested).
+
+    >>> from pgolf.review.rules.examples import record, texts
+    >>> texts(headline_is_seed(record(submission_json='{"val_bpb": 1.2000, "seed_results": {"1": {"val_bpb": 1.2000}, '
+    ...     '"2": {"val_bpb": 1.3000}}}', train_seed1_log="seed:1\nfinal val_loss:2 val_bpb:1.2000",
+    ...     train_seed2_log="seed:2\nfinal val_loss:2 val_bpb:1.3000")))
+    ["warn: the headline 1.2000 is seed 1's score, not the mean of the 2 claimed runs (1.250000); the mean is tested"]
+    """
     rec = x.rec
     seed = headline_seed(rec.claim) if rec.claim and rec.claim_supported else None
     if seed is None or rec.mean is None:

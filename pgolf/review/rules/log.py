@@ -53,5 +53,11 @@ def seed_name(x: RunInput) -> list[Finding]:
 
 @rule("log.truncated", severity="warn", scope="run")
 def truncated(x: RunInput) -> list[Finding]:
-    """A log whose last line is partial (cut off while writing; the reader drops that line)."""
+    r"""A log whose last line is partial (cut off while writing; the reader drops that line).
+
+    >>> from pgolf.review.reader import read_log_text
+    >>> from pgolf.review.rules.inputs import RunInput
+    >>> [f.text for f in truncated(RunInput(read_log_text("final val_loss:2.0 val_bpb:1.2\nstep:5/20 train_l", "a.log"), "a.log"))]
+    ['the log is cut off at the end (last line partial)']
+    """
     return [Finding("the log is cut off at the end (last line partial)", x.who)] if x.run.truncated else []

@@ -40,7 +40,13 @@ def total_over(x: RunInput) -> list[Finding]:
 
 @rule("size.claimed_over", severity="error", scope="claimed-size", source=README)
 def claimed_over(x: RecordInput) -> list[Finding]:
-    """submission.json's bytes_total over the cap."""
+    r"""submission.json's bytes_total over the cap.
+
+    >>> from pgolf.review.rules.examples import record, texts
+    >>> texts(claimed_over(record(submission_json='{"val_bpb": 1.2, "bytes_total": 16000001}',
+    ...                           train_seed1_log="seed:1\nfinal val_loss:2.0 val_bpb:1.2")))
+    ['error: submission.json bytes_total 16,000,001 is over 16,000,000']
+    """
     c = x.rec.claim
     if c is None or c.bytes_total is None or c.bytes_total <= ARTIFACT_LIMIT_BYTES:
         return []
@@ -49,8 +55,14 @@ def claimed_over(x: RecordInput) -> list[Finding]:
 
 @rule("size.claimed_below_logs", severity="error", scope="claimed-size", source=README)
 def claimed_below_logs(x: RecordInput) -> list[Finding]:
-    """submission.json's bytes_total below the logs' total with code counted: an error when the logs' total
-    is over the cap, else a warning (it is often the model alone)."""
+    r"""submission.json's bytes_total below the logs' total with code counted: an error when the logs' total
+    is over the cap, else a warning (it is often the model alone).
+
+    >>> from pgolf.review.rules.examples import record, texts
+    >>> texts(claimed_below_logs(record(submission_json='{"val_bpb": 1.2, "bytes_total": 15000000}',
+    ...     train_seed1_log="Total submission size int8+zlib: 15500000 bytes\nfinal val_loss:2.0 val_bpb:1.2")))
+    ["warn: submission.json bytes_total 15,000,000 is below the logs' total 15,500,000 with code counted"]
+    """
     rec, c = x.rec, x.rec.claim
     if c is None:
         return []

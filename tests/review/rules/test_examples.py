@@ -10,12 +10,17 @@ import pytest
 from pgolf.review.rules import FAMILIES, rules
 
 ALL = rules()
+# Rules whose example needs a folder of scripts or an unusual claim; tests/test_evidence.py and
+# tests/test_review_record.py cover them. Shrink this list, never grow it: a new rule comes with its example.
+NO_EXAMPLE_YET = {"size.claimed_seed_over", "code.dump_differs", "code.size_differs", "config.not_defaults",
+                  "claim.json_caveat", "claim.duplicate_seed", "claim.second_log", "claim.not_a_run"}
 
 
 @pytest.mark.parametrize("r", ALL, ids=[r.id for r in ALL])
 def test_a_rules_docstring_example_runs(r):
     tests = doctest.DocTestFinder().find(r.fn, r.id, globs=dict(r.fn.__globals__))
     examples = [t for t in tests if t.examples]
+    assert examples or r.id in NO_EXAMPLE_YET, f"{r.id}: its docstring has no example (>>> lines)"
     runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
     for t in examples:
         runner.run(t)
