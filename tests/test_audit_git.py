@@ -104,12 +104,13 @@ def test_rebuilt_leaderboard_and_its_difference_from_the_table(audited):
 
 def test_settings_change_the_rebuild(audited):
     strict = ProgressionSettings(min_runs=3, runs_from="2026-03-01")  # three runs from the start
-    verdicts, board, runs_from = rebuild(audited.submissions, strict)
-    naive = by_name(audited)[(2, "2026-03-20_Better")]
-    assert runs_from == "2026-03-01" and verdicts[id(naive)].accepted  # the baseline itself is the start
+    judged, board, runs_from = rebuild(audited.submissions, strict)
+    judged_by_name = {(s.pr, s.record.name): s for s in judged}
+    naive = judged_by_name[(2, "2026-03-20_Better")]
+    assert runs_from == "2026-03-01" and naive.verdict.accepted  # the baseline itself is the start
     loose = ProgressionSettings(max_step_bpb=1.0, rulings=())
-    verdicts, _, _ = rebuild(audited.submissions, loose)
-    assert verdicts[id(by_name(audited)[(5, "2026-03-26_SLOT_Trick")])].accepted
+    judged, _, _ = rebuild(audited.submissions, loose)
+    assert {(s.pr, s.record.name): s for s in judged}[(5, "2026-03-26_SLOT_Trick")].verdict.accepted
 
 
 def test_audit_git_verb_on_a_bare_clone_writes_every_output(repo, tmp_path):

@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from statistics import fmean
 
 from pgolf import stats as st
-from pgolf.review.progression import Submission, Verdict
+from pgolf.review.progression import Submission
 from pgolf.stats import format_p
 
 _PULL = re.compile(r"/pull/(\d+)")
@@ -162,23 +162,25 @@ def _p_note(row: TableRow, q: QuotedComparison | None) -> str:
     return note
 
 
-def diff(rows: Sequence[TableRow], subs: Sequence[Submission], verdicts: dict[int, Verdict]) -> list[DiffRow]:
-    """Rows in both; table rows the rebuild does not accept (why); submissions it accepts that the table lacks."""
-    out, seen = [], set()
+def diff(rows: Sequence[TableRow], subs: Sequence[Submission]) -> list[DiffRow]:
+    """Rows in both; table rows the rebuild does not accept (why); submissions it accepts that the table lacks.
+    `subs`: the judged submissions (each with its verdict)."""
+    out: list[DiffRow] = []
+    seen: list[Submission] = []
     for row in rows:
         sub = match_row(row, subs)
         if sub is None:
             out.append(DiffRow(row.pr, row.folder or row.name, str(row.score), True, False,
                                "no submission in the stream holds this row (its PR ref or folder is missing)"))
             continue
-        seen.add(id(sub))
-        v = verdicts[id(sub)]
+        seen.append(sub)
+        v = sub.verdict
         reason = ("in both" if v.accepted else f"the rebuild does not accept it: {v.reasons}") + _p_note(
             row, quoted_comparison(row, sub, subs))
         out.append(DiffRow(sub.pr, sub.folder, str(row.score), True, v.accepted, reason))
     for sub in subs:
-        v = verdicts[id(sub)]
-        if v.accepted and id(sub) not in seen:
+        v = sub.verdict
+        if v.accepted and not any(sub is s for s in seen):
             out.append(DiffRow(sub.pr, sub.folder, f"{fmean(sub.values):.5f}" if sub.values else "", False, True,
                                f"accepted by the rebuild, not in the table: {v.reasons}"))
     return out

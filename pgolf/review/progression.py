@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from statistics import fmean
 
 from pgolf import stats as st
@@ -69,36 +69,6 @@ class ProgressionSettings:
     size_cap: int = SIZE_CAP_BYTES
 
 
-@dataclass
-class Submission:
-    """One PR x folder: where it was read from, and the record read from it."""
-
-    pr: int | None
-    ref: str
-    commit: str
-    date: str
-    folder: str
-    record: RecordCheck
-    on_main: bool = False
-    reproduces: int | None = None  # the PR this one reruns
-    timestamp: int = 0  # the head commit's time: which of two copies came first
-    reproduced_by: list[Submission] = field(default_factory=list)
-
-    @property
-    def key(self) -> str:
-        return f"#{self.pr} {self.record.name}" if self.pr is not None else self.record.name
-
-    @property
-    def evidence(self) -> Submission:
-        """Whose runs stand for this submission: its latest reproduction's, else its own."""
-        with_runs = [s for s in self.reproduced_by if s.record.values]
-        return with_runs[-1] if with_runs else self
-
-    @property
-    def values(self) -> list[float]:
-        return self.evidence.record.values
-
-
 @dataclass(frozen=True)
 class Verdict:
     # accepted, not better, held for review, ruled out, duplicate, reproduction, claim not shown, size not shown,
@@ -115,6 +85,37 @@ class Verdict:
     @property
     def accepted(self) -> bool:
         return self.status == "accepted"
+
+
+@dataclass
+class Submission:
+    """One PR x folder: where it was read from, and the record read from it."""
+
+    pr: int | None
+    ref: str
+    commit: str
+    date: str
+    folder: str
+    record: RecordCheck
+    on_main: bool = False
+    reproduces: int | None = None  # the PR this one reruns
+    timestamp: int = 0  # the head commit's time: which of two copies came first
+    reproduced_by: list[Submission] = field(default_factory=list)
+    verdict: Verdict | None = None  # set by rebuild() on the judged copy it returns
+
+    @property
+    def key(self) -> str:
+        return f"#{self.pr} {self.record.name}" if self.pr is not None else self.record.name
+
+    @property
+    def evidence(self) -> Submission:
+        """Whose runs stand for this submission: its latest reproduction's, else its own."""
+        with_runs = [s for s in self.reproduced_by if s.record.values]
+        return with_runs[-1] if with_runs else self
+
+    @property
+    def values(self) -> list[float]:
+        return self.evidence.record.values
 
 
 @dataclass(frozen=True)
@@ -244,17 +245,18 @@ def _compare(sub: Submission, front: Submission, settings: ProgressionSettings) 
                    "welch")
 
 
-def originals(subs: Sequence[Submission]) -> dict[int, Submission]:
-    """Each submission's original: of those holding the same claimed logs, the one on main, else the first
-    pushed (a PR branched from another's fork carries that folder again)."""
-    groups: dict[tuple[str, ...], list[Submission]] = {}
-    for sub in subs:
+def originals(subs: Sequence[Submission]) -> list[Submission]:
+    """Each submission's original (in the order of `subs`): of those holding the same claimed logs, the one on
+    main, else the first pushed (a PR branched from another's fork carries that folder again)."""
+    groups: dict[tuple[str, ...], list[int]] = {}
+    for i, sub in enumerate(subs):
         logs = tuple(sorted(r.sha256 for r in sub.record.counted if r.sha256))
-        groups.setdefault(logs or (f"#{id(sub)}",), []).append(sub)
-    out = {}
+        groups.setdefault(logs or (f"#{i}",), []).append(i)
+    out: list[Submission] = list(subs)
     for group in groups.values():
-        first = min(group, key=lambda s: (not s.on_main, s.timestamp, s.pr or 0))
-        out.update({id(s): first for s in group})
+        first = min((subs[i] for i in group), key=lambda s: (not s.on_main, s.timestamp, s.pr or 0))
+        for i in group:
+            out[i] = first
     return out
 
 
@@ -282,34 +284,35 @@ def _baseline(subs: Sequence[Submission], name: str) -> Submission | None:
 
 
 def rebuild(subs: Sequence[Submission], settings: ProgressionSettings
-            ) -> tuple[dict[int, Verdict], list[LeaderRow], str | None]:
-    """Every submission's verdict (by id), the rebuilt leaderboard (best first), and the runs date used."""
+            ) -> tuple[list[Submission], list[LeaderRow], str | None]:
+    """Every submission judged: copies of `subs` (same order) with their `verdict` set; the rebuilt
+    leaderboard (best first); and the runs date used."""
     runs_from = settings.runs_from if settings.runs_from is not None else derive_runs_date(subs, settings.min_runs)
-    order = sorted(subs, key=lambda s: (s.pr is None, s.pr or 0, s.folder))
-    front = _baseline(order, settings.baseline)
+    order = sorted(range(len(subs)), key=lambda i: (subs[i].pr is None, subs[i].pr or 0, subs[i].folder))
+    front = _baseline([subs[i] for i in order], settings.baseline)
     chain: list[tuple[Submission, Verdict | None]] = [(front, None)] if front else []
-    verdicts: dict[int, Verdict] = {}
-    original = originals(order)
-    for sub in order:
-        first = original[id(sub)]
-        if first is not sub and sub is not front:
-            verdicts[id(sub)] = Verdict("duplicate", f"duplicate of {first.key}: the same claimed logs")
-            continue
-        if sub is front:
-            verdicts[id(sub)] = Verdict("accepted", "the naive baseline: the frontier starts here")
-            continue
-        if sub.reproduces is not None and any(sub in s.reproduced_by for s in subs):
-            verdicts[id(sub)] = Verdict("reproduction", f"reproduces PR #{sub.reproduces}: its runs are that "
-                                                        "submission's evidence")
-            continue
-        problem = evidence_problem(sub, settings, runs_from)
-        verdict = problem or (_compare(sub, front, settings) if front else
-                              Verdict("accepted", "the first submission with evidence: no frontier before it"))
-        verdicts[id(sub)] = verdict
-        if verdict.accepted:
-            chain.append((sub, verdict))
-            front = sub
-    return verdicts, _leaderboard(chain), runs_from
+    verdicts: list[Verdict | None] = [None] * len(subs)
+    original = originals([subs[i] for i in order])
+    for i, first in zip(order, original, strict=True):
+        verdicts[i] = verdict = _judge(subs[i], first, front, subs, settings, runs_from)
+        if verdict.accepted and subs[i] is not front:
+            chain.append((subs[i], verdict))
+            front = subs[i]
+    return [replace(s, verdict=v) for s, v in zip(subs, verdicts, strict=True)], _leaderboard(chain), runs_from
+
+
+def _judge(sub: Submission, first: Submission, front: Submission | None, subs: Sequence[Submission],
+           settings: ProgressionSettings, runs_from: str | None) -> Verdict:
+    """One submission's verdict against the frontier standing when it came (`first`: its original)."""
+    if first is not sub and sub is not front:
+        return Verdict("duplicate", f"duplicate of {first.key}: the same claimed logs")
+    if sub is front:
+        return Verdict("accepted", "the naive baseline: the frontier starts here")
+    if sub.reproduces is not None and any(sub in s.reproduced_by for s in subs):
+        return Verdict("reproduction", f"reproduces PR #{sub.reproduces}: its runs are that submission's evidence")
+    problem = evidence_problem(sub, settings, runs_from)
+    return problem or (_compare(sub, front, settings) if front else
+                       Verdict("accepted", "the first submission with evidence: no frontier before it"))
 
 
 def _leaderboard(chain: list[tuple[Submission, Verdict | None]]) -> list[LeaderRow]:

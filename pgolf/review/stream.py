@@ -35,8 +35,7 @@ class StreamAudit:
     repo: str
     main: str  # main's commit
     refs: int  # refs matched
-    submissions: list[Submission]
-    verdicts: dict[int, Verdict]  # by id(submission)
+    submissions: list[Submission]  # judged: each with its verdict
     leaderboard: list[LeaderRow]
     table: list[TableRow]
     diff: list[DiffRow]
@@ -44,11 +43,13 @@ class StreamAudit:
     deleted: list[tuple[int | None, str]]
     seconds: float
 
-    def verdict(self, sub: Submission) -> Verdict:
-        return self.verdicts[id(sub)]
+    @staticmethod
+    def verdict(sub: Submission) -> Verdict:
+        assert sub.verdict is not None, f"{sub.key}: not judged (take the submissions of the audit)"
+        return sub.verdict
 
     def summary_line(self) -> str:
-        accepted = sum(v.accepted for v in self.verdicts.values())
+        accepted = sum(s.verdict.accepted for s in self.submissions)
         return (f"{len(self.submissions)} submissions from {self.refs} refs in {self.seconds:.1f} s: "
                 f"{accepted} accepted into the rebuilt leaderboard ({len(self.leaderboard)} rows), "
                 f"{sum(d.in_table and d.in_rebuild for d in self.diff)} of {len(self.table)} table rows agree")
@@ -89,10 +90,10 @@ def audit_git(repo: str | os.PathLike[str], *, refs: str = DEFAULT_REFS, track: 
     with stream(repo, refs=refs, track=track) as src:
         subs = read_submissions(src)
         readme = src.main_readme()
-    verdicts, board, runs_from = rebuild(subs, settings or ProgressionSettings())
+    judged, board, runs_from = rebuild(subs, settings or ProgressionSettings())
     table = parse_table(readme, track)
-    return StreamAudit(str(repo), src.main, src.refs, subs, verdicts, board, table, diff(table, subs, verdicts),
-                       runs_from, src.deleted, time.perf_counter() - start)
+    return StreamAudit(str(repo), src.main, src.refs, judged, board, table, diff(table, judged), runs_from,
+                       src.deleted, time.perf_counter() - start)
 
 
 # --------------------------------------------------------------------------- rows (the CSV/JSON edge)
