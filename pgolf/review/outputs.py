@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import io
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
 from pgolf import atomic, provenance
+from pgolf.review.audit import RECORD_COLUMNS, RUN_COLUMNS, audit, record_row
+from pgolf.review.frontier import frontier_png
 from pgolf.review.page import audit_page, record_page, stream_page
-from pgolf.review.record import check_record
-from pgolf.review.render import record_report
+from pgolf.review.record import check_record, compare, record_dict
+from pgolf.review.render import audit_report, diff_markdown, record_report, stream_report
+from pgolf.review.stream import SUBMISSION_COLUMNS, audit_git, matched_share, submission_rows
 from pgolf.stats import json_safe
 
 
@@ -45,9 +50,6 @@ def check_record_to(out: str | Path, folder: str | Path, **options: Any) -> dict
 def audit_to(out: str | Path, records_dir: str | Path, **options: Any) -> dict[str, Any]:
     """audit(records_dir, **options), then DIR/runs.csv, records.csv, records.json, frontier.png, index.html,
     report.md."""
-    from pgolf.review.audit import RECORD_COLUMNS, RUN_COLUMNS, audit, record_row
-    from pgolf.review.frontier import frontier_png
-    from pgolf.review.render import audit_report
 
     result = audit(records_dir, **options)
     out = Path(out)
@@ -68,14 +70,7 @@ def audit_to(out: str | Path, records_dir: str | Path, **options: Any) -> dict[s
 def audit_git_to(out: str | Path, repo: str | Path, **options: Any) -> Any:
     """audit_git(repo, **options), then DIR/submissions.csv, leaderboard.csv, diff.csv, diff.md, runs.csv,
     records.csv, records.json, frontier.png, index.html and report.md, as one group."""
-    from collections import Counter
-    from dataclasses import asdict
 
-    from pgolf.review.audit import RECORD_COLUMNS, RUN_COLUMNS, record_row
-    from pgolf.review.frontier import frontier_png
-    from pgolf.review.record import compare, record_dict
-    from pgolf.review.render import diff_markdown, stream_report
-    from pgolf.review.stream import SUBMISSION_COLUMNS, audit_git, matched_share, submission_rows
 
     a = audit_git(repo, **options)
     out = Path(out)

@@ -18,20 +18,18 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import jinja2
 from markupsafe import Markup, escape
 
 from pgolf import stats as st
 from pgolf.review.frontier import frontier_plot, frontier_points
+from pgolf.review.progression import Submission
 from pgolf.review.reader import ParsedRun
 from pgolf.review.render import loose_statistics, record_statistics
 from pgolf.review.rules import CHECKS
-
-if TYPE_CHECKING:
-    from pgolf.review.progression import Submission
-    from pgolf.review.stream import StreamAudit
+from pgolf.review.stream import StreamAudit
 
 PR_URL = "https://github.com/openai/parameter-golf/pull/{}"
 EVIDENCE_CHECKS = tuple(sorted(CHECKS))  # the registry's evidence checks: one section each

@@ -51,6 +51,7 @@ from pgolf.review.recordread import (
     read_runs,
     readme_numbers,
 )
+from pgolf.review.render import verdict_sentence
 from pgolf.review.rules import run_scope
 from pgolf.review.rules.inputs import RecordInput, RecordRunInput
 from pgolf.review.runlabel import labels, seed_from_name
@@ -220,8 +221,6 @@ def _inside(file: str, folder: str) -> bool:
 
 
 def record_dict(rec: RecordCheck, comparison: Comparison) -> dict[str, Any]:
-    from pgolf.review.render import verdict_sentence  # rendering imports record, not the other way round
-
     c = rec.claim
     out: dict[str, Any] = {
         "record": rec.name, "folder": rec.folder, "date": rec.date,
