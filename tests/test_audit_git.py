@@ -10,8 +10,8 @@ import sys
 import pytest
 from scipy import stats
 
-from pgolf.review.progression import ProgressionSettings, rebuild
-from pgolf.review.stream import audit_git
+from pgolf.review.judge.progression import ProgressionSettings, rebuild
+from pgolf.review.judge.stream import audit_git
 from tests.data import gitstream as gs
 
 
@@ -147,7 +147,7 @@ def test_audit_needs_a_folder_or_a_repository(tmp_path):
 
 
 def test_each_track_reads_its_own_table():
-    from pgolf.review.leaderboard import parse_table
+    from pgolf.review.judge.published import parse_table
 
     assert [r.name for r in parse_table(gs.TABLE, "track_non_record_16mb")] == ["Unlimited"]
     assert [r.name for r in parse_table(gs.TABLE)] == ["Big", "Good", "Worse", "Better", "Naive Baseline"]

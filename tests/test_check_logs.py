@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from pgolf.__main__ import main as pgolf_main
-from pgolf.review.flags import run_flags, set_flags
-from pgolf.review.reader import read_log
-from pgolf.review.runlabel import labels
+from pgolf.review.read.log import read_log
+from pgolf.review.read.names import labels
+from pgolf.review.rules.apply import run_flags, set_flags
 
 LOGS = Path(__file__).parent / "data" / "logs"
 R77 = [str(LOGS / f"r77_v{i}.txt") for i in range(4)]

@@ -1,4 +1,4 @@
-"""The evidence checks (pgolf.review.evidence) on logs and folders the tests generate: byte accounting, code and
+"""The evidence checks (pgolf.review.rules.evidence) on logs and folders the tests generate: byte accounting, code and
 configuration provenance, time accounting."""
 
 from __future__ import annotations
@@ -13,16 +13,16 @@ from pathlib import Path
 import pytest
 
 from pgolf.__main__ import main as pgolf_main
-from pgolf.review.bytecount import ByteSettings, RatioEntry, implied_bytes, ratio_entries, tokenizer_id
-from pgolf.review.configcheck import script_defaults
-from pgolf.review.evidence import evidence_flags, loose_evidence_flags
-from pgolf.review.reader import read_log_text
-from pgolf.review.record import check_record
+from pgolf.review.judge.record import check_record
+from pgolf.review.read.bytecount import ByteSettings, RatioEntry, implied_bytes, ratio_entries, tokenizer_id
+from pgolf.review.read.config import script_defaults
+from pgolf.review.read.log import read_log_text
+from pgolf.review.read.unwrap import bounded_decompress, unwrap
 from pgolf.review.rules import run_scope
 from pgolf.review.rules.bytes import implied, ratio
+from pgolf.review.rules.evidence import evidence_flags, loose_evidence_flags
 from pgolf.review.rules.inputs import AuditInput, RunInput
-from pgolf.review.source import DirFolder
-from pgolf.review.unwrap import bounded_decompress, unwrap
+from pgolf.review.sources.folder import DirFolder
 from tests.data.logs.families import Run, StageSpec, build_log
 from tests.data.logs.make_fixtures import CODE_DUMP
 from tests.data.records.make_records import STANDARD_BYTES, baseline, block, ratio_for

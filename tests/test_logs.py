@@ -1,4 +1,4 @@
-"""pgolf.review.reader on record-#77-shaped logs (fixtures: tests/data/logs, see make_fixtures.py)."""
+"""pgolf.review.read.log on record-#77-shaped logs (fixtures: tests/data/logs, see make_fixtures.py)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from pgolf.errors import DataError
-from pgolf.review.reader import canonical_stage, read_log, read_log_text
+from pgolf.review.read.log import canonical_stage, read_log, read_log_text
 
 LOGS = Path(__file__).parent / "data" / "logs"
 

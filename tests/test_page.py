@@ -1,4 +1,4 @@
-"""The audit and record checks as HTML pages (pgolf.review.page), read as files and opened in headless Chromium.
+"""The audit and record checks as HTML pages (pgolf.review.output.page), read as files and opened in headless Chromium.
 
 The browser tests skip, naming what to install, where Chromium, chromedriver or Selenium is missing
 (tests/browser.py); the file tests run everywhere.
@@ -13,9 +13,9 @@ import shutil
 
 import pytest
 
-from pgolf.review.loose import LooseOptions, check_logs_to
-from pgolf.review.outputs import audit_git_to, audit_to, check_record_to
-from pgolf.review.page import PR_URL, audit_page, script_json
+from pgolf.review.judge.loose import LooseOptions, check_logs_to
+from pgolf.review.output.page import PR_URL, audit_page, script_json
+from pgolf.review.verbs import audit_git_to, audit_to, check_record_to
 from tests.browser import Unavailable, chrome, no_alert
 from tests.data import gitstream as gs
 from tests.data.records import make_records as mr

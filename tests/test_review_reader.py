@@ -1,10 +1,10 @@
-"""pgolf.review.reader on every log family and variation of review-practice.md (logs written by tests/data/logs/families.py)."""
+"""pgolf.review.read.log on every log family and variation of review-practice.md (logs written by tests/data/logs/families.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from pgolf.review.reader import read_log, read_log_text
+from pgolf.review.read.log import read_log, read_log_text
 from tests.data.logs.families import Run, StageSpec, build_log
 from tests.data.records.make_records import SP1024, SP8192, baseline, block, int6
 
@@ -129,7 +129,7 @@ def test_torchrun_warnings_instead_of_a_code_dump_and_equals_signs_in_the_stop_l
     ("runs/seed_1338/wd_0/train.log", 1338), ("2026-03-19_Seed2025_Top2K/train.log", None), ("train_v0.txt", None),
 ])
 def test_the_seed_a_file_name_states(path, seed):
-    from pgolf.review.runlabel import seed_from_name
+    from pgolf.review.read.names import seed_from_name
 
     assert seed_from_name(path) == seed
 

@@ -14,8 +14,8 @@ from scipy import stats
 
 from pgolf.__main__ import main as pgolf_main
 from pgolf.errors import DataError
-from pgolf.review.claim import matches, read_claim
-from pgolf.review.record import check_record
+from pgolf.review.judge.record import check_record
+from pgolf.review.read.claim import matches, read_claim
 from pgolf.stats import progression_test, welch_one_sided
 from tests.data.records.make_records import RECORDS, write_record
 
@@ -243,7 +243,7 @@ def test_a_separate_eval_log_per_seed_is_a_companion_not_an_error(tmp_path):
 
 
 def test_cut_digits_seed_keys_and_stride_before_the_scores(tmp_path):
-    from pgolf.review.reader import read_log_text
+    from pgolf.review.read.log import read_log_text
 
     assert matches(1.07119, Decimal("1.0711"))  # the claim dropped digits instead of rounding
     assert not matches(1.07119, Decimal("1.0710"))
@@ -266,7 +266,7 @@ def test_a_claim_of_val_loss_only_is_matched_on_val_loss(tmp_path):
 
 
 def test_check_record_files_for_a_rerun_name_the_logs(folder, tmp_path):
-    from pgolf.review.outputs import check_record_to
+    from pgolf.review.verbs import check_record_to
 
     rerun = sorted(folder("2026-04-05_HParamBlock").glob("phased_log_*.txt"))
     result = check_record_to(tmp_path / "out", folder("2026-04-01_Prev"), logs=rerun)

@@ -15,9 +15,9 @@ from pathlib import Path
 from pgolf.cli.check_record import add_progression_arguments
 from pgolf.cli.types import integer, number
 from pgolf.errors import PgolfError
-from pgolf.review.gitsource import DEFAULT_REFS, DEFAULT_TRACK
-from pgolf.review.outputs import audit_git_to, audit_to
-from pgolf.review.progression import MAX_STEP_BPB, TOLERATED, ProgressionSettings
+from pgolf.review.judge.progression import MAX_STEP_BPB, TOLERATED, ProgressionSettings
+from pgolf.review.sources.git import DEFAULT_REFS, DEFAULT_TRACK
+from pgolf.review.verbs import audit_git_to, audit_to
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from pgolf.cli.types import number, number_text, probability
-from pgolf.review.loose import LooseOptions, check_logs_to
+from pgolf.review.judge.loose import LooseOptions, check_logs_to
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -10,7 +10,7 @@ import argparse
 from pathlib import Path
 
 from pgolf.cli.types import number, probability
-from pgolf.review.outputs import check_record_to
+from pgolf.review.verbs import check_record_to
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -16,7 +16,7 @@ from pgolf.errors import PgolfError
 from pgolf.inputs import read_json
 from pgolf.rerun.claim import claimed_scores
 from pgolf.rerun.report import render_report
-from pgolf.review.record import check_record
+from pgolf.review.judge.record import check_record
 
 POWER = 0.8  # of the detectable difference quoted beside a non-rejection
 

@@ -124,7 +124,7 @@ class ParsedRun:
     exact: bool = False
     part: str | None = None  # `seed 42` when the file holds several runs
     seed_stages: dict[int, dict[str, Stage]] = field(default_factory=dict, repr=False)  # read, then split
-    # evidence checks (pgolf.review.evidence): the code dump's fingerprint, settings printed as `key:value`
+    # evidence checks (pgolf.review.rules.evidence): the code dump's fingerprint, settings printed as `key:value`
     # lines, the tokenizer file, and the post-training work's own times
     code_dump_sha256: str | None = None  # of the dump's lines as `code_dump` returns them; None: no dump
     code_dump_lines: int = 0

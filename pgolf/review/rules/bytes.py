@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections import defaultdict
 from statistics import median
 
-from pgolf.review.bytecount import MIN_REFERENCE, PARTIAL, RatioEntry, stage_bytes
 from pgolf.review.model import Finding
+from pgolf.review.read.bytecount import MIN_REFERENCE, PARTIAL, RatioEntry, stage_bytes
 from pgolf.review.rules.inputs import AuditInput, RunInput
 from pgolf.review.rules.registry import rule
 
@@ -52,7 +52,7 @@ def ratio(x: AuditInput) -> list[Finding]:
     """Runs whose val_bpb/val_loss is off the median of other submissions with the same tokenizer by more than
     the tolerance (a byte miscount moves the ratio by the same factor as the implied bytes).
 
-    >>> from pgolf.review.bytecount import RatioEntry
+    >>> from pgolf.review.read.bytecount import RatioEntry
     >>> from pgolf.review.rules.inputs import AuditInput
     >>> entries = [RatioEntry(f"s{i}: a.log", f"s{i}", "1024:sp.model", 0.59) for i in range(4)]
     >>> [f.run for f in ratio(AuditInput([*entries, RatioEntry("odd: a.log", "odd", "1024:sp.model", 0.55)]))]

@@ -4,12 +4,12 @@ README's per-seed numbers shown."""
 
 from __future__ import annotations
 
-from pgolf.review.claim import matches
 from pgolf.review.model import Finding
-from pgolf.review.recordread import companion, headline, headline_seed, not_claimed_file, run_seed, shows
+from pgolf.review.read.claim import matches
+from pgolf.review.read.names import seed_from_name
+from pgolf.review.read.record import companion, headline, headline_seed, not_claimed_file, run_seed, shows
 from pgolf.review.rules.inputs import RecordInput, RecordRunInput
 from pgolf.review.rules.registry import rule
-from pgolf.review.runlabel import seed_from_name
 
 SEEDS = "https://github.com/openai/parameter-golf/pull/1019"
 

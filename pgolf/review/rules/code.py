@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import PurePosixPath
 
-from pgolf.review.codecheck import closest, dump_of
 from pgolf.review.model import Finding
-from pgolf.review.reader import ParsedRun, lines_sha256
+from pgolf.review.read.log import ParsedRun, lines_sha256
+from pgolf.review.read.scripts import closest, dump_of
 from pgolf.review.rules.inputs import FolderInput
 from pgolf.review.rules.registry import rule
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import PurePosixPath
 
-from pgolf.review.configcheck import MAX_LISTED, default_settings_off, differing_keys, script_defaults
 from pgolf.review.model import Finding
+from pgolf.review.read.config import MAX_LISTED, default_settings_off, differing_keys, script_defaults
 from pgolf.review.rules.inputs import FolderInput
 from pgolf.review.rules.registry import rule
 

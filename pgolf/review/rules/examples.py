@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from pgolf.review.reader import ParsedRun, read_log_text
-from pgolf.review.record import load_record
+from pgolf.review.judge.record import load_record
+from pgolf.review.read.log import ParsedRun, read_log_text
+from pgolf.review.read.names import labels
 from pgolf.review.rules.inputs import RecordInput, RecordRunInput, RunInput, RunsInput
-from pgolf.review.runlabel import labels
 
 
 def log(*lines: str, file: str = "train_seed1.log") -> ParsedRun:

@@ -22,12 +22,12 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from pgolf.review.bytecount import ByteSettings, RatioEntry
-from pgolf.review.codecheck import Script
-from pgolf.review.reader import ParsedRun
-from pgolf.review.recordread import RecordCheck
+from pgolf.review.read.bytecount import ByteSettings, RatioEntry
+from pgolf.review.read.log import ParsedRun
+from pgolf.review.read.record import RecordCheck
+from pgolf.review.read.scripts import Script
 from pgolf.review.settings import MIN_RUNS
-from pgolf.review.source import FolderFiles
+from pgolf.review.sources.folder import FolderFiles
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from pgolf.review.model import Finding
+from pgolf.review.read.names import seed_from_name
 from pgolf.review.rules.inputs import RunInput
 from pgolf.review.rules.registry import rule
-from pgolf.review.runlabel import seed_from_name
 from pgolf.review.settings import STANDARD_TRAIN_SHARDS, STANDARD_VAL_TOKENS
 
 
@@ -55,7 +55,7 @@ def seed_name(x: RunInput) -> list[Finding]:
 def truncated(x: RunInput) -> list[Finding]:
     r"""A log whose last line is partial (cut off while writing; the reader drops that line).
 
-    >>> from pgolf.review.reader import read_log_text
+    >>> from pgolf.review.read.log import read_log_text
     >>> from pgolf.review.rules.inputs import RunInput
     >>> [f.text for f in truncated(RunInput(read_log_text("final val_loss:2.0 val_bpb:1.2\nstep:5/20 train_l", "a.log"), "a.log"))]
     ['the log is cut off at the end (last line partial)']

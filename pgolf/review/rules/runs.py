@@ -6,7 +6,7 @@ import math
 from collections import defaultdict
 
 from pgolf.review.model import Finding
-from pgolf.review.reader import canonical_stage
+from pgolf.review.read.log import canonical_stage
 from pgolf.review.rules.inputs import PreviousInput, RunInput, RunsInput
 from pgolf.review.rules.registry import rule
 from pgolf.review.settings import WORLD_SIZE
@@ -84,7 +84,7 @@ def duplicate(x: RunsInput) -> list[Finding]:
     """The same log content more than once: each copy would count as a run.
 
     >>> from pgolf.review.rules.examples import log, several, texts
-    >>> from pgolf.review.reader import with_hash
+    >>> from pgolf.review.read.log import with_hash
     >>> a, b = (with_hash([log("seed:1", "final val_loss:2.0 val_bpb:1.2", file=f)], b"same")[0] for f in ("a.log", "b.log"))
     >>> texts(duplicate(several(a, b)))
     ['warn: the same log content 2 times; it counts once per copy']

@@ -19,7 +19,7 @@ add the time the cap does not count:
 from __future__ import annotations
 
 from pgolf.review.model import Finding
-from pgolf.review.reader import ParsedRun
+from pgolf.review.read.log import ParsedRun
 from pgolf.review.rules.inputs import RunInput
 from pgolf.review.rules.registry import rule
 from pgolf.review.settings import EVAL_LIMIT_S, OVERRUN_WARN_MS, TRAIN_LIMIT_MS

@@ -2,8 +2,8 @@
 
 Each PR x folder is read once through git objects (a folder pushed unchanged in several PRs is the
 same tree, read once), matched to its claim, flagged, attached to the PR it reproduces, and judged
-in PR order against the frontier (pgolf.review.progression). The repository README's table at main
-is parsed and compared with the rebuild (pgolf.review.leaderboard).
+in PR order against the frontier (pgolf.review.judge.progression). The repository README's table at main
+is parsed and compared with the rebuild (pgolf.review.judge.published).
 """
 
 from __future__ import annotations
@@ -12,10 +12,7 @@ import os
 import time
 from dataclasses import dataclass, replace
 
-from pgolf.review.bytecount import ratio_entries
-from pgolf.review.gitsource import DEFAULT_REFS, DEFAULT_TRACK, Stream, stream
-from pgolf.review.leaderboard import DiffRow, TableRow, diff, parse_table
-from pgolf.review.progression import (
+from pgolf.review.judge.progression import (
     LeaderRow,
     ProgressionSettings,
     Submission,
@@ -24,10 +21,13 @@ from pgolf.review.progression import (
     rebuild,
     reproduces,
 )
-from pgolf.review.record import RecordCheck, load_record
+from pgolf.review.judge.published import DiffRow, TableRow, diff, parse_table
+from pgolf.review.judge.record import RecordCheck, load_record
+from pgolf.review.read.bytecount import ratio_entries
+from pgolf.review.read.names import labels
 from pgolf.review.rules.bytes import ratio
 from pgolf.review.rules.inputs import AuditInput
-from pgolf.review.runlabel import labels
+from pgolf.review.sources.git import DEFAULT_REFS, DEFAULT_TRACK, Stream, stream
 
 
 @dataclass

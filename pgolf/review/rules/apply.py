@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from pgolf.review.model import Flag
-from pgolf.review.reader import ParsedRun
+from pgolf.review.read.log import ParsedRun
+from pgolf.review.read.names import labels
 from pgolf.review.rules import run_scope
 from pgolf.review.rules.inputs import RunInput, RunsInput
-from pgolf.review.runlabel import labels
 from pgolf.review.settings import MIN_RUNS
 
 

@@ -38,9 +38,9 @@ from pathlib import Path
 from typing import Any
 
 from pgolf.inputs import read_bytes
-from pgolf.review.logtext import clean_lines, code_dump, code_dump_end, dump_lines, lines_sha256
 from pgolf.review.model import STAGE_ALIASES, ParsedRun, Stage, canonical_stage, decimals, stage_seed
-from pgolf.review.source import MAX_FILE_BYTES
+from pgolf.review.read.text import clean_lines, code_dump, code_dump_end, dump_lines, lines_sha256
+from pgolf.review.sources.folder import MAX_FILE_BYTES
 
 # the reader's API; Stage, ParsedRun and the stage names live in model.py
 __all__ = ["STAGE_ALIASES", "ParsedRun", "Stage", "canonical_stage", "code_dump", "decimals", "dump_lines",
@@ -196,7 +196,7 @@ HANDLERS: list[tuple[re.Pattern, Callable[[ParsedRun, re.Match, int], None]]] = 
 ]
 
 
-# Evidence lines (pgolf.review.evidence): the work after training, each step with its own time, in the shapes
+# Evidence lines (pgolf.review.rules.evidence): the work after training, each step with its own time, in the shapes
 # the logs print (`GPTQ:collected 66 Hessians in 8.2s`, `gptq:generated 64 sequences in 240.8s`, `gptq:done in
 # 241.8s`, `Serialize: per-group compression done in 97.8s`, `serialize_wallclock: 74.318s`).
 _IN_SECONDS = rf".*?\bin\s+({_NUM})\s*s\b"

@@ -1,6 +1,6 @@
 """The audit and the record checks as one self-contained HTML page each (index.html, report.html).
 
-Everything is rendered by the Jinja2 templates in pgolf/review/templates with autoescape on, so a
+Everything is rendered by the Jinja2 templates in pgolf/review/output/templates with autoescape on, so a
 text from a submission (a folder name, a flag's text) is always text on the page. The tables and
 every submission's details are server-rendered; the page's script only sorts, filters and opens
 them, from a small JSON of each row's raw values embedded once (escaped for a <script> block).
@@ -24,12 +24,12 @@ import jinja2
 from markupsafe import Markup, escape
 
 from pgolf import stats as st
-from pgolf.review.frontier import frontier_plot, frontier_points
-from pgolf.review.progression import Submission
-from pgolf.review.reader import ParsedRun
-from pgolf.review.render import loose_statistics, record_statistics
+from pgolf.review.judge.progression import Submission
+from pgolf.review.judge.stream import StreamAudit
+from pgolf.review.output.figure import frontier_plot, frontier_points
+from pgolf.review.output.markdown import loose_statistics, record_statistics
+from pgolf.review.read.log import ParsedRun
 from pgolf.review.rules import CHECKS
-from pgolf.review.stream import StreamAudit
 
 PR_URL = "https://github.com/openai/parameter-golf/pull/{}"
 EVIDENCE_CHECKS = tuple(sorted(CHECKS))  # the registry's evidence checks: one section each
@@ -131,7 +131,7 @@ def script_json(data: Any) -> Markup:
 
 @functools.cache
 def _env() -> jinja2.Environment:
-    env = jinja2.Environment(loader=jinja2.PackageLoader("pgolf.review", "templates"), autoescape=True,
+    env = jinja2.Environment(loader=jinja2.PackageLoader("pgolf.review.output", "templates"), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(cell=cell, code=code_spans, script_json=script_json)
     env.globals.update(pr_url=PR_URL.format, RUN_COLUMNS=RUN_COLUMNS)

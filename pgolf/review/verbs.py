@@ -12,12 +12,12 @@ from typing import Any
 import pandas as pd
 
 from pgolf import atomic, provenance
-from pgolf.review.audit import RECORD_COLUMNS, RUN_COLUMNS, audit, record_row
-from pgolf.review.frontier import frontier_png
-from pgolf.review.page import audit_page, record_page, stream_page
-from pgolf.review.record import check_record, compare, record_dict
-from pgolf.review.render import audit_report, diff_markdown, record_report, stream_report
-from pgolf.review.stream import SUBMISSION_COLUMNS, audit_git, matched_share, submission_rows
+from pgolf.review.judge.audit import RECORD_COLUMNS, RUN_COLUMNS, audit, record_row
+from pgolf.review.judge.record import check_record, compare, record_dict
+from pgolf.review.judge.stream import SUBMISSION_COLUMNS, audit_git, matched_share, submission_rows
+from pgolf.review.output.figure import frontier_png
+from pgolf.review.output.markdown import audit_report, diff_markdown, record_report, stream_report
+from pgolf.review.output.page import audit_page, record_page, stream_page
 from pgolf.stats import json_safe
 
 

@@ -17,7 +17,8 @@ from statistics import fmean
 from typing import Any
 
 from pgolf.errors import DataError
-from pgolf.review.claim import (
+from pgolf.review.model import Flag
+from pgolf.review.read.claim import (
     Claim,
     SeedClaim,
     matches,
@@ -25,10 +26,9 @@ from pgolf.review.claim import (
     readme_result,
     readme_seed_numbers,
 )
-from pgolf.review.model import Flag
-from pgolf.review.reader import ParsedRun, canonical_stage, decimals, read_log_runs, with_hash
-from pgolf.review.runlabel import seed_from_name
-from pgolf.review.source import DirFolder, FolderFiles
+from pgolf.review.read.log import ParsedRun, canonical_stage, decimals, read_log_runs, with_hash
+from pgolf.review.read.names import seed_from_name
+from pgolf.review.sources.folder import DirFolder, FolderFiles
 
 LOG_SUFFIXES = (".log", ".txt")
 _NOT_LOGS = re.compile(r"^(requirements.*|readme.*|license.*|notes?\b.*)$", re.IGNORECASE)

@@ -11,14 +11,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from pgolf.review.bytecount import ByteSettings
-from pgolf.review.codecheck import read_scripts
 from pgolf.review.model import Flag
-from pgolf.review.reader import ParsedRun
+from pgolf.review.read.bytecount import ByteSettings
+from pgolf.review.read.log import ParsedRun
+from pgolf.review.read.names import labels
+from pgolf.review.read.scripts import read_scripts
 from pgolf.review.rules import config, run_scope
 from pgolf.review.rules.inputs import FolderInput, RunInput
-from pgolf.review.runlabel import labels
-from pgolf.review.source import FolderFiles
+from pgolf.review.sources.folder import FolderFiles
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pgolf.review.reader import ParsedRun, Stage
+from pgolf.review.read.log import ParsedRun, Stage
 
 MIN_REFERENCE = 3  # other submissions with the tokenizer: a median of three outvotes one miscount
 # a stage that may score less than the whole split: a sliding window's tail, a subset

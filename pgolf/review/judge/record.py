@@ -31,13 +31,13 @@ from typing import Any
 
 from pgolf import stats as st
 from pgolf.errors import DataError
-from pgolf.review.bytecount import stage_bytes
-from pgolf.review.claim import folder_date, readme_p_values, readme_threshold
-from pgolf.review.evidence import evidence_flags
-from pgolf.review.flags import run_flags, set_flags
 from pgolf.review.model import Flag, errors
-from pgolf.review.reader import ParsedRun, canonical_stage, read_log_file_runs
-from pgolf.review.recordread import (
+from pgolf.review.output.markdown import verdict_sentence
+from pgolf.review.read.bytecount import stage_bytes
+from pgolf.review.read.claim import folder_date, readme_p_values, readme_threshold
+from pgolf.review.read.log import ParsedRun, canonical_stage, read_log_file_runs
+from pgolf.review.read.names import labels, seed_from_name
+from pgolf.review.read.record import (
     RecordCheck,
     as_files,
     bpb_under_val_loss,
@@ -51,11 +51,11 @@ from pgolf.review.recordread import (
     read_runs,
     readme_numbers,
 )
-from pgolf.review.render import verdict_sentence
 from pgolf.review.rules import run_scope
+from pgolf.review.rules.apply import run_flags, set_flags
+from pgolf.review.rules.evidence import evidence_flags
 from pgolf.review.rules.inputs import RecordInput, RecordRunInput
-from pgolf.review.runlabel import labels, seed_from_name
-from pgolf.review.source import FolderFiles, read_text
+from pgolf.review.sources.folder import FolderFiles, read_text
 
 
 def load_record(folder: str | Path | FolderFiles, logs: Sequence[str | Path] | None = None,

@@ -17,8 +17,8 @@ from typing import Any
 
 from pgolf.errors import DataError
 from pgolf.inputs import read_text
-from pgolf.review.claim import readme_threshold
-from pgolf.review.record import RecordCheck, compare, load_record, record_dict
+from pgolf.review.judge.record import RecordCheck, compare, load_record, record_dict
+from pgolf.review.read.claim import readme_threshold
 
 RUN_COLUMNS = ["record", "file", "part", "seed", "world_size", "stage", "val_loss", "val_bpb", "train_time_ms",
                "eval_time_ms", "total_eval_time_ms", "total_bytes", "implied_val_bytes", "steps", "counted", "error",

@@ -19,7 +19,7 @@ from statistics import fmean
 
 from pgolf import stats as st
 from pgolf.review.model import errors as error_flags
-from pgolf.review.recordread import RecordCheck
+from pgolf.review.read.record import RecordCheck
 from pgolf.review.rules import select
 from pgolf.size import SIZE_CAP_BYTES
 

@@ -15,7 +15,7 @@ from decimal import Decimal, InvalidOperation
 from statistics import fmean
 
 from pgolf import stats as st
-from pgolf.review.progression import Submission
+from pgolf.review.judge.progression import Submission
 from pgolf.stats import format_p
 
 _PULL = re.compile(r"/pull/(\d+)")

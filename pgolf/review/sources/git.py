@@ -22,7 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 
 from pgolf.errors import DataError
-from pgolf.review.source import MAX_FILE_BYTES
+from pgolf.review.sources.folder import MAX_FILE_BYTES
 
 DEFAULT_REFS = "refs/pull/*/head"
 DEFAULT_TRACK = "track_10min_16mb"

@@ -17,16 +17,16 @@ from typing import Any
 
 from pgolf import atomic, provenance
 from pgolf import stats as st
-from pgolf.review.evidence import loose_evidence_flags
-from pgolf.review.flags import run_flags, set_flags
 from pgolf.review.model import Flag
-from pgolf.review.outputs import csv_text
-from pgolf.review.page import loose_page
-from pgolf.review.reader import ParsedRun, canonical_stage, read_log_file_runs
-from pgolf.review.render import loose_report
+from pgolf.review.output.markdown import loose_report
+from pgolf.review.output.page import loose_page
+from pgolf.review.read.log import ParsedRun, canonical_stage, read_log_file_runs
+from pgolf.review.read.names import labels
+from pgolf.review.rules.apply import run_flags, set_flags
+from pgolf.review.rules.evidence import loose_evidence_flags
 from pgolf.review.rules.inputs import PreviousInput
 from pgolf.review.rules.runs import previous_stage
-from pgolf.review.runlabel import labels
+from pgolf.review.verbs import csv_text
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from pgolf.review.reader import ParsedRun
+from pgolf.review.read.log import ParsedRun
 
 _SEED_IN_NAME = re.compile(r"(?:seed[_-]?|_log_|_s)(\d+)(?!\d)", re.IGNORECASE)
 _SEED_FOLDER = re.compile(r"(?:seed[_-]?|s)(\d+)", re.IGNORECASE)

@@ -17,9 +17,9 @@ from dataclasses import dataclass, replace
 from pathlib import PurePosixPath
 
 from pgolf.errors import DataError
-from pgolf.review.reader import ParsedRun, code_dump, dump_lines, lines_sha256
-from pgolf.review.source import FolderFiles
-from pgolf.review.unwrap import unwrap
+from pgolf.review.read.log import ParsedRun, code_dump, dump_lines, lines_sha256
+from pgolf.review.read.unwrap import unwrap
+from pgolf.review.sources.folder import FolderFiles
 
 MAX_SCRIPTS = 12  # Python files of one folder compared; a folder with more holds a library, not a script
 HUNK_LINES = 8  # lines of the first differing hunk quoted in the flag

@@ -16,7 +16,7 @@ import re
 from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 
-from pgolf.review.reader import ParsedRun
+from pgolf.review.read.log import ParsedRun
 
 # keys that differ between runs by nature
 _PER_RUN = re.compile(r"^(seed|run_id|run_name|rank|local_rank|logfile|log_file|log_path|log_dir|out_dir|output_dir|"
