@@ -10,8 +10,8 @@ import pytest
 from pgolf.review.rules import FAMILIES, rules
 
 ALL = rules()
-# Rules whose example needs a folder of scripts or an unusual claim; tests/test_evidence.py and
-# tests/test_review_record.py cover them. Shrink this list, never grow it: a new rule comes with its example.
+# Rules whose example needs a folder of scripts or an unusual claim; tests/review/rules/test_evidence.py and
+# tests/review/judge/test_record.py cover them. Shrink this list, never grow it: a new rule comes with its example.
 NO_EXAMPLE_YET = {"size.claimed_seed_over", "code.dump_differs", "code.size_differs", "config.not_defaults",
                   "claim.json_caveat", "claim.duplicate_seed", "claim.second_log", "claim.not_a_run"}
 

@@ -13,7 +13,7 @@ from pgolf.review.read.log import read_log
 from pgolf.review.read.names import labels
 from pgolf.review.rules.apply import run_flags, set_flags
 
-LOGS = Path(__file__).parent / "data" / "logs"
+LOGS = Path(__file__).resolve().parents[2] / "data" / "logs"
 R77 = [str(LOGS / f"r77_v{i}.txt") for i in range(4)]
 PREVIOUS = [str(LOGS / f"prev_seed{s}.txt") for s in (1337, 42, 7)]
 VERDICT = "mean 1.1928 < 1.195, one-sided t-test p = 0.0023, n = 4: holds at alpha = 0.01"

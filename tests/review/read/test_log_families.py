@@ -9,7 +9,7 @@ import pytest
 from pgolf.errors import DataError
 from pgolf.review.read.log import canonical_stage, read_log, read_log_text
 
-LOGS = Path(__file__).parent / "data" / "logs"
+LOGS = Path(__file__).resolve().parents[2] / "data" / "logs"
 
 
 
