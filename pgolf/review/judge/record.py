@@ -55,6 +55,7 @@ from pgolf.review.rules import run_scope
 from pgolf.review.rules.apply import run_flags, set_flags
 from pgolf.review.rules.evidence import evidence_flags
 from pgolf.review.rules.inputs import RecordInput, RecordRunInput
+from pgolf.review.settings import MARGIN_NATS, PRACTICE_ALPHA, RULE_ALPHA
 from pgolf.review.sources.folder import FolderFiles, read_text
 
 
@@ -173,8 +174,8 @@ def _vs_threshold(bpb: list[float], threshold: float | None, source: str | None,
 
 
 def compare(rec: RecordCheck, previous: RecordCheck | None = None, *, threshold: float | None = None,
-            threshold_source: str | None = None, margin_nats: float = 0.005, alpha: float = 0.01,
-            progression_alpha: float = 0.25) -> Comparison:
+            threshold_source: str | None = None, margin_nats: float = MARGIN_NATS, alpha: float = RULE_ALPHA,
+            progression_alpha: float = PRACTICE_ALPHA) -> Comparison:
     """The statistics of one record: against `previous` (no margin and with the margin in bpb), the threshold,
     and the runs needed for 80% power against the bound it must beat."""
     bpb = rec.values
@@ -244,10 +245,20 @@ def record_dict(rec: RecordCheck, comparison: Comparison) -> dict[str, Any]:
 
 
 def check_record(folder: str | Path, *, previous: str | Path | RecordCheck | None = None,
-                 threshold: float | None = None, metric: str | None = None, margin_nats: float = 0.005,
-                 alpha: float = 0.01, progression_alpha: float = 0.25,
+                 threshold: float | None = None, metric: str | None = None, margin_nats: float = MARGIN_NATS,
+                 alpha: float = RULE_ALPHA, progression_alpha: float = PRACTICE_ALPHA,
                  logs: Sequence[str | Path] | None = None) -> dict[str, Any]:
     """Check one record folder (see the module docstring); returns the record.json content."""
+    return record_dict(*judge_record(folder, previous=previous, threshold=threshold, metric=metric,
+                                     margin_nats=margin_nats, alpha=alpha, progression_alpha=progression_alpha,
+                                     logs=logs))
+
+
+def judge_record(folder: str | Path, *, previous: str | Path | RecordCheck | None = None,
+                 threshold: float | None = None, metric: str | None = None, margin_nats: float = MARGIN_NATS,
+                 alpha: float = RULE_ALPHA, progression_alpha: float = PRACTICE_ALPHA,
+                 logs: Sequence[str | Path] | None = None) -> tuple[RecordCheck, Comparison]:
+    """check_record's typed result: the record read, matched and flagged, and its statistics."""
     root = Path(folder)
     if not root.is_dir() and logs is None:
         raise DataError(f"record folder {root}: no such folder; give a folder holding submission.json and train logs")
@@ -259,4 +270,4 @@ def check_record(folder: str | Path, *, previous: str | Path | RecordCheck | Non
     stats = compare(rec, prev, threshold=threshold if threshold is not None else from_readme,
                     threshold_source="--threshold" if threshold is not None else "README" if from_readme else None,
                     margin_nats=margin_nats, alpha=alpha, progression_alpha=progression_alpha)
-    return record_dict(rec, stats)
+    return rec, stats
