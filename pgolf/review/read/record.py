@@ -93,7 +93,7 @@ def as_files(folder: str | Path | FolderFiles) -> FolderFiles:
 def read_runs(files: FolderFiles, rel: str) -> list[ParsedRun]:
     """The runs of one log of the folder; a log that cannot be read is a run with its error, not the end of
     a review."""
-    where = str(files.root / rel) if isinstance(files, DirFolder) else rel
+    where = files.file_label(rel)
     try:
         data = files.read(rel)
     except DataError as exc:

@@ -52,6 +52,9 @@ class MemoryFolder:
     def read(self, rel: str) -> bytes:
         return self.files[rel].encode("utf-8")
 
+    def file_label(self, rel: str) -> str:
+        return rel
+
 
 def folder(**files: str) -> MemoryFolder:
     """A folder of these files, each a finished file (ending in a newline); `train_seed1_log` names

@@ -43,6 +43,10 @@ class FolderFiles(Protocol):
         """A file's bytes; DataError naming the file when it is missing or over MAX_FILE_BYTES."""
         ...
 
+    def file_label(self, rel: str) -> str:
+        """How a report names one of its files: a path on disk, or the folder-relative path in git."""
+        ...
+
 
 def read_text(files: FolderFiles, rel: str) -> str | None:
     """A file as text (undecodable bytes replaced), or None when the folder has no such file."""
@@ -81,3 +85,6 @@ class DirFolder:
 
     def read(self, rel: str) -> bytes:
         return read_bytes(self.root / PurePosixPath(rel), "file", MAX_FILE_BYTES)
+
+    def file_label(self, rel: str) -> str:
+        return str(self.root / rel)
