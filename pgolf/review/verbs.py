@@ -12,13 +12,32 @@ from typing import Any
 import pandas as pd
 
 from pgolf import atomic, provenance
-from pgolf.review.judge.audit import RECORD_COLUMNS, RUN_COLUMNS, audit, record_row
-from pgolf.review.judge.record import check_record, compare, record_dict
-from pgolf.review.judge.stream import SUBMISSION_COLUMNS, audit_git, matched_share, submission_rows
+from pgolf.review.judge.audit import audit
+from pgolf.review.judge.record import RecordCheck, compare, judge_record
+from pgolf.review.judge.stream import audit_git, matched_share
+from pgolf.review.output.columns import (
+    DIFF_COLUMNS,
+    LEADERBOARD_COLUMNS,
+    RECORD_COLUMNS,
+    RUN_COLUMNS,
+    SUBMISSION_COLUMNS,
+)
 from pgolf.review.output.figure import frontier_png
 from pgolf.review.output.markdown import audit_report, diff_markdown, record_report, stream_report
 from pgolf.review.output.page import audit_page, record_page, stream_page
+from pgolf.review.output.rows import record_dict, record_row, submission_rows
+from pgolf.review.settings import MARGIN_NATS, PRACTICE_ALPHA, RULE_ALPHA
 from pgolf.stats import json_safe
+
+
+def check_record(folder: str | Path, *, previous: str | Path | RecordCheck | None = None,
+                 threshold: float | None = None, metric: str | None = None, margin_nats: float = MARGIN_NATS,
+                 alpha: float = RULE_ALPHA, progression_alpha: float = PRACTICE_ALPHA,
+                 logs: Sequence[str | Path] | None = None) -> dict[str, Any]:
+    """Check one record folder (see the module docstring); returns the record.json content."""
+    return record_dict(*judge_record(folder, previous=previous, threshold=threshold, metric=metric,
+                                     margin_nats=margin_nats, alpha=alpha, progression_alpha=progression_alpha,
+                                     logs=logs))
 
 
 def csv_text(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None) -> str:
@@ -88,9 +107,8 @@ def audit_git_to(out: str | Path, repo: str | Path, **options: Any) -> Any:
                               **{k: _plain(v) for k, v in options.items() if k != "settings"})
     atomic.write_group({
         out / "submissions.csv": csv_text(subs, SUBMISSION_COLUMNS),
-        out / "leaderboard.csv": csv_text(board, ["rank", "pr", "folder", "mean_bpb", "n", "previous_pr",
-                                                  "p_previous", "method"]),
-        out / "diff.csv": csv_text(diff, ["pr", "folder", "score", "in_table", "in_rebuild", "reason"]),
+        out / "leaderboard.csv": csv_text(board, LEADERBOARD_COLUMNS),
+        out / "diff.csv": csv_text(diff, DIFF_COLUMNS),
         out / "diff.md": diff_markdown(diff),
         out / "runs.csv": csv_text(runs, ["pr", *RUN_COLUMNS]),
         out / "records.csv": csv_text([{"pr": d["pr"], **record_row(d)} for d in records], ["pr", *RECORD_COLUMNS]),

@@ -17,15 +17,9 @@ from typing import Any
 
 from pgolf.errors import DataError
 from pgolf.inputs import read_text
-from pgolf.review.judge.record import RecordCheck, compare, load_record, record_dict
+from pgolf.review.judge.record import RecordCheck, compare, load_record
+from pgolf.review.output.rows import record_dict
 from pgolf.review.read.claim import readme_threshold
-
-RUN_COLUMNS = ["record", "file", "part", "seed", "world_size", "stage", "val_loss", "val_bpb", "train_time_ms",
-               "eval_time_ms", "total_eval_time_ms", "total_bytes", "implied_val_bytes", "steps", "counted", "error",
-               "flags"]
-RECORD_COLUMNS = ["record", "date", "n", "mean_bpb", "std", "claimed_bpb", "claim_supported", "stage", "previous",
-                  "p_previous", "p_previous_margin", "holds_rule", "holds_practice", "threshold", "p_threshold", "quoted_p",
-                  "n_errors", "flags"]
 
 
 def record_folders(root: Path) -> list[Path]:
@@ -83,12 +77,3 @@ def audit(records_dir: str | Path, *, pairs: str | Path | None = None, margin_na
                         progression_alpha=progression_alpha)
         results.append(record_dict(rec, stats))
     return {"records": results, "seconds": time.perf_counter() - start}
-
-
-def record_row(d: dict[str, Any]) -> dict[str, Any]:
-    row = {k: d.get(k) for k in RECORD_COLUMNS}
-    row["mean_bpb"] = d["mean"]
-    quoted = ([f"{d['claimed_p_value']:g}"] if d.get("claimed_p_value") is not None else []) + d["readme_p_values"]
-    row["quoted_p"] = " ".join(dict.fromkeys(quoted))  # what the record itself quotes, to compare with p_previous
-    row["flags"] = "; ".join(f"{f['severity']}: {f['run'] + ': ' if f['run'] else ''}{f['text']}" for f in d["flags"])
-    return row

@@ -2,10 +2,11 @@
 
 API (stable; the rerun side builds on it):
 
-    check_record(folder, *, previous=None, threshold=None, metric=None, margin_nats=0.005,
-                 alpha=0.01, progression_alpha=0.25, logs=None) -> dict
+    judge_record(folder, *, previous=None, threshold=None, metric=None, margin_nats=0.005,
+                 alpha=0.01, progression_alpha=0.25, logs=None) -> (RecordCheck, Comparison)
 
-returns the content of record.json. `folder` is the claim folder (its submission.json and,
+and `pgolf.review.verbs.check_record(...)` (same arguments) returns it as the content of record.json
+(`output.rows.record_dict`). `folder` is the claim folder (its submission.json and,
 unless `logs` is given, every train log under it, recursively); `logs=[...]` checks those log
 files against the folder's claim instead (a rerun's logs against the submission). `previous`
 is another record folder (or a `RecordCheck`). Keys of the dict: record, folder, date, n, mean,
@@ -31,12 +32,10 @@ from typing import Any
 
 from pgolf import stats as st
 from pgolf.errors import DataError
-from pgolf.review.model import Flag, errors
-from pgolf.review.output.markdown import verdict_sentence
-from pgolf.review.read.bytecount import stage_bytes
-from pgolf.review.read.claim import folder_date, readme_p_values, readme_threshold
-from pgolf.review.read.log import ParsedRun, canonical_stage, read_log_file_runs
-from pgolf.review.read.names import labels, seed_from_name
+from pgolf.review.model import Flag
+from pgolf.review.read.claim import folder_date, readme_threshold
+from pgolf.review.read.log import read_log_file_runs
+from pgolf.review.read.names import labels
 from pgolf.review.read.record import (
     RecordCheck,
     as_files,
@@ -190,68 +189,6 @@ def compare(rec: RecordCheck, previous: RecordCheck | None = None, *, threshold:
                       progression_alpha, margin_bpb, conv.bpb_per_nat if conv else None, against,
                       _vs_threshold(bpb, threshold, threshold_source, alpha), power.n_for_power if power else None,
                       bound)
-
-
-def run_rows(rec: RecordCheck) -> list[dict[str, Any]]:
-    """One dict per log (runs.csv and record.json)."""
-    counted = {id(r) for r in rec.counted}
-    code = rec.claim.bytes_code if rec.claim else None
-    label = labels(rec.runs)
-    return [{"record": rec.name, "part": r.part, "implied_val_bytes": _implied(r),
-             "flags": "; ".join(f"{f.severity}: {f.text}" for f in rec.flags if f.run == label[id(r)]), "file": str(Path(r.file).relative_to(rec.folder)) if _inside(r.file, rec.folder)
-             else r.file, "seed": r.seed, "seed_in_name": seed_from_name(r.file), "world_size": r.world_size,
-             "steps": r.steps, "train_time_ms": r.train_time_ms, "stage": r.metric, "val_loss": r.val_loss,
-             "val_bpb": r.val_bpb, "eval_time_ms": r.eval_time_ms, "total_eval_time_ms": r.total_eval_time_ms,
-             "total_bytes": r.artifact_total(code), "model_bytes": r.model_bytes, "code_bytes": r.code_bytes,
-             "artifact_production_s": r.artifact_production_s, "train_shards": r.train_shards,
-             "val_tokens": r.val_tokens, "counted": id(r) in counted, "error": r.error} for r in rec.runs]
-
-
-def _implied(r: ParsedRun) -> float | None:
-    """The validation bytes the run's stage under test implies (byte accounting), when it prints val_tokens."""
-    return next((b.implied for b in stage_bytes(r) if canonical_stage(b.stage) == canonical_stage(r.metric or "")),
-                None)
-
-
-def _inside(file: str, folder: str) -> bool:
-    try:
-        Path(file).relative_to(folder)
-        return True
-    except ValueError:
-        return False
-
-
-def record_dict(rec: RecordCheck, comparison: Comparison) -> dict[str, Any]:
-    c = rec.claim
-    out: dict[str, Any] = {
-        "record": rec.name, "folder": rec.folder, "date": rec.date,
-        "claimed_bpb": float(c.val_bpb) if c and c.val_bpb is not None else None,
-        "claimed_bpb_text": str(c.val_bpb) if c and c.val_bpb is not None else None,
-        "claim_text": (str(c.val_bpb) if c.val_bpb is not None else f"val_loss {c.val_loss}"
-                       if c.val_loss is not None else None) if c else None,
-        "claimed_val_loss": float(c.val_loss) if c and c.val_loss is not None else None,
-        "claimed_seeds": c.claimed_seeds if c else [], "claimed_p_value": float(c.p_value) if c and c.p_value else None,
-        "claim_supported": rec.claim_supported, "stage": rec.stage, "stage_source": rec.stage_source,
-        "closest": rec.closest, **comparison.flat(), "values": rec.values,
-        "runs": run_rows(rec), "flags": [f.to_dict() for f in rec.flags],
-        "stages": {r.name: {st.name: {"val_loss": st.loss, "val_bpb": st.bpb, "eval_time_ms": st.eval_time_ms}
-                            for st in r.ordered_stages()} for r in rec.runs},
-        "n_errors": len(errors(rec.flags)), "ignored": rec.ignored, "sidecars": rec.sidecars,
-        "readme_p_values": readme_p_values(rec.readme), "readme_seed_numbers": rec.readme_seeds,
-        "sha256s": [r.sha256 for r in rec.runs],
-    }
-    out["verdict"] = verdict_sentence(out)
-    return out
-
-
-def check_record(folder: str | Path, *, previous: str | Path | RecordCheck | None = None,
-                 threshold: float | None = None, metric: str | None = None, margin_nats: float = MARGIN_NATS,
-                 alpha: float = RULE_ALPHA, progression_alpha: float = PRACTICE_ALPHA,
-                 logs: Sequence[str | Path] | None = None) -> dict[str, Any]:
-    """Check one record folder (see the module docstring); returns the record.json content."""
-    return record_dict(*judge_record(folder, previous=previous, threshold=threshold, metric=metric,
-                                     margin_nats=margin_nats, alpha=alpha, progression_alpha=progression_alpha,
-                                     logs=logs))
 
 
 def judge_record(folder: str | Path, *, previous: str | Path | RecordCheck | None = None,

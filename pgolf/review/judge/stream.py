@@ -98,27 +98,6 @@ def audit_git(repo: str | os.PathLike[str], *, refs: str = DEFAULT_REFS, track: 
 
 # --------------------------------------------------------------------------- rows (the CSV/JSON edge)
 
-SUBMISSION_COLUMNS = ["pr", "ref", "commit", "date", "folder", "on_main", "n", "mean_bpb", "claimed_bpb",
-                      "claim_supported", "stage", "verdict", "reasons", "flags", "frontier_pr", "p_frontier",
-                      "p_frontier_margin", "holds_rule", "reproduces", "evidence_from"]
-
-
-def submission_row(sub: Submission, v: Verdict) -> dict[str, object]:
-    rec, c = sub.record, sub.record.claim
-    values = sub.values
-    return {"pr": sub.pr, "ref": sub.ref, "commit": sub.commit, "date": sub.date, "folder": sub.folder,
-            "on_main": sub.on_main, "n": len(values), "mean_bpb": sum(values) / len(values) if values else None,
-            "claimed_bpb": float(c.val_bpb) if c and c.val_bpb is not None else None,
-            "claim_supported": rec.claim_supported, "stage": rec.stage, "verdict": v.status, "reasons": v.reasons,
-            "flags": "; ".join(f"{f.severity}: {f}" for f in rec.flags), "frontier_pr": v.frontier_pr,
-            "p_frontier": v.p_frontier, "p_frontier_margin": v.p_frontier_margin, "holds_rule": v.holds_rule,
-            "reproduces": sub.reproduces, "evidence_from": sub.evidence.pr if sub.evidence is not sub else None}
-
-
-def submission_rows(a: StreamAudit) -> list[dict[str, object]]:
-    return [submission_row(s, a.verdict(s)) for s in a.submissions]
-
-
 def matched_share(a: StreamAudit) -> tuple[int, int]:
     """(submissions whose claim is matched to a stage, submissions with a claim and logs): each folder once."""
     recs = {id(s.record): s.record for s in a.submissions}.values()

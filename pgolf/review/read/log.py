@@ -135,7 +135,7 @@ def _on_fact(run: ParsedRun, key: str, value: str) -> None:
     cast = _FACT_KEYS.get(key)
     if cast is None:
         return
-    with contextlib.suppress(ValueError):  # a placeholder such as `seed: None` says nothing
+    with contextlib.suppress(ValueError, OverflowError):  # a placeholder (`seed: None`, `seed: inf`) says nothing
         setattr(run, key, cast(float(value)) if cast is int else cast(value))
 
 

@@ -14,8 +14,8 @@ from scipy import stats
 
 from pgolf.__main__ import main as pgolf_main
 from pgolf.errors import DataError
-from pgolf.review.judge.record import check_record
 from pgolf.review.read.claim import matches, read_claim
+from pgolf.review.verbs import check_record
 from pgolf.stats import progression_test, welch_one_sided
 from tests.data.records.make_records import RECORDS, write_record
 

@@ -11,9 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pgolf.errors import DataError
-from pgolf.review.judge.record import check_record
 from pgolf.review.read.claim import matches, read_claim_bytes
 from pgolf.review.read.log import read_log_runs, read_log_text
+from pgolf.review.verbs import check_record
 from tests.data.logs.families import Run, StageSpec, build_log
 from tests.data.records.make_records import block
 

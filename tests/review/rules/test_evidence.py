@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 
 from pgolf.__main__ import main as pgolf_main
-from pgolf.review.judge.record import check_record
 from pgolf.review.read.bytecount import ByteSettings, RatioEntry, implied_bytes, ratio_entries, tokenizer_id
 from pgolf.review.read.config import script_defaults
 from pgolf.review.read.log import read_log_text
@@ -23,6 +22,7 @@ from pgolf.review.rules.bytes import implied, ratio
 from pgolf.review.rules.evidence import evidence_flags, loose_evidence_flags
 from pgolf.review.rules.inputs import AuditInput, RunInput
 from pgolf.review.sources.folder import DirFolder
+from pgolf.review.verbs import check_record
 from tests.data.logs.families import Run, StageSpec, build_log
 from tests.data.logs.make_fixtures import CODE_DUMP
 from tests.data.records.make_records import STANDARD_BYTES, baseline, block, ratio_for
