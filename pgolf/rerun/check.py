@@ -16,8 +16,9 @@ from pgolf.errors import PgolfError
 from pgolf.inputs import read_json
 from pgolf.rerun.claim import claimed_scores
 from pgolf.rerun.report import render_report
-from pgolf.review.judge.record import judge_record, load_record, record_dict
+from pgolf.review.judge.record import judge_record, load_record
 from pgolf.review.model import ParsedRun
+from pgolf.review.output.rows import record_dict
 
 POWER = 0.8  # of the detectable difference quoted beside a non-rejection
 
