@@ -20,6 +20,7 @@ from pgolf.inputs import read_text
 from pgolf.review.judge.record import RecordCheck, compare, load_record
 from pgolf.review.output.rows import record_dict
 from pgolf.review.read.claim import readme_threshold
+from pgolf.review.settings import MARGIN_NATS, PRACTICE_ALPHA, RULE_ALPHA
 
 
 def record_folders(root: Path) -> list[Path]:
@@ -58,8 +59,8 @@ def read_pairs(path: Path, names: set[str]) -> dict[str, str | None]:
     return out
 
 
-def audit(records_dir: str | Path, *, pairs: str | Path | None = None, margin_nats: float = 0.005,
-          alpha: float = 0.01, progression_alpha: float = 0.25) -> dict[str, Any]:
+def audit(records_dir: str | Path, *, pairs: str | Path | None = None, margin_nats: float = MARGIN_NATS,
+          alpha: float = RULE_ALPHA, progression_alpha: float = PRACTICE_ALPHA) -> dict[str, Any]:
     """Check every record folder; returns {"records": [record dicts], "order": [...], "seconds": s}."""
     start = time.perf_counter()
     ordered = chronological([load_record(p) for p in record_folders(Path(records_dir))])

@@ -26,6 +26,7 @@ from pgolf.review.rules.apply import run_flags, set_flags
 from pgolf.review.rules.evidence import loose_evidence_flags
 from pgolf.review.rules.inputs import PreviousInput
 from pgolf.review.rules.runs import previous_stage
+from pgolf.review.settings import MARGIN_NATS, RULE_ALPHA
 from pgolf.review.verbs import csv_text
 
 
@@ -34,8 +35,8 @@ class LooseOptions:
     threshold: float
     previous: Sequence[str] | None = None
     metric: str | None = None
-    margin_nats: float = 0.005
-    alpha: float = 0.01
+    margin_nats: float = MARGIN_NATS
+    alpha: float = RULE_ALPHA
     target_power: float = 0.8
     claimed_std: str | None = None  # as printed
     claimed_p: str | None = None  # as printed

@@ -21,6 +21,7 @@ from pgolf import stats as st
 from pgolf.review.model import errors as error_flags
 from pgolf.review.read.record import RecordCheck
 from pgolf.review.rules import select
+from pgolf.review.settings import MARGIN_NATS, MIN_RUNS, PRACTICE_ALPHA, RULE_ALPHA
 from pgolf.size import SIZE_CAP_BYTES
 
 # The largest improvement one accepted row made over the row before it in the published table is 0.032 bpb
@@ -54,10 +55,10 @@ TOLERATED = ("time",)
 
 @dataclass(frozen=True)
 class ProgressionSettings:
-    alpha: float = 0.25  # the practice: p < 0.25, no margin
-    rule_alpha: float = 0.01  # the rule as written: 0.005 nats at p < 0.01
-    margin_nats: float = 0.005
-    min_runs: int = 3
+    alpha: float = PRACTICE_ALPHA  # the practice: p < 0.25, no margin
+    rule_alpha: float = RULE_ALPHA  # the rule as written: 0.005 nats at p < 0.01
+    margin_nats: float = MARGIN_NATS
+    min_runs: int = MIN_RUNS
     runs_from: str | None = None  # the date from which min_runs were asked for; None: derived from main
     max_step_bpb: float = MAX_STEP_BPB
     rulings: tuple[tuple[str, str], ...] = RULINGS
@@ -269,7 +270,7 @@ def _margin_bpb(sub: Submission, settings: ProgressionSettings) -> float:
     return conv.margin_bpb if conv else settings.margin_nats * SP1024_BPB_PER_NAT
 
 
-def derive_runs_date(subs: Sequence[Submission], min_runs: int = 3) -> str | None:
+def derive_runs_date(subs: Sequence[Submission], min_runs: int = MIN_RUNS) -> str | None:
     """The first date from which every merged record (on main) counts at least `min_runs` runs."""
     merged = sorted((s.date, len(s.values)) for s in subs if s.on_main and s.values)
     for i, (date, _) in enumerate(merged):
