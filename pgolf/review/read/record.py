@@ -259,7 +259,8 @@ def _original(runs: Sequence[ParsedRun], claim: Claim, stage: str) -> str:
 
 def _default_stage(runs: Sequence[ParsedRun]) -> str | None:
     picks = [canonical_stage(s.name) for r in runs if (s := r.default_stage()) is not None]
-    return max(set(picks), key=picks.count) if picks else None
+    # the most common; a tie goes to the first in the logs' order (a set's order changed with the hash seed)
+    return max(dict.fromkeys(picks), key=picks.count) if picks else None
 
 
 # --------------------------------------------------------------------------- loading
