@@ -46,6 +46,7 @@ class Rule:
 
 
 _RULES: dict[str, Rule] = {}
+_BY_SCOPE: dict[str | None, list[Rule]] = {}  # rules() memoized: a review applies scopes millions of times
 
 
 def rule(id: str, *, severity: Severity, scope: Scope, since: str | None = None, source: str | None = None,
@@ -63,6 +64,7 @@ def rule(id: str, *, severity: Severity, scope: Scope, since: str | None = None,
             raise ValueError(f"rule id {id} is registered twice ({_RULES[id].fn.__module__}, {fn.__module__})")
         r = Rule(id, severity, scope, since, source, check, (fn.__doc__ or "").strip(), fn)
         _RULES[id] = r
+        _BY_SCOPE.clear()
 
         @functools.wraps(fn)
         def flags(*args: Any, **kwargs: Any) -> list[Flag]:
@@ -75,8 +77,10 @@ def rule(id: str, *, severity: Severity, scope: Scope, since: str | None = None,
 
 def rules(scope: Scope | None = None) -> list[Rule]:
     """The registered rules in the order they apply; of one scope when given."""
-    ordered = sorted(enumerate(_RULES.values()), key=lambda ir: (FAMILIES.index(ir[1].family), ir[0]))
-    return [r for _, r in ordered if scope is None or r.scope == scope]
+    if scope not in _BY_SCOPE:
+        ordered = sorted(enumerate(_RULES.values()), key=lambda ir: (FAMILIES.index(ir[1].family), ir[0]))
+        _BY_SCOPE[scope] = [r for _, r in ordered if scope is None or r.scope == scope]
+    return list(_BY_SCOPE[scope])
 
 
 def get(rule_id: str) -> Rule:
