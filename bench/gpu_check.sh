@@ -7,7 +7,7 @@
 #      QK_GAIN_INIT one float32 ulp above 1.5 gives the bf16 drift bound (run beside parts 3-4)
 #   2. evaluation side by side on pgolf's artifact and synthetic documents of FineWeb's lengths: the
 #      record's eval_val / eval_val_ttt_lora and pgolf's engine, flat, doc, sliding, ttt; `pgolf eval` CLI
-#   3. tests/test_cuda.py (golden numbers on CUDA, torchrun on NCCL, cast_like_reference)
+#   3. tests/test_cuda.py (golden numbers on CUDA, torchrun on NCCL, cast_like_reference), beside part 4
 #   4. the micro Snakemake DAG with train.gpus: 1 and eval.gpus: 1 (snakemake from carried wheels)
 # Everything goes to OUT/gpu_check.log, the tables to OUT/gpu_summary.md (printed last).
 #
@@ -17,7 +17,8 @@
 #   --smoke (or SMOKE=1): every part on the CPU with tiny sizes (device cpu, compile off, a few steps);
 #   the record's training script requires CUDA, so its runs are skipped there (and said so).
 # Knobs (environment): GPU_CHECK_SECONDS (the whole run's deadline, default 390), STEPS, TTT_DOCS,
-#   PROFILE=1 (torch.profiler table of pgolf's and the record's training step, after part 1).
+#   PROFILE (torch.profiler tables of pgolf's and the record's training step, last: auto = when 60 s
+#   are left, 1 = always, 0 = never).
 set -uo pipefail
 repo="$(cd "$(dirname "$0")/.." && pwd)"
 out=""
@@ -61,11 +62,12 @@ record=${PGOLF_RECORD_SCRIPT:-$repo/.gpu/record77_train_gpt.py}
 data=${GPU_DATA:-$repo/.gpu/data}
 
 if [ "$smoke" = 1 ]; then
+  export OMP_NUM_THREADS=${OMP_NUM_THREADS:-1}  # a shared CPU: no oversubscribed spinning threads
   device=cpu; steps=${STEPS:-12}; warm=1; warmdown=4; log_every=6; ttt_docs=${TTT_DOCS:-8}
   model=(NUM_LAYERS=2 MODEL_DIM=64 NUM_HEADS=4 NUM_KV_HEADS=2 TRAIN_SEQ_LEN=128 TRAIN_BATCH_TOKENS=8192)
   compile=false; seq=128; chunk=64; tbatch=8; val_docs=20; warm_docs=2
 else
-  device=cuda; steps=${STEPS:-100}; warm=5; warmdown=20; log_every=50; ttt_docs=${TTT_DOCS:-768}
+  device=cuda; steps=${STEPS:-100}; warm=5; warmdown=20; log_every=50; ttt_docs=${TTT_DOCS:-512}
   model=(); compile=true; seq=1024; chunk=256; tbatch=64; val_docs=100; warm_docs=8
 fi
 
@@ -124,16 +126,13 @@ run_part "1b pgolf train" 150 "$py" -m pgolf train --out "$work/pg" --set device
   --set iterations="$steps" --set warmup_steps="$warm" --set warmdown_iters="$warmdown" \
   --set max_wallclock_seconds=0 --set val_loss_every=0 --set train_log_every="$log_every" \
   --set compile="$compile" "${pgolf_sets[@]}" 2>&1 | tee "$work/pg.log"
-if [ "${PROFILE:-0}" = 1 ]; then
-  run_part "1c profile" 90 "$py" bench/gpu_profile.py --device "$device" $([ "$smoke" = 1 ] && echo --smoke) \
-    --out "$out/profile.txt"
-fi
 "$py" bench/gpu_report.py train --record "$work/recA.log" --pgolf "$work/pg.log" --steps "$steps" \
   --summary "$work/train.md" "${pgolf_sets[@]}"
 
 part_header "PART 2: evaluation side by side (flat, doc, sliding, ttt; seq $seq, chunk $chunk, batch $tbatch, rank 8)"
 artifact="$work/pg/final_model.int8.ptz"
 [ -f "$artifact" ] || artifact="$work/recA/final_model.int8.ptz"
+[ -f "$artifact" ] || echo "NO ARTIFACT: neither training run of part 1 wrote one; part 2 fails"
 run_part "2a eval record vs pgolf" 90 "$py" bench/gpu_ttt.py --artifact "$artifact" --val "$work/ttt/fineweb_val_*.bin" \
   --tokenizer "$data/tokenizer.model" --device "$device" --seq-len "$seq" --chunk "$chunk" --batch "$tbatch" \
   --warm-docs "$warm_docs" --summary "$work/eval.md"
@@ -142,7 +141,7 @@ run_part "2b pgolf eval CLI (ttt)" 60 "$py" -m pgolf eval --artifact "$artifact"
   --chunk "$chunk" --ttt-batch "$tbatch" --ttt-rank 8 --progress 0 --out "$work/cli/ttt.json"
 "$py" bench/gpu_report.py cli --json "$work/cli/ttt.json" --summary "$work/eval.md"
 
-part_header "PART 3: tests/test_cuda.py (and the drift run of the record's script beside it)"
+part_header "PARTS 3 and 4 side by side (correctness only), with the record's drift run beside them"
 drift_pid=""
 if [ "$device" = cuda ] && [ -f "$record" ]; then
   # One float32 ulp on q_gain's initial value (1.5 -> 1.50000012): the smallest change the record's
@@ -154,10 +153,16 @@ if [ "$device" = cuda ] && [ -f "$record" ]; then
 else
   echo "SKIP 1d (drift run): the record's script requires CUDA"
 fi
-run_part "3 tests/test_cuda.py" 120 "$py" -m pytest -q -rs -p no:cacheprovider tests/test_cuda.py
-
+(run_part "3 tests/test_cuda.py" 150 "$py" -m pytest -q -rs -p no:cacheprovider tests/test_cuda.py >"$work/part3.log" 2>&1) &
+tests_pid=$!
+(run_part "4 micro DAG" 150 bash bench/gpu_dag.sh "$work/dag" >"$work/part4.log" 2>&1) &
+dag_pid=$!
+wait "$tests_pid"
+part_header "PART 3: tests/test_cuda.py"
+cat "$work/part3.log"
+wait "$dag_pid"
 part_header "PART 4: the micro DAG with train.gpus: 1, eval.gpus: 1"
-run_part "4 micro DAG" 150 bash bench/gpu_dag.sh "$work/dag"
+cat "$work/part4.log"
 
 if [ -n "$drift_pid" ]; then
   part_header "PART 1 (drift): waiting for the second record run"
@@ -165,6 +170,16 @@ if [ -n "$drift_pid" ]; then
   status_row "1d record drift run" "$(tail -1 "$work/recB.log")" "-"
   "$py" bench/gpu_report.py train --record "$work/recA.log" --pgolf "$work/pg.log" --drift "$work/recB.log" \
     --steps "$steps" --summary "$work/train.md" "${pgolf_sets[@]}"
+fi
+
+# The step profile last, in whatever time is left (PROFILE=1: always, up to 150 s; 0: never).
+profile_budget=$([ "${PROFILE:-auto}" = 1 ] && echo 150 || echo $((deadline - SECONDS - 15)))
+if [ "${PROFILE:-auto}" != 0 ] && ((profile_budget >= 60)); then
+  part_header "PROFILE: torch.profiler tables of one training step, pgolf and the record"
+  run_part "5 step profile" "$profile_budget" "$py" bench/gpu_profile.py --device "$device" \
+    $([ "$smoke" = 1 ] && echo --smoke) --out "$out/profile.md"
+else
+  status_row "5 step profile" "skipped: $profile_budget s left (PROFILE=1 forces it)" 0
 fi
 
 part_header "SUMMARY"

@@ -35,6 +35,7 @@ from pgolf.artifact import serialize_artifact, state_dict_from_bytes
 from pgolf.config import Hyperparameters
 from pgolf.data.loader import DistributedTokenLoader
 from pgolf.errors import ConfigError, PgolfError
+from pgolf.evalspec import reference_cast
 from pgolf.model import GPT, cast_like_reference, count_parameters
 from pgolf.optim import Optimizers, build_optimizers, lr_mul, max_wallclock_ms, muon_momentum_at
 from pgolf.runtime import Runtime, autocast, process_group, reference_kernels, sync
@@ -154,7 +155,7 @@ def setup(hp: Hyperparameters, rt: Runtime, log: TrainLog, echo: Callable[[str],
     log(f"val_loader:shards pattern={hp.val_files} tokens:{scored_tokens(hp, val_tokens)}")
 
     base_model = GPT(hp.model_config()).to(rt.device)
-    if rt.cuda:
+    if reference_cast(hp.precision, rt.device.type):  # the record's layout; `precision: fp32` keeps float32
         cast_like_reference(base_model)
     model: nn.Module = torch.compile(base_model, dynamic=False, fullgraph=True) if hp.compile else base_model
     if rt.distributed:

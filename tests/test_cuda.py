@@ -185,6 +185,10 @@ def test_single_process_training_paths_on_cuda(tiny_data, tmp_path, extra):
     metrics = json.loads((out / "metrics.json").read_text())
     assert metrics["steps"] == 4
     assert 0 < metrics["final_int8_zlib_roundtrip"]["val_bpb"] < 20
+    # float32 training keeps a float32 embedding; the record's precision casts it to bf16
+    state = torch.load(out / "final_model.pt", map_location="cpu", weights_only=True)
+    want = torch.float32 if extra.get("precision") == "fp32" else torch.bfloat16
+    assert state["tok_emb.weight"].dtype == want
 
 
 @cuda
