@@ -16,7 +16,8 @@
 #   On the device: carry [".gpu", ".whl"]; command: bash bench/gpu_check.sh $OUT
 #   --smoke (or SMOKE=1): every part on the CPU with tiny sizes (device cpu, compile off, a few steps);
 #   the record's training script requires CUDA, so its runs are skipped there (and said so).
-# Knobs (environment): GPU_CHECK_SECONDS (the whole run's deadline, default 390), STEPS, TTT_DOCS,
+# Knobs (environment): GPU_CHECK_SECONDS (the whole run's deadline, default 395), STEPS, TTT_DOCS,
+#   PARTS (a comma list of the parts to run, default 1,2,3,4,5),
 #   PROFILE (torch.profiler tables of pgolf's and the record's training step, last: auto = when 60 s
 #   are left, 1 = always, 0 = never).
 set -uo pipefail
@@ -34,7 +35,7 @@ mkdir -p "$out"
 out="$(cd "$out" && pwd)"
 work=${GPU_WORK:-/tmp/pgolf_gpu_work}
 rm -rf "$work" && mkdir -p "$work"
-deadline=$((SECONDS + ${GPU_CHECK_SECONDS:-$([ "$smoke" = 1 ] && echo 900 || echo 390)}))
+deadline=$((SECONDS + ${GPU_CHECK_SECONDS:-$([ "$smoke" = 1 ] && echo 900 || echo 395)}))
 log="$out/gpu_check.log"
 summary="$out/gpu_summary.md"
 : >"$log"
@@ -71,6 +72,10 @@ else
   model=(); compile=true; seq=1024; chunk=256; tbatch=64; val_docs=100; warm_docs=8
 fi
 
+# PARTS: which parts run (default all; e.g. PARTS=5 PROFILE=1 for the step profile alone).
+parts=",${PARTS:-1,2,3,4,5},"
+want() { [[ $parts == *",$1,"* ]]; }
+
 # The seconds left before the deadline, keeping `reserve` for what follows; a part's limit is the
 # smaller of its own budget and that.
 limit() { local budget=$1 reserve=${2:-10} left=$((deadline - SECONDS - ${2:-10})); ((left < budget)) && budget=$left; ((budget < 1)) && budget=1; echo "$budget"; }
@@ -92,11 +97,11 @@ record_run() {
     MAX_WALLCLOCK_SECONDS=0 VAL_LOSS_EVERY=0 TRAIN_LOG_EVERY="$log_every" RUN_ID=run $model_env "$@" \
     "$py" "$record"
 }
-model_env="${model[*]}"
+model_env="${model[*]-}"
 export -f record_run
 export py work data steps warm warmdown log_every record model_env
 pgolf_sets=()
-for kv in "${model[@]}"; do pgolf_sets+=(--set "$(echo "${kv%%=*}" | tr 'A-Z' 'a-z')=${kv#*=}"); done
+for kv in ${model[@]+"${model[@]}"}; do pgolf_sets+=(--set "$(echo "${kv%%=*}" | tr 'A-Z' 'a-z')=${kv#*=}"); done
 
 part_header "MACHINE"
 echo "mode: $([ "$smoke" = 1 ] && echo 'smoke (CPU, tiny sizes)' || echo 'full (CUDA)'); repo $repo; work $work; out $out"
@@ -113,22 +118,26 @@ if [ ! -f "$data/tokenizer.model" ]; then
 fi
 "$py" bench/gpu_data.py --src "$data" --out "$work" --val-docs "$val_docs" --ttt-docs "$ttt_docs"
 
+if want 1; then
 part_header "PART 1: training side by side (record's script vs pgolf train, $steps steps)"
 if [ "$device" = cuda ] && [ -f "$record" ]; then
   run_part "1a record train" 150 bash -c 'record_run "$work/recA"' 2>&1 | tee "$work/recA.log"
 else
   echo "SKIP 1a: the record's script requires CUDA (its main() raises 'CUDA is required'); smoke checks only that"
-  (cd "$work" && CUDA_VISIBLE_DEVICES="" timeout 60 env "${model[@]}" WORLD_SIZE=1 "$py" "$record" 2>&1 | tail -1)
+  (cd "$work" && CUDA_VISIBLE_DEVICES="" timeout 60 env ${model[@]+"${model[@]}"} WORLD_SIZE=1 "$py" "$record" 2>&1 | tail -1)
   status_row "1a record train" "skipped: needs CUDA" 0
 fi
 run_part "1b pgolf train" 150 "$py" -m pgolf train --out "$work/pg" --set device="$device" \
   --set data_path="$work/fw" --set tokenizer_path="$data/tokenizer.model" --set vocab_size=1024 --set seed=1337 \
   --set iterations="$steps" --set warmup_steps="$warm" --set warmdown_iters="$warmdown" \
   --set max_wallclock_seconds=0 --set val_loss_every=0 --set train_log_every="$log_every" \
-  --set compile="$compile" "${pgolf_sets[@]}" 2>&1 | tee "$work/pg.log"
+  --set compile="$compile" ${pgolf_sets[@]+"${pgolf_sets[@]}"} 2>&1 | tee "$work/pg.log"
 "$py" bench/gpu_report.py train --record "$work/recA.log" --pgolf "$work/pg.log" --steps "$steps" \
-  --summary "$work/train.md" "${pgolf_sets[@]}"
+  --summary "$work/train.md" ${pgolf_sets[@]+"${pgolf_sets[@]}"}
 
+fi
+
+if want 2; then
 part_header "PART 2: evaluation side by side (flat, doc, sliding, ttt; seq $seq, chunk $chunk, batch $tbatch, rank 8)"
 artifact="$work/pg/final_model.int8.ptz"
 [ -f "$artifact" ] || artifact="$work/recA/final_model.int8.ptz"
@@ -141,9 +150,11 @@ run_part "2b pgolf eval CLI (ttt)" 60 "$py" -m pgolf eval --artifact "$artifact"
   --chunk "$chunk" --ttt-batch "$tbatch" --ttt-rank 8 --progress 0 --out "$work/cli/ttt.json"
 "$py" bench/gpu_report.py cli --json "$work/cli/ttt.json" --summary "$work/eval.md"
 
+fi
+
 part_header "PARTS 3 and 4 side by side (correctness only), with the record's drift run beside them"
 drift_pid=""
-if [ "$device" = cuda ] && [ -f "$record" ]; then
+if want 1 && [ "$device" = cuda ] && [ -f "$record" ]; then
   # One float32 ulp on q_gain's initial value (1.5 -> 1.50000012): the smallest change the record's
   # code allows without an edit; its losses against run A bound what bf16 rounding alone moves.
   budget=$(limit 200 5)
@@ -153,28 +164,33 @@ if [ "$device" = cuda ] && [ -f "$record" ]; then
 else
   echo "SKIP 1d (drift run): the record's script requires CUDA"
 fi
-(run_part "3 tests/test_cuda.py" 150 "$py" -m pytest -q -rs -p no:cacheprovider tests/test_cuda.py >"$work/part3.log" 2>&1) &
-tests_pid=$!
-(run_part "4 micro DAG" 150 bash bench/gpu_dag.sh "$work/dag" >"$work/part4.log" 2>&1) &
-dag_pid=$!
-wait "$tests_pid"
-part_header "PART 3: tests/test_cuda.py"
-cat "$work/part3.log"
-wait "$dag_pid"
-part_header "PART 4: the micro DAG with train.gpus: 1, eval.gpus: 1"
-cat "$work/part4.log"
+tests_pid="" dag_pid=""
+if want 3; then
+  (run_part "3 tests/test_cuda.py" 150 "$py" -m pytest -q -rs -p no:cacheprovider tests/test_cuda.py >"$work/part3.log" 2>&1) &
+  tests_pid=$!
+fi
+if want 4; then
+  (run_part "4 micro DAG" 150 bash bench/gpu_dag.sh "$work/dag" >"$work/part4.log" 2>&1) &
+  dag_pid=$!
+fi
+if [ -n "$tests_pid" ]; then
+  wait "$tests_pid"; part_header "PART 3: tests/test_cuda.py"; cat "$work/part3.log"
+fi
+if [ -n "$dag_pid" ]; then
+  wait "$dag_pid"; part_header "PART 4: the micro DAG with train.gpus: 1, eval.gpus: 1"; cat "$work/part4.log"
+fi
 
 if [ -n "$drift_pid" ]; then
   part_header "PART 1 (drift): waiting for the second record run"
   wait "$drift_pid"; tail -3 "$work/recB.log"
   status_row "1d record drift run" "$(tail -1 "$work/recB.log")" "-"
   "$py" bench/gpu_report.py train --record "$work/recA.log" --pgolf "$work/pg.log" --drift "$work/recB.log" \
-    --steps "$steps" --summary "$work/train.md" "${pgolf_sets[@]}"
+    --steps "$steps" --summary "$work/train.md" ${pgolf_sets[@]+"${pgolf_sets[@]}"}
 fi
 
 # The step profile last, in whatever time is left (PROFILE=1: always, up to 150 s; 0: never).
 profile_budget=$([ "${PROFILE:-auto}" = 1 ] && echo 150 || echo $((deadline - SECONDS - 15)))
-if [ "${PROFILE:-auto}" != 0 ] && ((profile_budget >= 60)); then
+if want 5 && [ "${PROFILE:-auto}" != 0 ] && ((profile_budget >= 60)); then
   part_header "PROFILE: torch.profiler tables of one training step, pgolf and the record"
   run_part "5 step profile" "$profile_budget" "$py" bench/gpu_profile.py --device "$device" \
     $([ "$smoke" = 1 ] && echo --smoke) --out "$out/profile.md"
@@ -186,11 +202,12 @@ part_header "SUMMARY"
 {
   echo "# GPU check ($([ "$smoke" = 1 ] && echo "smoke, CPU" || echo "full")), $(date -u +%Y-%m-%dT%H:%MZ)"
   echo
-  echo "Machine: $(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null | head -1 || echo "no nvidia-smi (CPU)"), $(nproc) CPUs; $("$py" -c 'import torch; print("torch", torch.__version__)')"
+  echo "Machine: $(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null | head -1 || echo "no nvidia-smi (CPU)"), $(nproc --all) CPUs; $("$py" -c 'import torch; print("torch", torch.__version__)')"
   echo
   cat "$work/parts.md"; echo
   cat "$work/train.md" 2>/dev/null; echo
   cat "$work/eval.md" 2>/dev/null
+  [ -f "$out/profile.md" ] && { echo "## Step profile (OUT/profile.md)"; echo; grep "^## " "$out/profile.md"; echo; }
 } >"$summary"
 cp "$work/recA.log" "$out/record_train.log" 2>/dev/null
 cp "$work/pg.log" "$out/pgolf_train.log" 2>/dev/null

@@ -18,7 +18,7 @@ cd "$where" || exit 1
 export PYTHONPATH="$repo${PYTHONPATH:+:$PYTHONPATH}"
 py=$(command -v python3 || command -v python)
 # The card is one `gpu` resource per job; GPU_DAG_JOBS of the micro jobs share it at once (each holds MBs).
-"$py" -m snakemake --cores "$(nproc)" --resources gpu="${GPU_DAG_JOBS:-4}" \
+"$py" -m snakemake --cores "$(nproc --all)" --resources gpu="${GPU_DAG_JOBS:-4}" \
   --configfile .test/config/config.yaml gpu.yaml
 rc=$?
 for f in results/logs/train/1.log results/logs/eval/1/ttt.log; do
