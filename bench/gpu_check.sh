@@ -40,6 +40,7 @@ log="$out/gpu_check.log"
 summary="$out/gpu_summary.md"
 : >"$log"
 exec > >(tee -a "$log") 2>&1
+tee_pid=$!
 cd "$repo" || exit 1
 export PYTHONUNBUFFERED=1
 
@@ -121,13 +122,13 @@ fi
 if want 1; then
 part_header "PART 1: training side by side (record's script vs pgolf train, $steps steps)"
 if [ "$device" = cuda ] && [ -f "$record" ]; then
-  run_part "1a record train" 150 bash -c 'record_run "$work/recA"' 2>&1 | tee "$work/recA.log"
+  run_part "1a record train" 180 bash -c 'record_run "$work/recA"' 2>&1 | tee "$work/recA.log"
 else
   echo "SKIP 1a: the record's script requires CUDA (its main() raises 'CUDA is required'); smoke checks only that"
   (cd "$work" && CUDA_VISIBLE_DEVICES="" timeout 60 env ${model[@]+"${model[@]}"} WORLD_SIZE=1 "$py" "$record" 2>&1 | tail -1)
   status_row "1a record train" "skipped: needs CUDA" 0
 fi
-run_part "1b pgolf train" 150 "$py" -m pgolf train --out "$work/pg" --set device="$device" \
+run_part "1b pgolf train" 180 "$py" -m pgolf train --out "$work/pg" --set device="$device" \
   --set data_path="$work/fw" --set tokenizer_path="$data/tokenizer.model" --set vocab_size=1024 --set seed=1337 \
   --set iterations="$steps" --set warmup_steps="$warm" --set warmdown_iters="$warmdown" \
   --set max_wallclock_seconds=0 --set val_loss_every=0 --set train_log_every="$log_every" \
@@ -194,7 +195,7 @@ if want 5 && [ "${PROFILE:-auto}" != 0 ] && ((profile_budget >= 60)); then
   part_header "PROFILE: torch.profiler tables of one training step, pgolf and the record"
   run_part "5 step profile" "$profile_budget" "$py" bench/gpu_profile.py --device "$device" \
     $([ "$smoke" = 1 ] && echo --smoke) --out "$out/profile.md"
-else
+elif want 5; then
   status_row "5 step profile" "skipped: $profile_budget s left (PROFILE=1 forces it)" 0
 fi
 
@@ -211,4 +212,7 @@ part_header "SUMMARY"
 } >"$summary"
 cp "$work/recA.log" "$out/record_train.log" 2>/dev/null
 cp "$work/pg.log" "$out/pgolf_train.log" 2>/dev/null
+cp "$work/recB.log" "$out/record_drift_train.log" 2>/dev/null
 cat "$summary"
+exec 1>&- 2>&-
+wait "$tee_pid" 2>/dev/null  # the log complete before the command returns

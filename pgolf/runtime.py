@@ -139,15 +139,15 @@ def _set_kernel_flags(flags: tuple[bool, ...]) -> None:
 
 @contextlib.contextmanager
 def reference_kernels(cuda: bool, bf16: bool) -> Iterator[None]:
-    """The record's fast-math knobs for a training run on CUDA: TF32 matmuls and, under bf16 autocast,
-    flash attention alone (flash has no float32 kernel: a `precision: fp32` run keeps torch's choice).
-    Process-wide flags, so they are restored on the way out: an evaluation later in the same process
-    (a test, a notebook) must not inherit TF32 or a flash-only attention."""
-    if not cuda:
+    """The record's fast-math knobs for a training run on CUDA in its precision (bf16 autocast): TF32
+    matmuls and flash attention alone. A `precision: fp32` run keeps torch's defaults (no TF32; flash
+    has no float32 kernel). Process-wide flags, so they are restored on the way out: an evaluation
+    later in the same process (a test, a notebook) must not inherit TF32 or a flash-only attention."""
+    if not (cuda and bf16):
         yield
         return
     before = _kernel_flags()
-    _set_kernel_flags((True, True, False, True, False, False) if bf16 else (True, True, *before[2:]))
+    _set_kernel_flags((True, True, False, True, False, False))
     try:
         yield
     finally:
