@@ -70,7 +70,7 @@ if [ "$smoke" = 1 ]; then
   compile=false; seq=128; chunk=64; tbatch=8; val_docs=20; warm_docs=2
 else
   device=cuda; steps=${STEPS:-100}; warm=5; warmdown=20; log_every=50; ttt_docs=${TTT_DOCS:-512}
-  model=(); compile=true; seq=1024; chunk=256; tbatch=64; val_docs=100; warm_docs=8
+  model=(); compile=true; seq=1024; chunk=256; tbatch=64; val_docs=8; warm_docs=8
 fi
 
 # PARTS: which parts run (default all; e.g. PARTS=5 PROFILE=1 for the step profile alone).
@@ -117,7 +117,8 @@ if [ ! -f "$data/tokenizer.model" ]; then
   echo "no prepared data at $data: preparing it here (pgolf prepare, vocab 1024)"
   data="$work/data"; "$py" -m pgolf prepare --out "$data" --vocab-size 1024 | tail -3
 fi
-"$py" bench/gpu_data.py --src "$data" --out "$work" --val-docs "$val_docs" --ttt-docs "$ttt_docs"
+"$py" bench/gpu_data.py --src "$data" --out "$work" --val-docs "$val_docs" \
+  --val-min-tokens $((3 * seq + 1)) --ttt-docs "$ttt_docs"
 
 if want 1; then
 part_header "PART 1: training side by side (record's script vs pgolf train, $steps steps)"

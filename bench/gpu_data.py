@@ -1,11 +1,11 @@
 """The GPU check's data (bench/gpu_check.sh), from a folder `pgolf prepare` wrote.
 
-    python bench/gpu_data.py --src .gpu/data --out WORK [--val-docs 100] [--ttt-docs 768] [--seed 0]
+    python bench/gpu_data.py --src .gpu/data --out WORK [--val-docs 100] [--val-min-tokens 0] [--ttt-docs 512] [--seed 0]
 
 Writes, in the reference shard format:
   WORK/fw/fineweb_train_000000.bin   the prepared train shard(s), under the names the record's script globs
-  WORK/fw/fineweb_val_000000.bin     the first --val-docs validation documents: the end-of-run evaluations
-                                     of both training runs take seconds, not minutes
+  WORK/fw/fineweb_val_000000.bin     the first --val-docs validation documents (more until --val-min-tokens):
+                                     the end-of-run evaluations of the training runs take seconds, not minutes
   WORK/ttt/fineweb_val_000000.bin    --ttt-docs synthetic documents for the TTT comparison: FineWeb's
                                      length profile (bench/eval_throughput.doc_lengths: log-normal, mean
                                      about 1,240 tokens), each a BOS then a run of real validation text
@@ -48,17 +48,20 @@ def synthetic_docs(text: np.ndarray, n: int, seed: int) -> np.ndarray:
     return np.concatenate(parts).astype(np.uint16)
 
 
-def build(src: Path, out: Path, val_docs: int, ttt_docs: int, seed: int) -> dict[str, int]:
+def build(src: Path, out: Path, val_docs: int, ttt_docs: int, seed: int, min_tokens: int = 0) -> dict[str, int]:
     (out / "fw").mkdir(parents=True, exist_ok=True)
     (out / "ttt").mkdir(parents=True, exist_ok=True)
     for i, shard in enumerate(list_shards(str(src / "*_train_*.bin"))):
         shutil.copyfile(shard, out / "fw" / f"fineweb_train_{i:06d}.bin")
     val = load_tokens(str(src / "*_val_*.bin"))
     small = first_docs(val, val_docs)
+    while len(small) < min_tokens and len(small) < len(val):  # at least a few windows to score
+        val_docs += 1
+        small = first_docs(val, val_docs)
     write_shard(out / "fw" / "fineweb_val_000000.bin", small)
     synth = synthetic_docs(val[val != BOS_ID], ttt_docs, seed)
     write_shard(out / "ttt" / "fineweb_val_000000.bin", synth)
-    return {"val_tokens": len(small), "ttt_docs": ttt_docs, "ttt_tokens": len(synth)}
+    return {"val_docs": val_docs, "val_tokens": len(small), "ttt_docs": ttt_docs, "ttt_tokens": len(synth)}
 
 
 def main() -> int:
@@ -66,10 +69,11 @@ def main() -> int:
     parser.add_argument("--src", required=True, help="a folder `pgolf prepare` wrote")
     parser.add_argument("--out", required=True)
     parser.add_argument("--val-docs", type=int, default=100)
-    parser.add_argument("--ttt-docs", type=int, default=768)
+    parser.add_argument("--val-min-tokens", type=int, default=0, help="more documents until the shard holds this many")
+    parser.add_argument("--ttt-docs", type=int, default=512)
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
-    counts = build(Path(args.src), Path(args.out), args.val_docs, args.ttt_docs, args.seed)
+    counts = build(Path(args.src), Path(args.out), args.val_docs, args.ttt_docs, args.seed, args.val_min_tokens)
     print("gpu data: " + ", ".join(f"{k} {v:,}" for k, v in counts.items()))
     return 0
 
