@@ -218,3 +218,4 @@ cp "$work/recB.log" "$out/record_drift_train.log" 2>/dev/null
 cat "$summary"
 exec 1>&- 2>&-
 wait "$tee_pid" 2>/dev/null  # the log complete before the command returns
+exit 0  # each part's status is in the summary table
