@@ -146,7 +146,7 @@ def cli_report(args: argparse.Namespace) -> list[str]:
     if not path.is_file():
         return [f"`pgolf eval` CLI: no result ({path} missing)", ""]
     r = json.loads(path.read_text(encoding="utf-8"))
-    return [f"`pgolf eval --condition {r.get('condition', '?')}` (CLI, its own process): val_bpb {r['val_bpb']:.6f}, "
+    return [f"`pgolf eval --condition {r.get('condition', '?')}` (CLI, its own process, no warm-up pass): val_bpb {r['val_bpb']:.6f}, "
             f"{r['tokens']:,} tokens in {r['seconds']:.2f} s ({r['tokens'] / r['seconds']:,.0f} tokens/s)", ""]
 
 
