@@ -7,9 +7,11 @@ pgolf: its GPT cast like the record, torch.compile'd, its Muon's orthogonalisati
 optimisers. The record (bench/record_code.py, its script imported): its GPT with pgolf's initial weights,
 cast as its main() casts it, torch.compile'd with its own arguments, its Muon with
 zeropower_via_newtonschulz5 compiled (as its main() rebinds it) and fused Adam. After warm-up steps
-(compilation), each side's step time from CUDA events (median of --timed steps), then the
-profiler's table of --steps steps, sorted by device time: where pgolf's step spends time the record's
-does not. --smoke: a 2x64 model, 8 micro-batches of 256 tokens, one step each, on the CPU, not compiled.
+(compilation), each side's step time (host clock around a synchronised step, median of --timed
+steps), then the profiler's table of --steps steps sorted by self device time, and last both sides'
+self time per op and step side by side, the ops that differ most first, with the summed device
+time against the wall time (the rest is host overhead): where pgolf's step spends time the
+record's does not. --smoke: a 2x64 model, 8 micro-batches of 256 tokens, one step each, on the CPU, not compiled.
 """
 
 from __future__ import annotations
@@ -79,17 +81,39 @@ def time_steps(step, device: torch.device, n: int) -> float:
     return sorted(times)[len(times) // 2]
 
 
-def profile(step, device: torch.device, steps: int, rows: int) -> str:
+def profile(step, device: torch.device, steps: int, rows: int) -> tuple[str, dict[str, float]]:
+    """The profiler's table of `steps` steps, and self time per step by op name (device time on CUDA), ms."""
     from torch.profiler import ProfilerActivity
     from torch.profiler import profile as torch_profile
 
-    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])
+    cuda = device.type == "cuda"
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if cuda else [])
     with torch_profile(activities=activities) as prof:
         for _ in range(steps):
             step()
         sync(device)
-    key = "cuda_time_total" if device.type == "cuda" else "cpu_time_total"
-    return prof.key_averages().table(sort_by=key, row_limit=rows)
+    events = prof.key_averages()
+    attr = "self_device_time_total" if cuda else "self_cpu_time_total"
+    per_step = {e.key: getattr(e, attr) / 1000.0 / steps for e in events if getattr(e, attr) > 0}
+    return events.table(sort_by="self_" + ("cuda" if cuda else "cpu") + "_time_total", row_limit=rows), per_step
+
+
+def comparison(ms: dict[str, float], ops: dict[str, dict[str, float]], rows: int) -> str:
+    """Both sides' self time per step by op, the ops where they differ most first, and each side's
+    summed self time (device busy time on CUDA) against its wall time per step: the rest is the host."""
+    sides = list(ops)
+    lines = [f"## Side by side: self time per step by op (ms; {', '.join(sides)})", "",
+             "| | " + " | ".join(sides) + " |", "|---|" + "---|" * len(sides),
+             "| wall time per step | " + " | ".join(f"{ms[s]:.1f}" for s in sides) + " |",
+             "| summed self time | " + " | ".join(f"{sum(ops[s].values()):.1f}" for s in sides) + " |", "",
+             "| op | " + " | ".join(sides) + " | difference |", "|---|" + "---|" * (len(sides) + 1)]
+    names = set().union(*(ops[s] for s in sides))
+    spread = {n: max(ops[s].get(n, 0.0) for s in sides) - min(ops[s].get(n, 0.0) for s in sides) for n in names}
+    for name in sorted(names, key=lambda n: -spread[n])[:rows]:
+        label = name if len(name) <= 70 else name[:67] + "..."
+        lines.append(f"| `{label}` | " + " | ".join(f"{ops[s].get(name, 0.0):.2f}" for s in sides)
+                     + f" | {spread[name]:.2f} |")
+    return "\n".join(lines) + "\n"
 
 
 def main() -> int:
@@ -110,7 +134,7 @@ def main() -> int:
         args.warmup, args.timed, args.steps = 1, 1, 1
     compiled = device.type == "cuda" and not args.no_compile and not args.smoke
     record = record_code.load()
-    text = []
+    text, ms_of, ops_of = [], {}, {}
     with reference_kernels(device.type == "cuda", bf16=device.type == "cuda"):
         for side in args.sides.split(","):
             if side == "record" and record is None:
@@ -125,11 +149,17 @@ def main() -> int:
             ms = time_steps(step, device, args.timed)
             head = (f"## {side}: {ms:.1f} ms/step (median of {args.timed}; {hp.train_batch_tokens:,} tokens, "
                     f"{hp.grad_accum_base} micro-batches; compiled {compiled}; warm-up {warm_s:.0f} s)")
-            table = profile(step, device, args.steps, args.rows)
+            table, ops_of[side] = profile(step, device, args.steps, args.rows)
+            ms_of[side] = ms
             text.append(head + "\n\n```\n" + table + "\n```\n")
             print(text[-1], flush=True)
             if args.out:
                 Path(args.out).write_text("\n".join(text), encoding="utf-8")
+    if len(ops_of) > 1:
+        text.append(comparison(ms_of, ops_of, args.rows))
+        print(text[-1], flush=True)
+        if args.out:
+            Path(args.out).write_text("\n".join(text), encoding="utf-8")
     return 0
 
 
