@@ -98,6 +98,24 @@ record_run() {
     MAX_WALLCLOCK_SECONDS=0 VAL_LOSS_EVERY=0 TRAIN_LOG_EVERY="$log_every" RUN_ID=run $model_env "$@" \
     "$py" "$record"
 }
+# OUT/gpu_summary.md from what the parts have written so far: rewritten after every part, so a run
+# stopped from outside still leaves its tables.
+write_summary() {
+  {
+    echo "# GPU check ($([ "$smoke" = 1 ] && echo "smoke, CPU" || echo "full")), $(date -u +%Y-%m-%dT%H:%MZ)"
+    echo
+    echo "Machine: $(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null | head -1 || echo "no nvidia-smi (CPU)"), $(nproc --all) CPUs; $("$py" -c 'import torch; print("torch", torch.__version__)')"
+    echo
+    cat "$work/parts.md"; echo
+    cat "$work/train.md" 2>/dev/null; echo
+    cat "$work/eval.md" 2>/dev/null
+    [ -f "$out/profile.md" ] && { echo "## Step profile (OUT/profile.md)"; echo; grep "^## " "$out/profile.md"; echo; }
+  } >"$work/summary.partial" && mv "$work/summary.partial" "$summary"
+  cp "$work/recA.log" "$out/record_train.log" 2>/dev/null
+  cp "$work/pg.log" "$out/pgolf_train.log" 2>/dev/null
+  cp "$work/recB.log" "$out/record_drift_train.log" 2>/dev/null
+  return 0
+}
 model_env="${model[*]-}"
 export -f record_run
 export py work data steps warm warmdown log_every record model_env
@@ -137,7 +155,7 @@ run_part "1b pgolf train" 180 "$py" -m pgolf train --out "$work/pg" --set device
   --set compile="$compile" ${pgolf_sets[@]+"${pgolf_sets[@]}"} 2>&1 | tee "$work/pg.log"
 "$py" bench/gpu_report.py train --record "$work/recA.log" --pgolf "$work/pg.log" --steps "$steps" \
   --summary "$work/train.md" ${pgolf_sets[@]+"${pgolf_sets[@]}"}
-
+write_summary
 fi
 
 if want 2; then
@@ -152,7 +170,7 @@ run_part "2b pgolf eval CLI (ttt)" 60 "$py" -m pgolf eval --artifact "$artifact"
   --val "$work/ttt/fineweb_val_*.bin" --tokenizer "$data/tokenizer.model" --device "$device" --seq-len "$seq" \
   --chunk "$chunk" --ttt-batch "$tbatch" --ttt-rank 8 --progress 0 --out "$work/cli/ttt.json"
 "$py" bench/gpu_report.py cli --json "$work/cli/ttt.json" --summary "$work/eval.md"
-
+write_summary
 fi
 
 part_header "PARTS 3 and 4 side by side (correctness only), with the record's drift run beside them"
@@ -177,7 +195,7 @@ if want 4; then
   dag_pid=$!
 fi
 if [ -n "$tests_pid" ]; then
-  wait "$tests_pid"; part_header "PART 3: tests/test_cuda.py"; cat "$work/part3.log"
+  wait "$tests_pid"; part_header "PART 3: tests/test_cuda.py"; cat "$work/part3.log"; write_summary
 fi
 if [ -n "$dag_pid" ]; then
   wait "$dag_pid"; part_header "PART 4: the micro DAG with train.gpus: 1, eval.gpus: 1"; cat "$work/part4.log"
@@ -202,19 +220,7 @@ elif want 5; then
 fi
 
 part_header "SUMMARY"
-{
-  echo "# GPU check ($([ "$smoke" = 1 ] && echo "smoke, CPU" || echo "full")), $(date -u +%Y-%m-%dT%H:%MZ)"
-  echo
-  echo "Machine: $(nvidia-smi --query-gpu=name,driver_version --format=csv,noheader 2>/dev/null | head -1 || echo "no nvidia-smi (CPU)"), $(nproc --all) CPUs; $("$py" -c 'import torch; print("torch", torch.__version__)')"
-  echo
-  cat "$work/parts.md"; echo
-  cat "$work/train.md" 2>/dev/null; echo
-  cat "$work/eval.md" 2>/dev/null
-  [ -f "$out/profile.md" ] && { echo "## Step profile (OUT/profile.md)"; echo; grep "^## " "$out/profile.md"; echo; }
-} >"$summary"
-cp "$work/recA.log" "$out/record_train.log" 2>/dev/null
-cp "$work/pg.log" "$out/pgolf_train.log" 2>/dev/null
-cp "$work/recB.log" "$out/record_drift_train.log" 2>/dev/null
+write_summary
 cat "$summary"
 exec 1>&- 2>&-
 wait "$tee_pid" 2>/dev/null  # the log complete before the command returns
