@@ -79,6 +79,8 @@ def test_every_nav_link_opens_in_headless_chromium(site):
         driver = chrome()
     except Unavailable as exc:
         pytest.skip(f"no browser to open the site in: {exc}")
+    from selenium.webdriver.support.ui import WebDriverWait
+
     try:
         driver.get((site / "index.html").as_uri())
         links = driver.execute_script(
@@ -90,8 +92,10 @@ def test_every_nav_link_opens_in_headless_chromium(site):
             driver.get(url)
             path = Path(urlparse(url).path)
             assert path.is_file(), url
-            h1 = driver.execute_script("const h = document.querySelector('article h1'); return h && h.textContent;")
-            assert h1 and h1.strip(), url
+            # the page's heading, once rendered (a loaded machine can be slow to lay it out)
+            h1 = WebDriverWait(driver, 20).until(lambda d, url=url: urldefrag(d.current_url)[0] == url and d.execute_script(
+                "const h = document.querySelector('article h1'); return h && h.textContent.trim();"))
+            assert h1, url
             assert "404" not in driver.title
             # the page's own nav is there too: material's sidebar with every section
             assert driver.execute_script("return document.querySelectorAll('nav.md-nav--primary a').length") >= len(pages)
