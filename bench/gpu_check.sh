@@ -109,8 +109,9 @@ write_summary() {
     cat "$work/parts.md"; echo
     cat "$work/train.md" 2>/dev/null; echo
     cat "$work/eval.md" 2>/dev/null
-    [ -f "$out/profile.md" ] && { echo "## Step profile (OUT/profile.md)"; echo; grep "^## " "$out/profile.md"; echo; }
-  } >"$work/summary.partial" && mv "$work/summary.partial" "$summary"
+    if [ -f "$out/profile.md" ]; then echo "## Step profile (OUT/profile.md)"; echo; grep "^## " "$out/profile.md"; echo; fi
+  } >"$work/summary.partial"
+  mv "$work/summary.partial" "$summary"
   cp "$work/recA.log" "$out/record_train.log" 2>/dev/null
   cp "$work/pg.log" "$out/pgolf_train.log" 2>/dev/null
   cp "$work/recB.log" "$out/record_drift_train.log" 2>/dev/null
