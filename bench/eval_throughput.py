@@ -54,10 +54,15 @@ CONFIGS = {
 }
 
 
+def doc_lengths(n: int, rng: np.random.Generator) -> np.ndarray:
+    """n document lengths in tokens, BOS included: log-normal, long-tailed, mean about 1,240 (FineWeb's
+    validation mean; the median about 830; mu 6.72 was 6.6 before, a mean of about 1,100)."""
+    return np.clip(rng.lognormal(mean=6.72, sigma=0.9, size=n), 20, 12000).astype(np.int64)
+
+
 def documents(n: int, vocab: int, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
-    lengths = np.clip(rng.lognormal(mean=6.6, sigma=0.9, size=n), 20, 12000).astype(np.int64)
-    parts = [np.concatenate([[1], rng.integers(2, vocab, size=int(k) - 1)]) for k in lengths]
+    parts = [np.concatenate([[1], rng.integers(2, vocab, size=int(k) - 1)]) for k in doc_lengths(n, rng)]
     return np.concatenate(parts).astype(np.uint16)
 
 

@@ -256,7 +256,9 @@ def is_control_tensor(name: str) -> bool:
 
 
 def cast_like_reference(model: GPT) -> GPT:
-    """The reference's CUDA precision layout: bf16 embedding, float32 linears and control tensors.
+    """The reference's CUDA precision layout: bf16 embedding, float32 linears, control tensors and
+    rotary frequencies (its main() restores inv_freq too: in bf16, positions past 256 would round,
+    since the tables are built from arange(seq_len) in inv_freq's dtype).
 
     Used on CUDA only; on CPU pgolf keeps every tensor float32.
     """
@@ -264,6 +266,9 @@ def cast_like_reference(model: GPT) -> GPT:
     for module in model.modules():
         if isinstance(module, CastedLinear):
             module.float()
+        if isinstance(module, Rotary):
+            module.inv_freq.data = module.inv_freq.data.float()
+            module._cache = None
     with torch.no_grad():
         for name, param in model.named_parameters():
             if (param.ndim < 2 or is_control_tensor(name)) and param.dtype != torch.float32:

@@ -120,3 +120,35 @@ def one_thread_if(small: bool) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(threads)
+
+
+def _kernel_flags() -> tuple[bool, ...]:
+    b = torch.backends
+    return (b.cuda.matmul.allow_tf32, b.cudnn.allow_tf32, b.cuda.cudnn_sdp_enabled(), b.cuda.flash_sdp_enabled(),
+            b.cuda.mem_efficient_sdp_enabled(), b.cuda.math_sdp_enabled())
+
+
+def _set_kernel_flags(flags: tuple[bool, ...]) -> None:
+    b = torch.backends
+    b.cuda.matmul.allow_tf32, b.cudnn.allow_tf32 = flags[0], flags[1]
+    b.cuda.enable_cudnn_sdp(flags[2])
+    b.cuda.enable_flash_sdp(flags[3])
+    b.cuda.enable_mem_efficient_sdp(flags[4])
+    b.cuda.enable_math_sdp(flags[5])
+
+
+@contextlib.contextmanager
+def reference_kernels(cuda: bool, bf16: bool) -> Iterator[None]:
+    """The record's fast-math knobs for a training run on CUDA in its precision (bf16 autocast): TF32
+    matmuls and flash attention alone. A `precision: fp32` run keeps torch's defaults (no TF32; flash
+    has no float32 kernel). Process-wide flags, so they are restored on the way out: an evaluation
+    later in the same process (a test, a notebook) must not inherit TF32 or a flash-only attention."""
+    if not (cuda and bf16):
+        yield
+        return
+    before = _kernel_flags()
+    _set_kernel_flags((True, True, False, True, False, False))
+    try:
+        yield
+    finally:
+        _set_kernel_flags(before)

@@ -35,9 +35,10 @@ from pgolf.artifact import serialize_artifact, state_dict_from_bytes
 from pgolf.config import Hyperparameters
 from pgolf.data.loader import DistributedTokenLoader
 from pgolf.errors import ConfigError, PgolfError
+from pgolf.evalspec import reference_cast
 from pgolf.model import GPT, cast_like_reference, count_parameters
 from pgolf.optim import Optimizers, build_optimizers, lr_mul, max_wallclock_ms, muon_momentum_at
-from pgolf.runtime import Runtime, autocast, process_group, sync
+from pgolf.runtime import Runtime, autocast, process_group, reference_kernels, sync
 
 FINAL_FILES = ("final_model.pt", "final_model.int8.ptz", "train.log", "metrics.json")
 # The finiteness flag stays on the device; the host reads it at log and validation steps and at
@@ -100,7 +101,8 @@ def train(hp: Hyperparameters, out_dir: str | Path, echo: Callable[[str], None] 
     hp.resolve()
     hp.validate()
     out_dir = Path(out_dir).resolve()  # "." has no name to stage beside
-    with process_group(hp.device) as rt, (atomic.staging_dir(out_dir) if rt.master else nullcontext()) as staging:
+    with (process_group(hp.device) as rt, reference_kernels(rt.cuda, hp.bf16_autocast(rt.device)),
+          (atomic.staging_dir(out_dir) if rt.master else nullcontext()) as staging):
         run = setup(hp, rt, TrainLog(staging, echo), echo)
         warm_up(run)
         loop = train_loop(run)
@@ -136,14 +138,6 @@ def setup(hp: Hyperparameters, rt: Runtime, log: TrainLog, echo: Callable[[str],
 
     grad_accum_steps = grad_accum_steps_for(hp, rt.world_size)
     log(f"Running Python {sys.version.split()[0]} PyTorch {torch.__version__} device:{rt.device}", console=False)
-    if rt.cuda:
-        torch.backends.cuda.matmul.allow_tf32 = True
-        torch.backends.cudnn.allow_tf32 = True
-        # The reference's attention backends: flash only.
-        torch.backends.cuda.enable_cudnn_sdp(False)
-        torch.backends.cuda.enable_flash_sdp(True)
-        torch.backends.cuda.enable_mem_efficient_sdp(False)
-        torch.backends.cuda.enable_math_sdp(False)
     random.seed(hp.seed)
     np.random.seed(hp.seed)
     torch.manual_seed(hp.seed)
@@ -161,7 +155,7 @@ def setup(hp: Hyperparameters, rt: Runtime, log: TrainLog, echo: Callable[[str],
     log(f"val_loader:shards pattern={hp.val_files} tokens:{scored_tokens(hp, val_tokens)}")
 
     base_model = GPT(hp.model_config()).to(rt.device)
-    if rt.cuda:
+    if reference_cast(hp.precision, rt.device.type):  # the record's layout; `precision: fp32` keeps float32
         cast_like_reference(base_model)
     model: nn.Module = torch.compile(base_model, dynamic=False, fullgraph=True) if hp.compile else base_model
     if rt.distributed:
