@@ -51,16 +51,20 @@ rule all:
 # One run at a time per results folder, whichever checkout it comes from.
 onstart:
     lock_results()
+    keep_outputs()
 
 
 onsuccess:
     drop_partial_report()
+    discard_kept()
     unlock_results()
 
 
 # With --keep-going a failed seed leaves its eval JSONs missing, so the DAG never
-# reaches the report; build report.partial.md from what exists, naming what is missing.
+# reaches the report; build report.partial.md from what exists, naming what is missing
+# (before the earlier outputs of failed jobs are put back: pgolf.keep).
 onerror:
     write_partial_report()
     write_partial_reruns()
+    restore_outputs()
     unlock_results()

@@ -355,5 +355,70 @@ def unlock_results():
 
         release(RESULTS)
 
+
+# --------------------------------------------------------------------- outputs a failed run cannot lose
+# Snakemake deletes a job's outputs before it runs and when it fails or is interrupted (pgolf.keep):
+# every file under these folders gets a second name when jobs start, and gets its path back if the
+# run does not succeed.
+
+
+def kept_folders():
+    return [RESULTS, dataset_dir(), str(Path(tokenizer_path()).parent)]
+
+
+def keep_outputs():
+    """onstart (after the lock): a second name for every earlier output."""
+    if workflow.is_main_process:
+        from pgolf.keep import keep
+
+        keep(kept_folders())
+
+
+def restore_outputs():
+    """onerror: every earlier output a failed or interrupted job deleted gets its path back, with its
+    own bytes and time stamp; Snakemake's record of the failed job is dropped for it, so the record
+    never vouches for the old file (a changed setting still reruns it: pgolf.stagefiles)."""
+    if not workflow.is_main_process:
+        return
+    from snakemake.io import IOFile
+
+    from pgolf.keep import restore
+    from pgolf.stagefiles import put_back
+
+    restored = restore(kept_folders())
+    put_back(RESULTS)  # after restore: the settings files' earlier versions are not among the kept files
+    for path in restored:
+        try:
+            workflow.persistence.cleanup_metadata(IOFile(str(path)))
+        except Exception:  # noqa: BLE001 - a file Snakemake never recorded has nothing to drop
+            pass
+    if restored:
+        shown = ", ".join(str(p) for p in restored[:5]) + (" ..." if len(restored) > 5 else "")
+        print(f"pgolf: the run did not finish; {len(restored)} earlier output(s) that its jobs had deleted are "
+              f"back as they were: {shown}. The next run rebuilds what is out of date.", file=sys.stderr)
+
+
+def discard_kept():
+    """onsuccess: every output this run touched is new; the second names go."""
+    if workflow.is_main_process:
+        from pgolf.keep import discard
+        from pgolf.stagefiles import forget
+
+        forget(RESULTS)
+        discard(kept_folders())
+
+
+# --------------------------------------------------------------------- one settings file per stage
+# Each stage's rules take the config its outputs depend on as an input file (pgolf.stagefiles), so a
+# changed setting reruns the stage even after an interrupted run lost Snakemake's record of params.
+# A dry run writes nothing (Snakemake's own params check shows the changes it plans for).
+def stage_files():
+    from pgolf.stagefiles import STAGES, stage_path, write_stage_files
+
+    if workflow.is_main_process and not workflow.dryrun:
+        return {stage: str(path) for stage, path in write_stage_files(RESULTS, config).items()}
+    return {stage: str(stage_path(RESULTS, stage)) for stage in STAGES}
+
 # After every helper above is defined (the checks use them).
 check_config()
+STAGE_FILES = stage_files()
