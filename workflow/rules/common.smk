@@ -66,7 +66,8 @@ def check_config():
     if TTT_DRAWS > 1 and not any(evalspec.condition(c).trains for c in CONDITIONS):
         raise _config_error("eval.ttt_draws", f"is {TTT_DRAWS} but eval.conditions has no 'ttt'")
     try:
-        from pgolf.config import check_finite, check_results_folder, check_seeds, check_train_settings, coerce
+        from pgolf.config import (check_finite, check_results_folder, check_seeds, check_train_settings,
+                                  check_ttt_draws, coerce)
         from pgolf.errors import PgolfError
     except ImportError as exc:
         raise WorkflowError(f"cannot import pgolf ({exc}): install it with `pip install -e .`") from None
@@ -77,6 +78,7 @@ def check_config():
         check_finite(config, "")  # the schema's minimum/maximum let .nan and .inf through
         # The report always tests the claim, so it needs 2+ seeds: fail now, not after training.
         check_seeds(config["seeds"], claim=True)
+        check_ttt_draws(TTT_DRAWS, int(config["eval"].get("ttt_seed") or 0))
         # The eval settings' ranges, by the check eval's own flags go through (pgolf.evalspec).
         settings = eval_settings()
         for condition in CONDITIONS:
