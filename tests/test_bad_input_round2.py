@@ -122,3 +122,16 @@ def test_written_json_of_a_diverged_run_is_strict_json(tmp_path):
     atomic.write_json(tmp_path / "claim.json", {"mean": float("nan"), "n": 2})
     loaded = json.loads((tmp_path / "claim.json").read_text())
     assert loaded == {"mean": None, "n": 2, "non_finite": ["mean"]}
+
+
+def test_a_claim_whose_t_statistic_is_not_finite_still_gives_a_report_line():
+    # What `stats` writes for a threshold of 1.7e308: t overflows to -inf, written as null.
+    from pgolf.report.markdown import claim_section
+
+    claim = {"headline": "ttt", "threshold": 1.7e308, "tested": True, "sentence": "mean 4.47 < 1.7e+308",
+             "seeds": [1, 2], "values": [4.5, 4.4],
+             "result": {"confidence": 0.95, "mean": 4.45, "std": 0.07, "t": None, "df": 1, "p_value": 0.0,
+                        "threshold": 1.7e308, "ci": [3.8, 5.1], "bound": 4.8},
+             "power": {"n_for_power": None}}
+    text = claim_section(claim)
+    assert "t = not finite, df = 1" in text and "mean 4.4500" in text
