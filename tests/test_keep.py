@@ -122,3 +122,28 @@ def test_holding_a_folder_refuses_a_second_run_and_gives_it_back(tmp_path, held)
                                  env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
             assert out.returncode != 0 and "is in use by another run" in out.stderr
     assert not (tmp_path / "out" / runlock.LOCK_NAME).exists()
+
+
+def test_single_files_outside_the_folders_are_kept_alone_and_another_results_folder_is_left_to_its_run(tmp_path):
+    results, data = tmp_path / "results", tmp_path / "fineweb"
+    _outputs(results)
+    data.mkdir()
+    (data / "manifest.json").write_text("{}")
+    (data / "fineweb_val_000000.bin").write_bytes(b"shard")  # the user's download: not ours to keep
+    (results / "record" / "settings").mkdir(parents=True)
+    (results / "record" / "settings" / "report.json").write_text("{}")
+    (results / "record" / "report.md").write_text("the record's")
+    assert keep.keep([results], [data / "manifest.json", results / "report.md"]) == 4
+    assert sorted(p.name for p in (data / keep.KEEP_NAME).iterdir()) == ["manifest.json"]
+    (data / "manifest.json").unlink()
+    (results / "record" / "report.md").unlink()  # the record run's job deleted it: not ours to restore
+    restored = keep.restore([results], [data / "manifest.json"])
+    assert [p.name for p in restored] == ["manifest.json"] and not (results / "record" / "report.md").exists()
+
+
+def test_a_folder_where_no_second_name_can_be_made_is_passed_over_with_a_warning(tmp_path, capsys):
+    _outputs(tmp_path)
+    (tmp_path / keep.KEEP_NAME).write_text("a file where the folder of second names should go")
+    assert keep.keep([tmp_path]) == 0
+    assert "cannot keep the earlier outputs under" in capsys.readouterr().err
+    assert (tmp_path / "report.md").read_text() == "report"

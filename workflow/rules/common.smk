@@ -364,8 +364,10 @@ def unlock_results():
 # run does not succeed.
 
 
-def kept_folders():
-    return [RESULTS, dataset_dir(), str(Path(tokenizer_path()).parent)]
+def kept_files():
+    """Besides everything under RESULTS: prepare's outputs where the data live elsewhere (FineWeb's folder
+    holds the user's shards: only the manifest is ours)."""
+    return list(prepare_outputs().values())
 
 
 def keep_outputs():
@@ -373,7 +375,7 @@ def keep_outputs():
     if workflow.is_main_process:
         from pgolf.keep import keep
 
-        keep(kept_folders())
+        keep([RESULTS], kept_files())
 
 
 def restore_outputs():
@@ -387,7 +389,7 @@ def restore_outputs():
     from pgolf.keep import restore
     from pgolf.stagefiles import put_back
 
-    restored = restore(kept_folders())
+    restored = restore([RESULTS], kept_files())
     put_back(RESULTS)  # after restore: the settings files' earlier versions are not among the kept files
     for path in restored:
         try:
@@ -407,7 +409,7 @@ def discard_kept():
         from pgolf.stagefiles import forget
 
         forget(RESULTS)
-        discard(kept_folders())
+        discard([RESULTS], kept_files())
 
 
 # --------------------------------------------------------------------- one settings file per stage
