@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import platform
 import random
 import statistics
@@ -98,8 +99,14 @@ def measure(page: Path, loads: int) -> dict[str, float]:
 
 
 def screenshot(target: Path) -> None:
+    target = target.resolve()
     with tempfile.TemporaryDirectory() as tmp:
-        audited_records(Path(tmp))
+        here = os.getcwd()
+        os.chdir(tmp)  # relative paths, so the page shows `records/...`, not a temporary folder
+        try:
+            audited_records(Path("."))
+        finally:
+            os.chdir(here)
         driver = chrome(1400, 1500)
         try:
             driver.get((Path(tmp) / "audit" / "index.html").as_uri())

@@ -8,12 +8,15 @@ that `--help` and light verbs never pay for torch.
 from __future__ import annotations
 
 import argparse
+import difflib
 import errno
 import importlib
 import signal
 import sys
 import traceback
 
+from pgolf import __version__
+from pgolf.cli.help import HelpFormatter, epilog
 from pgolf.errors import PgolfError
 
 # verb -> (module under pgolf.cli, one-line help)
@@ -27,7 +30,8 @@ VERBS: dict[str, tuple[str, str]] = {
     "report": ("report", "write the Markdown report"),
     "check-logs": ("check_logs", "reviewer mode: test a claim 'mean val_bpb < threshold' from loose train logs"),
     "check-record": ("check_record", "reviewer mode: check a record folder's claim, rules and progression"),
-    "audit": ("audit", "reviewer mode: check every record folder of a leaderboard against its previous"),
+    "audit": ("audit", "reviewer mode: every record folder of a leaderboard (RECORDS_DIR), or every pull request "
+                       "of a git mirror (--git REPO), each against the frontier"),
     "rerun-seed": ("rerun_seed", "compliance rerun: one seed of a submission's own script under torchrun"),
     "rerun-check": ("rerun_check", "compliance rerun: the rerun logs checked against the submission's claim"),
 }
@@ -35,29 +39,49 @@ VERBS: dict[str, tuple[str, str]] = {
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m pgolf",
-        description="Reproduce parameter-golf record #77 (sliding window + LoRA TTT) and test its claim.",
+        prog="pgolf",
+        description="Reproduce parameter-golf record #77 (sliding window + LoRA TTT) and test its claim; "
+                    "review other submissions' claims from their train logs.",
+        epilog="examples:\n  snakemake results/report.md --cores all     # the whole pipeline (calls the verbs)\n"
+               "  pgolf audit records/track_10min_16mb --out results/audit\n  pgolf VERB --help\n\n"
+               "`python -m pgolf` is the same program as `pgolf`.",
+        formatter_class=HelpFormatter,
     )
+    parser.add_argument("--version", action="version", version=f"pgolf {__version__}")
     sub = parser.add_subparsers(dest="verb", metavar="VERB")
     for verb, (_module, help_text) in VERBS.items():
         sub.add_parser(verb, help=help_text, add_help=False)
     return parser
 
 
+def unknown_verb(word: str) -> str:
+    """The error for a word that is no verb, with the closest verbs when a typo is likely."""
+    close = difflib.get_close_matches(word, VERBS, n=3, cutoff=0.6)
+    hint = f"; did you mean {' or '.join(repr(v) for v in close)}?" if close else ""
+    return f"unknown verb {word!r}{hint} (verbs: {', '.join(VERBS)})"
+
+
+def verb_parser(verb: str, module) -> argparse.ArgumentParser:
+    """The verb's own parser: its options with their defaults, and examples, in --help."""
+    parser = argparse.ArgumentParser(prog=f"pgolf {verb}", description=VERBS[verb][1], epilog=epilog(verb),
+                                     formatter_class=HelpFormatter)
+    module.add_arguments(parser)
+    return parser
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] in {"-h", "--help"} or argv[0] not in VERBS:
+    if not argv or argv[0].startswith("-") or argv[0] not in VERBS:
         parser = build_parser()
-        if argv and argv[0] not in {"-h", "--help"}:
-            parser.error(f"unknown verb {argv[0]!r}; choose from {', '.join(VERBS)}")
+        if argv and not argv[0].startswith("-"):
+            parser.error(unknown_verb(argv[0]))
+        if argv:
+            parser.parse_args(argv)  # --help, --version, or an unknown option: argparse answers and exits
         parser.print_help()
         return 0
     verb, rest = argv[0], argv[1:]
-    module_name, help_text = VERBS[verb]
-    module = importlib.import_module(f"pgolf.cli.{module_name}")
-    parser = argparse.ArgumentParser(prog=f"python -m pgolf {verb}", description=help_text)
-    module.add_arguments(parser)
-    args = parser.parse_args(rest)
+    module = importlib.import_module(f"pgolf.cli.{VERBS[verb][0]}")
+    args = verb_parser(verb, module).parse_args(rest)
     try:
         return int(module.main(args) or 0)
     except PgolfError as exc:

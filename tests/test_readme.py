@@ -1,9 +1,9 @@
-"""Every command the README prints runs as written.
+"""Every command the README and the documentation pages print runs as written.
 
-Each `snakemake ...` command found in README.md (code blocks and inline code) is
-dry-run (`-n`) in one fresh copy of the workflow files, and every `python -m pgolf`
-command line is parsed by its verb's own argument parser. A command added to the
-README later is checked without anyone listing it here.
+Each `snakemake ...` command found in README.md and docs/*.md (code blocks and inline
+code) is dry-run (`-n`) in one fresh copy of the workflow files, and every `pgolf` /
+`python -m pgolf` command line is parsed by its verb's own argument parser. A command
+added to a page later is checked without anyone listing it here.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from pgolf.__main__ import VERBS
 
 REPO = Path(__file__).resolve().parents[1]
 README = REPO / "README.md"
+PAGES = (README, *sorted((REPO / "docs").glob("*.md")))
 # What a fresh clone holds that a dry run reads (pgolf itself comes from PYTHONPATH).
 WORKFLOW_FILES = ("Snakefile", "workflow", "config", "profiles", ".test")
 # A command is accepted without a dry run's success only with the message that says
@@ -84,15 +85,23 @@ def readme_commands(text: str) -> list[str]:
     return list(dict.fromkeys(commands))
 
 
+def all_text() -> str:
+    """README.md and every docs page, one after the other."""
+    return "\n\n".join(p.read_text(encoding="utf-8") for p in PAGES)
+
+
 def snakemake_commands(text: str) -> list[str]:
     return [c for c in readme_commands(text) if c.split()[0] == "snakemake"]
 
 
 def pgolf_commands(text: str) -> list[list[str]]:
-    """`python -m pgolf ...` and `torchrun ... -m pgolf ...`, as words after `pgolf`."""
+    """`pgolf ...`, `python -m pgolf ...` and `torchrun ... -m pgolf ...`, as words after `pgolf`."""
     out = []
     for command in readme_commands(text):
         words = shlex.split(command)
+        if words[:1] == ["pgolf"] and len(words) > 1 and not words[1].startswith("<"):
+            out.append(words[1:])  # the console script
+            continue
         for i in range(len(words) - 1):
             if words[i] == "-m" and words[i + 1] == "pgolf":
                 rest = words[i + 2 :]
@@ -129,7 +138,7 @@ def dry_run(command: str, where: Path) -> subprocess.CompletedProcess[str]:
 @pytest.fixture(scope="module")
 def dry_runs(tmp_path_factory) -> dict[str, subprocess.CompletedProcess[str]]:
     where = _fresh_copy(str(tmp_path_factory.mktemp("readme")))
-    commands = snakemake_commands(README.read_text(encoding="utf-8"))
+    commands = snakemake_commands(all_text())
     with ThreadPoolExecutor(max_workers=4) as pool:  # snakemake's start-up is mostly waiting on imports
         return dict(zip(commands, pool.map(lambda c: dry_run(c, where), commands), strict=True))
 
@@ -162,7 +171,7 @@ def check_dry_run(command: str, out: subprocess.CompletedProcess[str]) -> None:
     pytest.fail(f"README command fails as written:\n  {command}\n{text[-3000:]}")
 
 
-@pytest.mark.parametrize("command", snakemake_commands(README.read_text(encoding="utf-8")))
+@pytest.mark.parametrize("command", snakemake_commands(all_text()))
 def test_readme_snakemake_command_dry_runs_as_written(command, dry_runs):
     check_dry_run(command, dry_runs[command])
 
@@ -176,12 +185,13 @@ def test_a_target_after_configfile_is_caught(tmp_path):
 
 
 def test_readme_has_the_commands_it_must_check():
-    text = README.read_text(encoding="utf-8")
-    commands = snakemake_commands(text)
+    commands = snakemake_commands(README.read_text(encoding="utf-8"))
     assert "snakemake results/report.md --cores all" in commands
     assert "snakemake --profile profiles/record results/record/report.md" in commands
     assert "snakemake --profile profiles/slurm results/record/report.md" in commands
-    assert len(pgolf_commands(text)) >= 8
+    assert len(pgolf_commands(all_text())) >= 8
+    assert {w[0] for w in pgolf_commands(all_text())} >= {"prepare", "train", "eval", "check-record", "audit",
+                                                            "check-logs"}
 
 
 # --------------------------------------------------------------------- python -m pgolf
@@ -227,7 +237,7 @@ def parse_pgolf(words: list[str], fragment: bool = False) -> argparse.Namespace 
         raise AssertionError(f"README: `python -m pgolf {shlex.join(words)}`: {exc}") from None
 
 
-@pytest.mark.parametrize("words", pgolf_commands(README.read_text(encoding="utf-8")), ids=shlex.join)
+@pytest.mark.parametrize("words", pgolf_commands(all_text()), ids=shlex.join)
 def test_readme_pgolf_command_parses(words):
     fragment = any(w.strip("[]") == "..." for w in words)
     for variant in expand_placeholders(words):
@@ -244,7 +254,7 @@ def test_a_misspelled_or_abbreviated_option_is_caught():
 
 def test_readme_fineweb_prepare_says_what_is_missing(tmp_path):
     """The FineWeb command, run where the files are not: the missing-data message, exit 2."""
-    fineweb = [w for w in pgolf_commands(README.read_text(encoding="utf-8")) if "fineweb" in w]
+    fineweb = [w for w in pgolf_commands(all_text()) if "fineweb" in w]
     assert fineweb
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
     for words in fineweb:
@@ -252,3 +262,31 @@ def test_readme_fineweb_prepare_says_what_is_missing(tmp_path):
                              capture_output=True, text=True, timeout=120)
         assert out.returncode == 2, out.stderr
         assert "FineWeb sp1024 files are missing" in out.stderr
+
+
+# --------------------------------------------------------------------- the landing page and CI
+
+
+def _ci_variables() -> dict[str, str]:
+    """INSTALL and TEST as .ci/run assigns them (single-quoted shell strings)."""
+    text = (REPO / ".ci" / "run").read_text(encoding="utf-8")
+    return {name: shlex.split(value)[0] for name, value in re.findall(r"^(INSTALL|TEST)=(.+)$", text, re.M)}
+
+
+def test_readme_is_a_landing_page_with_both_commands_on_its_first_screen():
+    text = README.read_text(encoding="utf-8")
+    assert len(text.encode()) < 10_000
+    first_screen = "\n".join(text.splitlines()[:30])
+    ci = _ci_variables()
+    assert f"    {ci['INSTALL']} && snakemake results/report.md --cores all" in first_screen.splitlines()
+    assert f"    {ci['INSTALL']} && {ci['TEST']}" in first_screen.splitlines()
+
+
+def test_ci_runs_the_readme_test_command_and_builds_the_docs_strictly():
+    ci = _ci_variables()
+    assert ci["TEST"] == "python -m pytest" and '".[test,slurm,docs]"' in ci["INSTALL"]
+    run = (REPO / ".ci" / "run").read_text(encoding="utf-8")
+    assert re.search(r"^(?:\w+=\S+ )*mkdocs build --strict\b", run, re.M)
+    assert 'eval "$INSTALL"' in run and 'eval "$TEST"' in run
+    # the README must not claim that .ci/run runs nothing but its command
+    assert "runs exactly this" not in README.read_text(encoding="utf-8")

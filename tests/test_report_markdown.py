@@ -127,7 +127,7 @@ def test_what_ran_flags_a_seed_over_the_size_cap():
     text = markdown.what_ran_section(CONFIG, info)
     assert "| 1 " in text and "10000" in text and "under" in text
     assert "OVER" in text and "-1" in text
-    assert "Over the 16,000,000-byte cap** (model + counted code): seed(s) 2;" in text
+    assert "Over the 16,000,000-byte cap** (model + counted code): seed 2;" in text
 
 
 def test_what_ran_under_the_cap_has_no_warning():

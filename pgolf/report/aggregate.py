@@ -34,11 +34,23 @@ def run_info(results: dict, seeds: Sequence[int], train_metrics_pattern: str | N
         if train_metrics_pattern and Path(train_metrics_pattern.format(seed=seed)).is_file():
             train[str(seed)] = tables.read_json(train_metrics_pattern.format(seed=seed), "train metrics")
     data = tables.read_json(manifest, "data manifest") if manifest and Path(manifest).is_file() else None
+    platforms = {str((r.get("provenance") or {}).get("platform")) for r in results.values()} - {"None"}
     return {
         "devices": sorted(devices), "git_revisions": sorted(revisions), "hosts": sorted(hosts),
-        "versions": versions, "eval_settings": settings, "train": train, "data_manifest": data,
-        "provenance": collect(verb="aggregate"),
+        "platforms": sorted(platforms), "versions": versions, "eval_settings": settings, "train": train,
+        "data_manifest": data, "timing": timing(data, train, results), "provenance": collect(verb="aggregate"),
     }
+
+
+def timing(data: dict | None, train: dict[str, dict], results: dict) -> dict[str, Any]:
+    """When the run's outputs were written (each file's provenance stamp, UTC): the dataset, then the
+    last evaluation; with the data preparation's own seconds. The report's "how long"."""
+    stamps = {"data": [(data or {}).get("provenance", {}).get("created_utc")],
+              "train": [(m.get("provenance") or {}).get("created_utc") for m in train.values()],
+              "eval": [(r.get("provenance") or {}).get("created_utc") for r in results.values()]}
+    stamps = {k: sorted(s for s in v if isinstance(s, str)) for k, v in stamps.items()}
+    return {"data_utc": (stamps["data"] or [None])[0], "first_train_utc": (stamps["train"] or [None])[0],
+            "last_eval_utc": (stamps["eval"] or [None])[-1], "prepare_seconds": (data or {}).get("seconds")}
 
 
 def write_tables(out: Path, seeds: Sequence[int], conditions: Sequence[str], ttt_draws: int, eval_pattern: str,

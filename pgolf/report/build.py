@@ -67,19 +67,23 @@ def _sections(config: dict[str, Any], tables_dir: Path, stats_dir: Path, plots_d
     missing = read_table(tables_dir / "missing.csv")
     if missing.empty:
         missing = pd.DataFrame(columns=MISSING_COLUMNS)
-    expected = len(read_table(tables_dir / "runs.csv")) + len(missing)
+    runs = read_table(tables_dir / "runs.csv")
+    expected = len(runs) + len(missing)
     results = config.get("results", "results")
+    info = read_json(tables_dir / "provenance.json", "run provenance")
+    n_seeds = runs["seed"].nunique() if "seed" in runs else 0
     return {
         "title": config["report"].get("title") or "pgolf report",
+        "overview": markdown.overview_section(config, info, runs),
         "missing": markdown.missing_section(missing, expected, results, partial),
         "claim": markdown.claim_section(claim, claim_cfg.get("note", "")),
-        "what_ran": markdown.what_ran_section(config, read_json(tables_dir / "provenance.json", "run provenance")),
+        "what_ran": markdown.what_ran_section(config, info),
         "tables": markdown.tables_section(read_text(tables_dir / "conditions.md", "table"),
                                           read_text(tables_dir / "steps.md", "table"), confidence),
         "statistics": markdown.statistics_section(read_table(stats_dir / "paired.csv"),
                                                   float(claim_cfg.get("alpha", 0.01))),
         "noise": markdown.noise_section(read_table(stats_dir / "noise.csv")),
-        "plots": markdown.plots_section(_plots(plots_dir), out),
+        "plots": markdown.plots_section(_plots(plots_dir), out, markdown.figure_notes(config, n_seeds)),
         "published": markdown.published_section(config.get("published"), summary, claim),
     }
 

@@ -22,7 +22,8 @@ from pgolf.report.tables import markdown_table
 from pgolf.size import SIZE_CAP_BYTES
 from pgolf.stats import format_p
 
-PLACEHOLDERS = ("title", "what_ran", "claim", "tables", "statistics", "noise", "plots", "published", "missing")
+PLACEHOLDERS = ("title", "overview", "what_ran", "claim", "tables", "statistics", "noise", "plots", "published",
+                "missing")
 
 
 def fill_template(template: str, sections: dict[str, str], where: str = "template") -> str:
@@ -61,6 +62,69 @@ def missing_section(missing: pd.DataFrame, expected: int, results: str = "result
     if not lines:
         return ""
     lines.append(f"> Rerun the same `snakemake` command once the cause is fixed (the logs are under {results}/logs/).")
+    return "\n".join(lines)
+
+
+def _what_is_scored(name: str, seq_len: int, chunk: int, rank: int) -> str:
+    return {
+        "flat": f"the validation tokens as one stream, cut into windows of {seq_len} tokens across document "
+                "boundaries (the challenge's baseline evaluation)",
+        "doc": f"each document alone, from its first token, in windows of {seq_len} tokens",
+        "sliding": f"each document alone, scored {chunk} tokens at a time, each with up to {seq_len} tokens of "
+                   "context before it",
+        "ttt": f"as sliding, and after each chunk is scored, rank-{rank} LoRA adapters of that document are "
+               "trained on it (one Adam step) before the next chunk",
+    }[name]
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")
+
+
+def _utc(stamp: str | None) -> str:
+    return stamp.replace("T", " ").split("+")[0] if stamp else "unknown"
+
+
+def _seconds_between(start: str | None, end: str | None) -> float | None:
+    import datetime as dt
+
+    if not (start and end):
+        return None
+    return (dt.datetime.fromisoformat(end) - dt.datetime.fromisoformat(start)).total_seconds()
+
+
+def overview_section(config: dict[str, Any], info: dict[str, Any], runs: pd.DataFrame) -> str:
+    """What ran, on what, how long, and what each condition scores: the report's opening."""
+    e, seeds = config["eval"], config["seeds"]
+    ttt = EvalSettings.from_dict(e).ttt
+    seq_len, chunk = int(e["seq_len"]), int(e["chunk"])
+    rows = pd.DataFrame([{"condition": f"{condition(c).label} (`{c}`)",
+                          "what is scored": _what_is_scored(c, seq_len, chunk, ttt.rank)} for c in e["conditions"]])
+    train = info.get("train") or {}
+    train_s = [m["train_time_ms"] / 1000 for m in train.values() if isinstance(m.get("train_time_ms"), int | float)]
+    eval_s = runs["seconds"].dropna() if "seconds" in runs else pd.Series(dtype=float)
+    when = info.get("timing") or {}
+    span = _seconds_between(when.get("data_utc"), when.get("last_eval_utc"))
+    lines = [
+        f"This report reproduces the ablation of parameter-golf record #77 (\"sliding window + LoRA TTT\") on "
+        f"{len(seeds)} distinct training seeds ({', '.join(map(str, seeds))}): each seed's model was trained "
+        "once, then scored under every condition below. Each condition adds one thing to the one before it, "
+        "so the step between neighbours is what that thing is worth. The score is val_bpb, bits per byte of "
+        "the validation text (lower is better).", "",
+        markdown_table(rows), "",
+        f"- machine: {', '.join(info.get('devices') or ['unknown'])} on host {', '.join(info.get('hosts') or ['unknown'])}"
+        + (f" ({', '.join(info['platforms'])})" if info.get("platforms") else ""),
+    ]
+    if train_s:
+        lines.append(f"- training: {sum(train_s):.0f} s over {len(train_s)} seeds "
+                     f"({', '.join(f'{s:.1f}' for s in train_s)} s each, the loop's own clock)")
+    if len(eval_s):
+        lines.append(f"- evaluation: {eval_s.sum():.0f} s over {len(eval_s)} jobs (each job's own seconds)")
+    if span is not None:
+        prep = when.get("prepare_seconds")
+        lines.append(f"- wall clock: {span:.0f} s from the dataset ({_utc(when.get('data_utc'))} UTC"
+                     + (f", built in {prep:.1f} s" if isinstance(prep, int | float) else "")
+                     + f") to the last evaluation ({_utc(when.get('last_eval_utc'))} UTC)")
     return "\n".join(lines)
 
 
@@ -118,11 +182,11 @@ def what_ran_section(config: dict[str, Any], info: dict[str, Any]) -> str:
     lines = [
         f"- seeds: {', '.join(str(s) for s in config['seeds'])} ({len(config['seeds'])} distinct training seeds)",
         f"- data: source `{d['source']}`, vocabulary {d['vocab_size']}, folder `{d['dir']}`",
-        "- training: " + (f"torchrun on {gpus} GPU(s)" if gpus else "one CPU process per seed")
+        "- training: " + (f"torchrun on {gpus} {'GPU' if gpus == 1 else 'GPUs'}" if gpus else "one CPU process per seed")
         + ("; " + ", ".join(f"{k}={v}" for k, v in hp.items()) if hp else ""),
         f"- evaluation: conditions {', '.join(e['conditions'])}; seq_len {e['seq_len']}, chunk {e['chunk']}, "
         f"LoRA rank {ttt.rank}, lr {ttt.lr}, batch {ttt.batch}, "
-        f"{e.get('ttt_draws', 1)} init draw(s) per checkpoint from eval seed {ttt.seed}",
+        f"{_count(int(e.get('ttt_draws', 1)), 'LoRA init draw')} per checkpoint from eval seed {ttt.seed}",
         f"- claim: {c['headline']} mean val_bpb < {c['threshold']:g}, alpha {c.get('alpha', 0.01):g}",
         f"- hardware: {', '.join(info.get('devices') or ['unknown'])} on {', '.join(info.get('hosts') or ['unknown'])}",
         f"- git revision: {', '.join(info.get('git_revisions') or ['unknown'])}",
@@ -133,10 +197,31 @@ def what_ran_section(config: dict[str, Any], info: dict[str, Any]) -> str:
     train = info.get("train") or {}
     if train:
         lines += ["", "Training, per seed:", "", _train_table(train)]
-    hashes = list(_hashes(info.get("data_manifest") or {}))
-    if hashes:
-        lines += ["", "Data (sha256):", ""] + [f"- `{name}`: `{h}`" for name, h in hashes]
+    data = data_section(info.get("data_manifest") or {})
+    if data:
+        lines += ["", data]
     return "\n".join(lines)
+
+
+def data_section(manifest: dict[str, Any]) -> str:
+    """The dataset's files (tokens, bytes, sha256) and splits (documents, tokens, text bytes) as tables."""
+    files = manifest.get("files")
+    if isinstance(files, dict) and all(isinstance(v, dict) for v in files.values()):
+        rows = [{"file": f"`{name}`", "tokens": v.get("tokens"), "bytes": v.get("bytes"),
+                 "sha256": f"`{v.get('sha256')}`"} for name, v in files.items()]
+    else:  # another manifest shape: every sha256 it holds, named by its last key
+        rows = [{"file": f"`{name.rsplit('.', 1)[-1] if name.count('.') > 1 else name}`", "sha256": f"`{h}`"}
+                for name, h in _hashes(manifest)]
+    if not rows:
+        return ""
+    out = ["Data files:", "", markdown_table(pd.DataFrame(rows), formats={"tokens": ",.0f", "bytes": ",.0f"})]
+    splits = manifest.get("splits")
+    if isinstance(splits, dict) and splits:
+        srows = [{"split": k, "documents": v.get("docs"), "tokens": v.get("tokens"), "text bytes": v.get("bytes")}
+                 for k, v in splits.items() if isinstance(v, dict)]
+        out += ["", "Splits:", "", markdown_table(pd.DataFrame(srows),
+                                                    formats={c: ",.0f" for c in ("documents", "tokens", "text bytes")})]
+    return "\n".join(out)
 
 
 _TRAIN_KEYS = ("model_params", "world_size", "steps", "train_time_ms", "step_avg_ms", "artifact_bytes",
@@ -150,7 +235,8 @@ def _train_table(train: dict[str, dict[str, Any]]) -> str:
     table = markdown_table(df, formats={"train_time_ms": ".0f", "step_avg_ms": ".1f"})
     over = [s for s, m in train.items() if (m.get("size_cap") or {}).get("over_cap")]
     if over:
-        table += (f"\n\n**Over the {SIZE_CAP_BYTES:,}-byte cap** (model + counted code): seed(s) {', '.join(over)}; "
+        table += (f"\n\n**Over the {SIZE_CAP_BYTES:,}-byte cap** (model + counted code): "
+                  f"{'seed' if len(over) == 1 else 'seeds'} {', '.join(over)}; "
                   "the challenge would reject such an artifact.")
     counts = sorted({str((m.get("size_cap") or {}).get("code_count", "raw")) for m in train.values() if m.get("size_cap")})
     if counts:
@@ -217,15 +303,37 @@ def noise_section(noise: pd.DataFrame) -> str:
     ])
 
 
-def plots_section(paths: dict[str, str | Path], report_path: str | Path) -> str:
-    """Image links relative to the report, so the folder can be moved or zipped."""
-    captions = {"ablation": "Ablation: bpb per condition, seeds joined, mean with t-interval",
-                "positions": "bpb by position in document, per condition (first positions; whole range)"}
+def figure_notes(config: dict[str, Any], n_seeds: int) -> dict[str, str]:
+    """What each figure shows, in words, under it."""
+    c, e = config["claim"], config["eval"]
+    seq_len, chunk = int(e["seq_len"]), int(e["chunk"])
+    return {
+        "ablation": f"Each grey line is one of the {n_seeds} training seeds across the conditions; the squares are "
+                    "the means with their t-intervals; the dashed red line is the claim's threshold "
+                    f"(mean {c['headline']} val_bpb < {c['threshold']:g}).",
+        "positions": "Top: bits per byte of the targets at each position inside their document, summed over "
+                     "seeds; bottom: how many targets were scored at that position (every document has a first "
+                     "token, few are thousands of tokens long, so the right end rests on few documents). "
+                     f"The dotted lines are the window boundaries, every {seq_len} positions: the doc condition "
+                     f"scores a document in windows of {seq_len} tokens from its start, so the first target of "
+                     "each new window has almost no context and its bpb jumps. Sliding scores "
+                     f"{chunk} tokens at a time with up to {seq_len} tokens of context, which removes those "
+                     "jumps; flat's windows are cut across documents, so they do not line up with document "
+                     "positions.",
+    }
+
+
+def plots_section(paths: dict[str, str | Path], report_path: str | Path, notes: dict[str, str] | None = None) -> str:
+    """Image links relative to the report, so the folder can be moved or zipped; each with its note."""
+    captions = {"ablation": "Ablation: bpb per condition, seeds joined, mean with t-interval and the claim's threshold",
+                "positions": "bpb by position in document, per condition, with the targets scored at each position"}
     base = Path(report_path).parent
     lines = []
     for name, path in paths.items():
         rel = os.path.relpath(Path(path), base)
         lines += [f"![{captions.get(name, name)}]({rel})", ""]
+        if notes and notes.get(name):
+            lines += [notes[name], ""]
     return "\n".join(lines).strip()
 
 

@@ -284,6 +284,8 @@ def plots_command(wildcards=None, where=FOLDERS):
         "--runs", f"{where['tables']}/runs.csv", "--positions", f"{where['tables']}/positions.csv",
         "--conditions", *CONDITIONS, "--confidence", config["claim"]["confidence"],
         "--first", 4 * int(config["eval"]["seq_len"]),  # linear panel: the first four windows
+        "--seq-len", config["eval"]["seq_len"],
+        "--threshold", config["claim"]["threshold"], "--headline", config["claim"]["headline"],
         "--out-dir", where["plots"],
     ])
 
