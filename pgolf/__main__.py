@@ -11,6 +11,7 @@ import argparse
 import difflib
 import errno
 import importlib
+import signal
 import sys
 import traceback
 
@@ -103,6 +104,16 @@ def main(argv: list[str] | None = None) -> int:
         return 70
 
 
+def _terminate_like_interrupt() -> None:
+    """SIGTERM (a scheduler's stop, `kill`, Snakemake's group) ends a verb as Ctrl-C does: its `finally`
+    blocks run, so a staging folder (`train.partial`) goes and earlier outputs stay as they were."""
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 def os_error_text(exc: OSError) -> str:
     """`[Errno 28] No space left` on a path as one line with what to do."""
     where = exc.filename if exc.filename is not None else "a file"
@@ -120,4 +131,5 @@ def _error(verb: str, text: str) -> int:
 
 
 if __name__ == "__main__":
+    _terminate_like_interrupt()  # the process's own handler; a test calling main() keeps pytest's
     sys.exit(main())

@@ -11,6 +11,7 @@ import contextlib
 import errno
 import hashlib
 import json
+import math
 import os
 import shutil
 import tempfile
@@ -55,10 +56,37 @@ def write_text(target: str | os.PathLike[str], text: str) -> None:
     write_bytes(target, text.encode("utf-8"))
 
 
+# The key under which json_text lists where a number was not finite (JSON has no NaN or inf).
+NON_FINITE_KEY = "non_finite"
+
+
 def json_text(obj: Any) -> str:
-    """pgolf's one JSON form: sorted keys, trailing newline (identical runs give identical files);
-    a NaN or inf raises ValueError before anything is written."""
-    return json.dumps(obj, indent=2, sort_keys=True, allow_nan=False) + "\n"
+    """pgolf's one JSON edge: sorted keys, trailing newline (identical runs give identical files). A NaN or
+    infinite number is written as null, and the object says so: its key `non_finite` lists the path of each
+    (`runs[2].val_bpb`), so a reader never takes a null for a missing value. Only an object can carry that
+    list: a NaN inside a top-level list, or an object that already has the key, is a ValueError."""
+    clean, paths = finite_json(obj)
+    if paths:
+        if not isinstance(clean, dict) or NON_FINITE_KEY in clean:
+            raise ValueError(f"non-finite numbers at {', '.join(paths)} and no object to record them in")
+        clean = {**clean, NON_FINITE_KEY: paths}
+    return json.dumps(clean, indent=2, sort_keys=True, allow_nan=False) + "\n"
+
+
+def finite_json(obj: Any, path: str = "") -> tuple[Any, list[str]]:
+    """`obj` with every NaN or infinite float replaced by None, and the paths where that happened, in order."""
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None, [path or "$"]
+    if isinstance(obj, dict):
+        out, paths = {}, []
+        for key, value in obj.items():
+            out[key], found = finite_json(value, f"{path}.{key}" if path else str(key))
+            paths += found
+        return out, paths
+    if isinstance(obj, list | tuple):
+        items = [finite_json(value, f"{path}[{i}]") for i, value in enumerate(obj)]
+        return [v for v, _ in items], [p for _, found in items for p in found]
+    return obj, []
 
 
 def write_json(target: str | os.PathLike[str], obj: Any) -> None:

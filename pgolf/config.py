@@ -180,6 +180,7 @@ RANGES: dict[str, tuple[float, float | None, bool]] = {
     "muon_momentum_warmup_start": (0, 1, False), "muon_momentum_warmup_steps": (0, None, False),
     "beta1": (0, 1, False), "beta2": (0, 1, False), "adam_eps": (0, None, True), "grad_clip_norm": (0, None, False),
     "grad_accum_base": (1, None, False), "val_max_tokens": (0, None, False),
+    "seed": (0, 2**32 - 1, False),  # numpy's and torch's seed range
 }
 CHOICES: dict[str, tuple[str, ...]] = {"precision": PRECISIONS}
 
@@ -274,12 +275,27 @@ def load_config(path: str | os.PathLike[str] | None = None, overrides: list[str]
     return Hyperparameters(**values).resolve().validate()  # fail early on a bad value or shape
 
 
+# The workflow's counts and seeds, bounded (workflow/schemas/config.schema.yaml states the same; tests/test_config.py):
+# every seed and LoRA draw is a job, and 100,000 seeds or 10^6 draws ran for minutes into MemoryError; a seed
+# seeds numpy and torch, whose seeds are below 2^32 (a larger one passed startup and crashed the train job).
+MAX_SEEDS = 1000
+MAX_TTT_DRAWS = 100
+SEED_LIMIT = 2**32  # exclusive
+
+
 def check_seeds(seeds: list[Any], claim: bool) -> None:
-    """The workflow's `seeds` key: at least one seed, no repeats, and two or more when a claim is tested
-    (a t-test needs a spread). ConfigError naming the key; called by the Snakefile's check_config()."""
+    """The workflow's `seeds` key: one to MAX_SEEDS seeds, each below 2^32, no repeats, and two or more when a
+    claim is tested (a t-test needs a spread). ConfigError naming the key; called by the Snakefile's check_config()."""
     shown = list(seeds)
     if not shown:
         raise ConfigError("config key seeds: the list is empty; list the seeds to train, e.g. seeds: [1, 2, 3]")
+    if len(shown) > MAX_SEEDS:
+        raise ConfigError(f"config key seeds: {len(shown):,} seeds, more than {MAX_SEEDS:,} (each is a train job); "
+                          "list fewer seeds")
+    too_big = [s for s in shown if isinstance(s, int) and not 0 <= s < SEED_LIMIT]
+    if too_big:
+        raise ConfigError(f"config key seeds: {too_big[0]} is out of range; a seed must be >= 0 and < 2^32 "
+                          f"({SEED_LIMIT:,}), the range numpy and torch take")
     repeated = sorted({s for s in shown if shown.count(s) > 1}, key=str)
     if repeated:
         raise ConfigError(f"config key seeds: {shown} repeats {', '.join(map(str, repeated))}; "
@@ -287,6 +303,16 @@ def check_seeds(seeds: list[Any], claim: bool) -> None:
     if claim and len(shown) < 2:
         raise ConfigError(f"config key seeds: {shown} gives {len(shown)} seed, but testing the claim needs at "
                           "least 2 (the t-test needs a spread over seeds); list 2 or more seeds, e.g. seeds: [1, 2, 3]")
+
+
+def check_ttt_draws(draws: int, ttt_seed: int) -> None:
+    """The workflow's `eval.ttt_draws`: 1 to MAX_TTT_DRAWS, and draw d's seed (ttt_seed + d) below 2^32."""
+    if not 1 <= draws <= MAX_TTT_DRAWS:
+        raise ConfigError(f"config key eval.ttt_draws: {draws} is out of range; give 1 to {MAX_TTT_DRAWS} "
+                          "(each draw is an eval job per seed)")
+    if not 0 <= ttt_seed + draws - 1 < SEED_LIMIT:
+        raise ConfigError(f"config key eval.ttt_seed: {ttt_seed} + {draws - 1} draws reaches {ttt_seed + draws - 1}; "
+                          f"LoRA init seeds must stay below 2^32 ({SEED_LIMIT:,}): give a smaller ttt_seed")
 
 
 def check_results_folder(results: str) -> None:

@@ -172,7 +172,7 @@ class EvalSettings:
 RANGES: dict[str, tuple[float, float | None, bool]] = {
     "max_docs": (1, None, False), "batch_tokens": (1, None, False), "progress_seconds": (0, None, False),
     "ttt_rank": (1, 4096, False), "ttt_lr": (0, None, False), "ttt_batch": (1, 65536, False),
-    "ttt_beta1": (0, 1, False), "ttt_beta2": (0, 1, False), "ttt_eps": (0, None, True), "ttt_seed": (0, None, False),
+    "ttt_beta1": (0, 1, False), "ttt_beta2": (0, 1, False), "ttt_eps": (0, None, True), "ttt_seed": (0, 2**32, False),
 }
 CHOICES: dict[str, tuple[str, ...]] = {"precision": PRECISIONS, "ttt_engine": TTT_ENGINES}
 _FLAGS = {"progress_seconds": "--progress"}

@@ -1,5 +1,7 @@
 """One run at a time per results folder, across checkouts.
 
+The same lock guards a reviewer verb's --out folder (holding).
+
 Snakemake locks a working directory, not an output folder: two checkouts whose configs
 name one absolute `results:` folder would both write it, and lose each other's files.
 The workflow takes this lock when it starts running jobs (onstart) and gives it back when
@@ -15,6 +17,8 @@ import datetime as dt
 import json
 import os
 import socket
+import tempfile
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -59,7 +63,7 @@ def acquire(folder: str | os.PathLike[str], checkout: str | os.PathLike[str]) ->
     me = Owner.me(checkout)
     for _ in range(2):  # a second try after removing a stale lock
         try:
-            fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o644)
+            _create(path, json.dumps(asdict(me)).encode("utf-8"))
         except FileExistsError:
             owner = _read(path)
             if owner is not None and (owner.pid, owner.host) == (me.pid, me.host):
@@ -68,10 +72,40 @@ def acquire(folder: str | os.PathLike[str], checkout: str | os.PathLike[str]) ->
                 path.unlink(missing_ok=True)  # its run died without giving it back
                 continue
             raise FolderInUse(_in_use(path, owner)) from None
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(asdict(me), fh)
         return path
     raise FolderInUse(_in_use(path, _read(path)))
+
+
+def _create(path: Path, data: bytes) -> None:
+    """Create `path` holding `data`, or FileExistsError: the content is written (and synced) to a temporary
+    file first and linked in by name, so a full disk leaves no empty lock that would block every later run."""
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp_name, 0o644)
+        os.link(tmp_name, path)  # atomic, and fails if the lock exists
+    except OSError as exc:
+        if isinstance(exc, FileExistsError):
+            raise
+        raise PgolfError(f"cannot take the lock {path}: {exc.strerror or exc}; nothing was written there "
+                         "(free space or fix permissions, then run again)") from None
+    finally:
+        os.unlink(tmp_name)
+
+
+@contextlib.contextmanager
+def holding(folder: str | os.PathLike[str], checkout: str | os.PathLike[str] = ".") -> Iterator[Path]:
+    """Hold `folder` for the whole of a run that writes it (a verb's --out): a second run into the same
+    folder fails at once, naming this one, instead of mixing its files with this run's; the lock goes
+    on exit, whatever happened. Write the outputs with pgolf.atomic.write_group inside it."""
+    path = acquire(folder, checkout)
+    try:
+        yield path
+    finally:
+        release(folder)
 
 
 def release(folder: str | os.PathLike[str]) -> None:

@@ -237,18 +237,19 @@ def check_against_manifest(tokenizer_path: str | os.PathLike[str], shard: str | 
 
     Returns what was checked (for the result JSON): {"manifest": path or None, "checked": bool, ...}.
     """
-    import json
-
     from pgolf.atomic import sha256_file
 
     manifest = Path(shard).parent / "manifest.json"
     if not manifest.is_file():
         return {"manifest": None, "checked": False,
                 "note": f"no manifest.json beside {Path(shard).parent}: the tokenizer could not be checked"}
+    from pgolf.inputs import read_json
+
+    loaded = read_json(manifest, "manifest")  # names the file: not UTF-8, nested too deeply, NaN
     try:
-        files = json.loads(manifest.read_text(encoding="utf-8")).get("files", {})
+        files = loaded.get("files", {})
         recorded = {name: entry["sha256"] for name, entry in files.items() if name.endswith(".model")}
-    except (OSError, ValueError, AttributeError, KeyError, TypeError) as exc:
+    except (ValueError, AttributeError, KeyError, TypeError) as exc:
         raise DataError(f"manifest {manifest} is unreadable ({exc}); rebuild it with `python -m pgolf prepare`") from None
     if not recorded:
         return {"manifest": str(manifest), "checked": False, "note": f"{manifest} names no tokenizer"}

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
+import yaml
 
 from pgolf.config import Hyperparameters, load_config
 from pgolf.errors import ConfigError
@@ -84,3 +88,43 @@ def test_hyperparameters_carry_the_model_shape_fields_and_defaults():
     shape = Hyperparameters().model_config()
     assert (shape.num_layers, shape.model_dim, shape.num_heads, shape.num_kv_heads, shape.vocab_size) == (
         9, 512, 8, 4, 1024)
+
+
+SCHEMA = yaml.safe_load((Path(__file__).parents[1] / "workflow/schemas/config.schema.yaml").read_text())
+
+
+def test_the_schema_bounds_seeds_and_draws_as_the_startup_check_does():
+    from pgolf.config import MAX_SEEDS, MAX_TTT_DRAWS, SEED_LIMIT
+
+    seeds = SCHEMA["properties"]["seeds"]
+    assert seeds["maxItems"] == MAX_SEEDS and seeds["items"]["maximum"] == SEED_LIMIT - 1
+    assert SCHEMA["properties"]["eval"]["properties"]["ttt_draws"]["maximum"] == MAX_TTT_DRAWS
+
+
+@pytest.mark.parametrize(("seeds", "message"), [
+    ([1, 2**32], "4294967296 is out of range; a seed must be >= 0 and < 2^32"),
+    (list(range(1001)), "1,001 seeds, more than 1,000"),
+])
+def test_seeds_beyond_the_bounds_fail_at_startup_naming_the_key(seeds, message):
+    from pgolf.config import check_seeds
+
+    with pytest.raises(ConfigError, match=re.escape(f"config key seeds: {message}")):
+        check_seeds(seeds, claim=True)
+    check_seeds([0, 2**32 - 1], claim=True)  # the bounds themselves are fine
+
+
+@pytest.mark.parametrize(("draws", "seed", "message"), [
+    (0, 0, "eval.ttt_draws: 0 is out of range; give 1 to 100"),
+    (10**6, 0, "eval.ttt_draws: 1000000 is out of range"),
+    (3, 2**32 - 2, "eval.ttt_seed: 4294967294 \\+ 2 draws reaches 4294967296"),
+])
+def test_ttt_draws_are_bounded_and_their_seeds_stay_below_2_to_the_32(draws, seed, message):
+    from pgolf.config import check_ttt_draws
+
+    with pytest.raises(ConfigError, match=message):
+        check_ttt_draws(draws, seed)
+
+
+def test_a_train_seed_of_2_to_the_32_is_refused_before_training():
+    with pytest.raises(ConfigError, match="seed=4294967296 is out of range"):
+        load_config(None, ["seed=4294967296"])

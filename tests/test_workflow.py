@@ -151,6 +151,9 @@ def test_keep_going_with_a_failed_seed_writes_a_partial_report_beside_the_comple
         ("seeds: [1, 1]\n", "has non-unique elements"),
         ("eval:\n  chunk: 999\n", "eval.chunk 999 is longer than eval.seq_len 64"),
         ("seeds: [1]\n", "config key seeds: [1] gives 1 seed, but testing the claim needs at least 2"),
+        ("seeds: [1, 4294967296]\n", "4294967296 is greater than the maximum of 4294967295"),
+        ("eval:\n  ttt_draws: 101\n", "101 is greater than the maximum of 100"),
+        ("eval:\n  ttt_seed: 4294967295\n", "config key eval.ttt_seed: 4294967295 + 1 draws reaches 4294967296"),
     ],
 )
 def test_config_error_fails_at_startup_naming_the_key(tmp_path, yaml_text, expected):

@@ -15,7 +15,6 @@ import functools
 import hashlib
 import importlib
 import inspect
-import json
 import os
 import random
 import sys
@@ -25,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pgolf.errors import DataError
+from pgolf.inputs import parse_json
 
 # (source, reason) of each file or module a loader passed over, so prepare can log it.
 Skipped = list[tuple[str, str]]
@@ -235,14 +235,16 @@ def jsonl_documents(path: str | os.PathLike[str], field: str = "text", skipped: 
     if not path.is_file():
         raise DataError(f"JSONL source {path} not found")
     docs = []
-    with open(path, encoding="utf-8") as fh:
-        for lineno, line in enumerate(fh, 1):
+    with open(path, "rb") as fh:
+        for lineno, raw in enumerate(fh, 1):
+            try:
+                line = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                raise DataError(f"{path}:{lineno}: not UTF-8 text ({exc.reason} at byte {exc.start} of the line); "
+                                "save the file as UTF-8") from None
             if not line.strip():
                 continue
-            try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"{path}:{lineno}: not valid JSON ({exc.msg}); one JSON object per line") from None
+            obj = parse_json(line, f"{path}:{lineno}")  # names the line: invalid, nested too deeply, NaN
             if not isinstance(obj, dict) or not isinstance(obj.get(field), str):
                 raise DataError(f'{path}:{lineno}: needs an object with a string "{field}" field')
             text = clean_text(obj[field])

@@ -10,13 +10,13 @@ no document and would be dropped from the document-wise conditions without a wor
 from __future__ import annotations
 
 import fnmatch
-import json
 import os
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from pgolf import inputs
 from pgolf.data.docs import BOS_ID
 from pgolf.data.shards import list_shards
 from pgolf.errors import DataError
@@ -54,9 +54,10 @@ def _refuse_train_shards(shards: list[Path], val_pattern: str | os.PathLike[str]
 def _train_glob(manifest: Path) -> str | None:
     if not manifest.is_file():
         return None
+    loaded = inputs.read_json(manifest, "manifest")  # names the file: not UTF-8, nested too deeply, NaN
     try:
-        glob = json.loads(manifest.read_text(encoding="utf-8")).get("train_glob")
-    except (OSError, ValueError, AttributeError) as exc:
+        glob = loaded.get("train_glob")
+    except AttributeError as exc:
         raise DataError(f"manifest {manifest} is unreadable ({exc}); rebuild it with `python -m pgolf prepare`") from None
     return glob if isinstance(glob, str) else None
 

@@ -6,14 +6,13 @@ names every missing evaluation, and says why no test ran when none could.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from pgolf import atomic
-from pgolf.errors import ConfigError
+from pgolf import atomic, inputs
+from pgolf.errors import ConfigError, DataError
 from pgolf.report import markdown
 from pgolf.report.files import read_table, read_text
 from pgolf.report.tables import MISSING_COLUMNS, read_json
@@ -21,11 +20,30 @@ from pgolf.report.tables import MISSING_COLUMNS, read_json
 PLOT_NAMES = ("ablation", "positions")
 
 
+# The keys of the workflow's validated config that the report reads: key -> the keys it needs inside.
+REQUIRED: dict[str, tuple[str, ...]] = {"seeds": (), "data": ("source", "vocab_size", "dir"), "train": (),
+                                        "eval": ("conditions", "seq_len", "chunk"), "claim": ("headline", "threshold"),
+                                        "report": ()}
+
+
 def parse_config(text: str) -> dict[str, Any]:
+    """The workflow's whole validated config (the report rule passes it); ConfigError naming a missing key."""
     try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"--config-json is not valid JSON: {exc}") from exc
+        config = inputs.parse_json(text, "--config-json")
+    except DataError as exc:
+        raise ConfigError(str(exc)) from None
+    if not isinstance(config, dict):
+        raise ConfigError(f"--config-json must be a JSON object (the workflow's config), got {type(config).__name__}")
+    for key, inner in REQUIRED.items():
+        want = list if key == "seeds" else dict
+        if not isinstance(config.get(key), want):
+            raise ConfigError(f"--config-json: key {key!r} is missing or not a {want.__name__}; give the workflow's "
+                              "whole validated config (the report rule passes it)")
+        missing = [k for k in inner if k not in config[key]]
+        if missing:
+            raise ConfigError(f"--config-json: key {key}.{missing[0]} is missing; give the workflow's whole "
+                              "validated config (the report rule passes it)")
+    return config
 
 
 def _plots(plots_dir: Path) -> dict[str, Path]:

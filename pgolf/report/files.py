@@ -25,6 +25,8 @@ def read_table(path: str | Path, rerun: str = "the step that writes it", empty_o
     """A CSV table; with `empty_ok`, an empty file is an empty table."""
     try:
         return pd.read_csv(path)
+    except UnicodeDecodeError as exc:
+        raise DataError(f"cannot read {path}: not UTF-8 text ({exc.reason} at byte {exc.start}); rerun {rerun}") from None
     except pd.errors.EmptyDataError as exc:
         if empty_ok:
             return pd.DataFrame()
@@ -38,12 +40,36 @@ def read_runs(path: str | Path) -> pd.DataFrame:
     rerun = "`python -m pgolf aggregate`"
     try:
         runs = pd.read_csv(path)
+    except UnicodeDecodeError as exc:
+        raise DataError(f"cannot read runs table {path}: not UTF-8 text ({exc.reason} at byte {exc.start}); "
+                        f"rerun {rerun}") from None
     except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise DataError(f"cannot read runs table {path}: {exc}; rerun {rerun}") from exc
     lacking = set(RUN_COLUMNS) - set(runs.columns)
     if lacking:
         raise DataError(f"{path}: lacks column(s) {', '.join(sorted(lacking))}; rerun {rerun}")
+    _check_runs(runs, path, rerun)
     return runs
+
+
+def _check_runs(runs: pd.DataFrame, path: str | Path, rerun: str) -> None:
+    """Every measured value a finite number and every run listed once, or DataError naming the row (the
+    statistics would otherwise fail inside pandas or scipy, or silently drop a NaN run)."""
+    for column in ("seed", "draw", "val_loss", "val_bpb", "tokens", "bytes"):
+        values = pd.to_numeric(runs[column], errors="coerce")
+        bad = runs.index[values.isna() | ~values.abs().lt(float("inf"))]
+        if len(bad):
+            row = runs.loc[bad[0]]
+            value = row[column]
+            shown = repr(value) if isinstance(value, str) else str(value)
+            raise DataError(f"{path}: row {bad[0] + 2} (seed {row['seed']}, condition {row['condition']}) has "
+                            f"{column} = {shown}, not a finite number; rerun {rerun}")
+    key = ["seed", "condition", "draw"]
+    repeated = runs[runs.duplicated(key, keep="first")]
+    if len(repeated):
+        row = repeated.iloc[0]
+        raise DataError(f"{path}: seed {row['seed']}, condition {row['condition']}, draw {row['draw']} is listed "
+                        f"more than once (row {repeated.index[0] + 2}); each run must appear once: rerun {rerun}")
 
 
 def read_text(path: str | Path, what: str) -> str:

@@ -141,16 +141,22 @@ def claim_section(claim: dict[str, Any], note: str = "") -> str:
     lines = [head, "", f"**{claim['sentence']}.**", "",
              f"- per-seed bpb ({', '.join(str(s) for s in claim['seeds'])}): "
              + ", ".join(f"{v:.4f}" for v in claim["values"]),
-             f"- mean {r['mean']:.4f}, sample std {r['std']:.4f}, t = {r['t']:.2f}, df = {r['df']}, "
-             f"p = {format_p(r['p_value'])} (one-sided, mean < {r['threshold']:g})",
-             f"- {pct} t-interval for the mean [{r['ci'][0]:.4f}, {r['ci'][1]:.4f}]; "
-             f"one-sided {pct} upper bound {r['bound']:.4f}"]
+             f"- mean {_num(r['mean'], '.4f')}, sample std {_num(r['std'], '.4f')}, t = {_num(r['t'], '.2f')}, "
+             f"df = {r['df']}, p = {format_p(r['p_value'])} (one-sided, mean < {r['threshold']:g})",
+             f"- {pct} t-interval for the mean [{_num(r['ci'][0], '.4f')}, {_num(r['ci'][1], '.4f')}]; "
+             f"one-sided {pct} upper bound {_num(r['bound'], '.4f')}"]
     p = claim.get("power")
     if p and p.get("n_for_power"):
         lines.append(f"- taking the observed mean and std as the truth, {p['n_for_power']} seeds give "
                      f"{p['target_power']:.0%} power at alpha = {p['alpha']:g} (power with n = {p['n']}: "
-                     f"{p['power_at_n']:.2f})")
+                     f"{_num(p['power_at_n'], '.2f')})")
     return "\n".join(lines)
+
+
+def _num(value: Any, spec: str) -> str:
+    """A number as `spec`; a null (a statistic that was not finite, e.g. t with a threshold near 1e308) as
+    'not finite', never a crash of the whole report."""
+    return "not finite" if value is None else format(value, spec)
 
 
 def _hashes(obj: Any, prefix: str = "") -> Iterator[tuple[str, str]]:

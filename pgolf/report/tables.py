@@ -51,13 +51,24 @@ def eval_row(seed: int, condition: str, draw: int, result: dict[str, Any], path:
         "seed": int(seed),
         "condition": condition,
         "draw": int(draw),
-        "eval_seed": settings.get("ttt_seed"),
-        "val_loss": float(result["val_loss"]),
-        "val_bpb": float(result["val_bpb"]),
-        "tokens": int(result["tokens"]),
-        "bytes": int(result["bytes"]),
-        "seconds": float(result.get("seconds", float("nan"))),
+        "eval_seed": settings.get("ttt_seed") if isinstance(settings, dict) else None,
+        "val_loss": _number(result, "val_loss", path),
+        "val_bpb": _number(result, "val_bpb", path),
+        "tokens": int(_number(result, "tokens", path, whole=True)),
+        "bytes": int(_number(result, "bytes", path, whole=True)),
+        "seconds": _number(result, "seconds", path) if result.get("seconds") is not None else float("nan"),
     }
+
+
+def _number(result: dict[str, Any], key: str, path: str, whole: bool = False) -> float:
+    """A finite number (a whole one for counts), or DataError naming the file, the field and its value."""
+    value = result[key]
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value) \
+            or (whole and float(value) != int(value)):
+        kind = "a whole number" if whole else "a finite number"
+        raise DataError(f"{path}: field {key} is {value!r} ({type(value).__name__}), not {kind}; "
+                        "delete the file and rerun its eval job")
+    return float(value)
 
 
 def collect_runs(

@@ -7,6 +7,7 @@ rule aggregate:
         evals=eval_jsons(),
         metrics=expand(TRAIN_METRICS_PATTERN, seed=SEEDS),
         manifest=data_manifest(),
+        settings=STAGE_FILES["report"],
     output:
         runs=report(TABLES["runs"], caption="../report/runs.rst", category="Tables"),
         conditions=TABLES["conditions"],
@@ -33,6 +34,7 @@ rule aggregate:
 rule stats:
     input:
         runs=TABLES["runs"],
+        settings=STAGE_FILES["report"],
     output:
         claim=STATS["claim"],
         paired=report(STATS["paired"], caption="../report/paired.rst", category="Claim tests"),

@@ -66,7 +66,8 @@ def check_config():
     if TTT_DRAWS > 1 and not any(evalspec.condition(c).trains for c in CONDITIONS):
         raise _config_error("eval.ttt_draws", f"is {TTT_DRAWS} but eval.conditions has no 'ttt'")
     try:
-        from pgolf.config import check_finite, check_results_folder, check_seeds, check_train_settings, coerce
+        from pgolf.config import (check_finite, check_results_folder, check_seeds, check_train_settings,
+                                  check_ttt_draws, coerce)
         from pgolf.errors import PgolfError
     except ImportError as exc:
         raise WorkflowError(f"cannot import pgolf ({exc}): install it with `pip install -e .`") from None
@@ -77,6 +78,7 @@ def check_config():
         check_finite(config, "")  # the schema's minimum/maximum let .nan and .inf through
         # The report always tests the claim, so it needs 2+ seeds: fail now, not after training.
         check_seeds(config["seeds"], claim=True)
+        check_ttt_draws(TTT_DRAWS, int(config["eval"].get("ttt_seed") or 0))
         # The eval settings' ranges, by the check eval's own flags go through (pgolf.evalspec).
         settings = eval_settings()
         for condition in CONDITIONS:
@@ -357,5 +359,72 @@ def unlock_results():
 
         release(RESULTS)
 
+
+# --------------------------------------------------------------------- outputs a failed run cannot lose
+# Snakemake deletes a job's outputs before it runs and when it fails or is interrupted (pgolf.keep):
+# every file under these folders gets a second name when jobs start, and gets its path back if the
+# run does not succeed.
+
+
+def kept_files():
+    """Besides everything under RESULTS: prepare's outputs where the data live elsewhere (FineWeb's folder
+    holds the user's shards: only the manifest is ours)."""
+    return list(prepare_outputs().values())
+
+
+def keep_outputs():
+    """onstart (after the lock): a second name for every earlier output."""
+    if workflow.is_main_process:
+        from pgolf.keep import keep
+
+        keep([RESULTS], kept_files())
+
+
+def restore_outputs():
+    """onerror: every earlier output a failed or interrupted job deleted gets its path back, with its
+    own bytes and time stamp; Snakemake's record of the failed job is dropped for it, so the record
+    never vouches for the old file (a changed setting still reruns it: pgolf.stagefiles)."""
+    if not workflow.is_main_process:
+        return
+    from snakemake.io import IOFile
+
+    from pgolf.keep import restore
+    from pgolf.stagefiles import put_back
+
+    restored = restore([RESULTS], kept_files())
+    put_back(RESULTS)  # after restore: the settings files' earlier versions are not among the kept files
+    for path in restored:
+        try:
+            workflow.persistence.cleanup_metadata(IOFile(str(path)))
+        except Exception:  # noqa: BLE001 - a file Snakemake never recorded has nothing to drop
+            pass
+    if restored:
+        shown = ", ".join(str(p) for p in restored[:5]) + (" ..." if len(restored) > 5 else "")
+        print(f"pgolf: the run did not finish; {len(restored)} earlier output(s) that its jobs had deleted are "
+              f"back as they were: {shown}. The next run rebuilds what is out of date.", file=sys.stderr)
+
+
+def discard_kept():
+    """onsuccess: every output this run touched is new; the second names go."""
+    if workflow.is_main_process:
+        from pgolf.keep import discard
+        from pgolf.stagefiles import forget
+
+        forget(RESULTS)
+        discard([RESULTS], kept_files())
+
+
+# --------------------------------------------------------------------- one settings file per stage
+# Each stage's rules take the config its outputs depend on as an input file (pgolf.stagefiles), so a
+# changed setting reruns the stage even after an interrupted run lost Snakemake's record of params.
+# A dry run writes nothing (Snakemake's own params check shows the changes it plans for).
+def stage_files():
+    from pgolf.stagefiles import STAGES, stage_path, write_stage_files
+
+    if workflow.is_main_process and not workflow.dryrun:
+        return {stage: str(path) for stage, path in write_stage_files(RESULTS, config).items()}
+    return {stage: str(stage_path(RESULTS, stage)) for stage in STAGES}
+
 # After every helper above is defined (the checks use them).
 check_config()
+STAGE_FILES = stage_files()

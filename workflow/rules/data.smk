@@ -3,6 +3,8 @@
 
 
 rule prepare:
+    input:
+        settings=STAGE_FILES["data"],
     output:
         **prepare_outputs(),
     log:

@@ -6,6 +6,7 @@ rule eval:
     input:
         artifact=ARTIFACT_PATTERN,
         manifest=data_manifest(),
+        settings=STAGE_FILES["eval"],
     output:
         json=f"{RESULTS}/seeds/{{seed}}/eval/{{condition}}.json",
         positions=f"{RESULTS}/seeds/{{seed}}/eval/{{condition}}.positions.csv",

@@ -6,6 +6,7 @@ rule plots:
     input:
         runs=TABLES["runs"],
         positions=TABLES["positions"],
+        settings=STAGE_FILES["report"],
     output:
         ablation=report(PLOTS["ablation"], caption="../report/ablation.rst", category="Figures"),
         positions=report(PLOTS["positions"], caption="../report/positions.rst", category="Figures"),
@@ -29,6 +30,7 @@ rule report:
         tables=list(TABLES.values()),
         stats=list(STATS.values()),
         plots=list(PLOTS.values()),
+        settings=STAGE_FILES["report"],
     output:
         report(REPORT, caption="../report/report.rst", category="Report"),
     log:

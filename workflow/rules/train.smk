@@ -4,6 +4,7 @@
 rule train:
     input:
         manifest=data_manifest(),
+        settings=STAGE_FILES["train"],
     output:
         artifact=ARTIFACT_PATTERN,
         checkpoint=f"{RESULTS}/seeds/{{seed}}/train/final_model.pt",
