@@ -7,7 +7,7 @@ The input is records.json-shaped: the generated leaderboard of tests/data/record
 audited once, and its records are cycled into N made-up submissions (new names, dates, scores and
 runs; each keeps its template's flags, plus up to four more drawn from the others; 40% keep no run: about
 the real stream's density, 7,274 flags and 2,510 runs over 1,350 records).
-The page is rendered by pgolf.review.page.audit_page, opened from disk --loads times, and timed
+The page is rendered by pgolf.review.output.page.audit_page, opened from disk --loads times, and timed
 with the browser's Performance API: first paint and first contentful paint (paint entries),
 DOMContentLoaded, and the page's own `pgolf-ready` mark (rows sortable and filterable); then a
 verdict filter, a severity filter, two free-text filters and two sorts, each timed in the page
@@ -30,8 +30,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pgolf.review.outputs import audit_to  # noqa: E402
-from pgolf.review.page import audit_page  # noqa: E402
+from pgolf.review.output.page import audit_page  # noqa: E402
+from pgolf.review.verbs import audit_to  # noqa: E402
 from tests.browser import chrome  # noqa: E402
 from tests.data.records.make_records import write_leaderboard  # noqa: E402
 

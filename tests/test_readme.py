@@ -98,6 +98,8 @@ def pgolf_commands(text: str) -> list[list[str]]:
     """`pgolf ...`, `python -m pgolf ...` and `torchrun ... -m pgolf ...`, as words after `pgolf`."""
     out = []
     for command in readme_commands(text):
+        if "pgolf" not in command:
+            continue  # not a pgolf command (a line of Python in a page's code block may hold one quote)
         words = shlex.split(command)
         if words[:1] == ["pgolf"] and len(words) > 1 and not words[1].startswith("<"):
             out.append(words[1:])  # the console script

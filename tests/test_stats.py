@@ -183,6 +183,6 @@ def test_reviewer_modules_do_not_import_torch():
     import subprocess
     import sys
 
-    code = ("import sys, pgolf.stats, pgolf.review.record, pgolf.review.loose, pgolf.cli.check_logs, pgolf.cli.check_record; "
+    code = ("import sys, pgolf.stats, pgolf.review.judge.record, pgolf.review.judge.loose, pgolf.cli.check_logs, pgolf.cli.check_record; "
             "sys.exit(1 if 'torch' in sys.modules else 0)")
     assert subprocess.run([sys.executable, "-c", code], check=False).returncode == 0

@@ -15,9 +15,10 @@ from pathlib import Path
 from pgolf.cli.check_record import add_progression_arguments
 from pgolf.cli.types import integer, number
 from pgolf.errors import PgolfError
-from pgolf.review.gitsource import DEFAULT_REFS, DEFAULT_TRACK
-from pgolf.review.outputs import audit_git_to, audit_to
-from pgolf.review.progression import MAX_STEP_BPB, TOLERATED, ProgressionSettings
+from pgolf.review.judge.progression import MAX_STEP_BPB, TOLERATED, ProgressionSettings
+from pgolf.review.settings import MIN_RUNS
+from pgolf.review.sources.git import DEFAULT_REFS, DEFAULT_TRACK
+from pgolf.review.verbs import audit_git_to, audit_to
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -32,12 +33,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     git.add_argument("--track", default=DEFAULT_TRACK, help=f"records/<track> to read ({DEFAULT_TRACK})")
     git.add_argument("--runs-from", default=None, metavar="YYYY-MM-DD",
                      help="the date from which --min-runs runs were asked for (default: derived from main)")
-    git.add_argument("--min-runs", type=integer(1, 100), default=3, help="runs the practice asked for (3)")
+    git.add_argument("--min-runs", type=integer(1, 100), default=MIN_RUNS,
+                     help=f"runs the practice asked for ({MIN_RUNS})")
     git.add_argument("--max-step-bpb", type=number(0, lo_open=True), default=MAX_STEP_BPB,
                      help=f"a larger improvement in one step is held for review ({MAX_STEP_BPB})")
-    git.add_argument("--tolerate", default=",".join(TOLERATED), metavar="CHECKS",
-                     help="checks whose error flags do not stop a submission, as the practice did not enforce them "
-                          f"(default {','.join(TOLERATED)}; '' enforces all)")
+    git.add_argument("--tolerate", default=",".join(TOLERATED), metavar="RULES",
+                     help="rules whose error flags do not stop a submission, as the practice did not enforce them: "
+                          "rule ids (time.eval_sum), families (time.*) or evidence checks (bytes, code, config, "
+                          f"time); see docs/rules.md (default {','.join(TOLERATED)}; '' enforces all)")
     add_progression_arguments(parser)
 
 

@@ -12,7 +12,8 @@ import sys
 from pathlib import Path
 
 from pgolf.cli.types import number, number_text, probability
-from pgolf.review.loose import LooseOptions, check_logs_to
+from pgolf.review.judge.loose import LooseOptions, check_logs_to
+from pgolf.review.settings import MARGIN_NATS, RULE_ALPHA
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -20,9 +21,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--threshold", type=number(0, lo_open=True), required=True, help="tests mean val_bpb < THRESHOLD (e.g. 1.195)")
     parser.add_argument("--previous", nargs="+", metavar="LOG", default=None,
                         help="train logs of the previous record: adds the one-sided Welch tests")
-    parser.add_argument("--margin-nats", type=number(0), default=0.005, help="required gain over --previous (nats)")
+    parser.add_argument("--margin-nats", type=number(0), default=MARGIN_NATS, help="required gain over --previous (nats)")
     parser.add_argument("--metric", default=None, help="stage to test (e.g. final_int8_ttt_lora, quantized_ttt)")
-    parser.add_argument("--alpha", type=probability, default=0.01, help="significance level (challenge: 0.01)")
+    parser.add_argument("--alpha", type=probability, default=RULE_ALPHA, help="significance level (challenge: 0.01)")
     parser.add_argument("--target-power", type=probability, default=0.8, help="power for the runs-needed estimate")
     parser.add_argument("--claimed-std", default=None, type=number_text, help="the std the claim printed, as printed")
     parser.add_argument("--claimed-p", default=None, type=number_text, help="the p-value the claim printed")

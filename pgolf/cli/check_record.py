@@ -10,7 +10,8 @@ import argparse
 from pathlib import Path
 
 from pgolf.cli.types import number, probability
-from pgolf.review.outputs import check_record_to
+from pgolf.review.settings import MARGIN_NATS, PRACTICE_ALPHA, RULE_ALPHA
+from pgolf.review.verbs import check_record_to
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -23,10 +24,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def add_progression_arguments(parser: argparse.ArgumentParser) -> None:
     """The levels and margin of the written rule and of the applied practice (check-record and audit)."""
-    parser.add_argument("--margin-nats", type=number(0), default=0.005, help="the written rule's margin over the previous "
-                        "record, in val_loss nats (0.005)")
-    parser.add_argument("--alpha", type=probability, default=0.01, help="level of the written rule (with margin)")
-    parser.add_argument("--progression-alpha", type=probability, default=0.25,
+    parser.add_argument("--margin-nats", type=number(0), default=MARGIN_NATS, help="the written rule's margin over the "
+                        f"previous record, in val_loss nats ({MARGIN_NATS:g})")
+    parser.add_argument("--alpha", type=probability, default=RULE_ALPHA, help="level of the written rule (with margin)")
+    parser.add_argument("--progression-alpha", type=probability, default=PRACTICE_ALPHA,
                         help="level of the practice (Welch without margin)")
     parser.add_argument("--out", required=True, type=Path, help="output folder")
 

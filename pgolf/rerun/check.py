@@ -16,7 +16,9 @@ from pgolf.errors import PgolfError
 from pgolf.inputs import read_json
 from pgolf.rerun.claim import claimed_scores
 from pgolf.rerun.report import render_report
-from pgolf.review.record import check_record
+from pgolf.review.judge.record import judge_record, load_record
+from pgolf.review.model import ParsedRun
+from pgolf.review.output.rows import record_dict
 
 POWER = 0.8  # of the detectable difference quoted beside a non-rejection
 
@@ -59,18 +61,20 @@ def _wall_time(log: Path) -> float | None:
     return info.get("wall_time_s") if isinstance(info, dict) else None
 
 
-def per_seed(record: dict[str, Any], logs: dict[int, Path], claimed: dict[int, float | None],
+def per_seed(runs: Sequence[ParsedRun], logs: dict[int, Path], claimed: dict[int, float | None],
              missing: Sequence[int]) -> list[dict[str, Any]]:
-    """One row per seed: claimed and rerun val_bpb (the claimed stage), their difference, wall time."""
-    by_file = {Path(r["file"]).resolve(): r for r in record["runs"]}
+    """One row per seed: claimed and rerun val_bpb (the claimed stage), their difference, wall time.
+    `runs`: the rerun logs' runs as check-record read and matched them."""
+    by_file = {Path(r.file).resolve(): r for r in runs}
     rows = []
     for seed in sorted({*logs, *missing}):
         row: dict[str, Any] = {"seed": seed, "claimed_bpb": claimed.get(seed), "rerun_bpb": None,
                                "diff": None, "wall_time_s": None, "status": "missing"}
         if seed in logs:
-            run = by_file.get(logs[seed].resolve(), {})
-            row.update(rerun_bpb=run.get("val_bpb"), wall_time_s=_wall_time(logs[seed]), log=str(logs[seed]),
-                       status="ok" if run.get("val_bpb") is not None else f"no score: {run.get('error')}")
+            run = by_file.get(logs[seed].resolve())
+            bpb, error = (run.val_bpb, run.error) if run is not None else (None, None)
+            row.update(rerun_bpb=bpb, wall_time_s=_wall_time(logs[seed]), log=str(logs[seed]),
+                       status="ok" if bpb is not None else f"no score: {error}")
             if row["rerun_bpb"] is not None and row["claimed_bpb"] is not None:
                 row["diff"] = row["rerun_bpb"] - row["claimed_bpb"]
         rows.append(row)
@@ -82,8 +86,8 @@ def claimed_values(folder: Path, claimed: dict[int, float | None], metric: str |
     values = [v for v in claimed.values() if v is not None]
     if len(values) >= 2:
         return values, "submission.json per-seed val_bpb"
-    own = check_record(folder, metric=metric)
-    return list(own.get("values") or []), "the submission's own logs (submission.json gives no per-seed scores)"
+    own = load_record(folder, metric=metric)
+    return own.values, "the submission's own logs (submission.json gives no per-seed scores)"
 
 
 def reproduction(rerun: Sequence[float], claimed: Sequence[float], alpha: float) -> dict[str, Any]:
@@ -105,10 +109,11 @@ def _mean(values: Sequence[float]) -> float | None:
 def run_check(check: RerunCheck) -> dict[str, Any]:
     """The record.json of a rerun: check-record's fields over the rerun logs, plus the reproduction."""
     logs, missing = seed_outputs(check)
-    record = check_record(check.folder, logs=[logs[s] for s in sorted(logs)], previous=check.previous,
-                          threshold=check.threshold, metric=check.metric, alpha=check.alpha)
+    rec, stats = judge_record(check.folder, logs=[logs[s] for s in sorted(logs)], previous=check.previous,
+                              threshold=check.threshold, metric=check.metric, alpha=check.alpha)
+    record = record_dict(rec, stats)  # the JSON edge: record.json carries check-record's fields
     claimed = claimed_scores(check.folder)
-    rows = per_seed(record, logs, claimed, missing)
+    rows = per_seed(rec.runs, logs, claimed, missing)
     rerun = [r["rerun_bpb"] for r in rows if r["rerun_bpb"] is not None]
     values, source = claimed_values(check.folder, claimed, check.metric)
     result = {**record, **reproduction(rerun, values, check.reproduce_alpha), "rerun": check.name,

@@ -1,12 +1,12 @@
 """What a rerun is checked against: the seeds and per-seed scores a record folder's
-submission.json claims (read by the reviewer's `pgolf.review.claim`, every shape it takes)."""
+submission.json claims (read by the reviewer's `pgolf.review.read.claim`, every shape it takes)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from pgolf.errors import PgolfError
-from pgolf.review.claim import read_claim
+from pgolf.review.read.claim import read_claim
 
 SUBMISSION = "submission.json"
 

@@ -7,7 +7,7 @@ import re
 from typing import Any
 
 from pgolf import stats as st
-from pgolf.review.render import record_report
+from pgolf.review.output.markdown import record_report
 
 
 def _f(v: Any, spec: str = ".6f") -> str:

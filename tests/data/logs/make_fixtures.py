@@ -1,4 +1,4 @@
-"""Write the train-log fixtures of tests/test_logs.py and tests/test_check_logs.py.
+"""Write the train-log fixtures of tests/review/read/test_log_families.py and tests/review/judge/test_loose.py.
 
 `python tests/data/logs/make_fixtures.py` rewrites the .txt files beside it. The logs
 follow the published layout (code dump, separator, versions and nvidia-smi table,

@@ -23,7 +23,7 @@ if __package__ in (None, ""):  # run as a script: the repository root on the pat
 
 from tests.data.logs.families import VAL_TOKENS, Run, StageSpec, build_log  # noqa: E402
 
-STANDARD_BYTES = 151_080_000  # the validation split's bytes (pgolf.review.bytecount)
+STANDARD_BYTES = 151_080_000  # the validation split's bytes (pgolf.review.read.bytecount)
 
 
 def ratio_for(tokens: int, val_bytes: float = STANDARD_BYTES) -> float:

@@ -1,0 +1,105 @@
+"""`audit --git`: every submission of the challenge's pull-request stream, the progression rebuilt, the table diffed.
+
+Each PR x folder is read once through git objects (a folder pushed unchanged in several PRs is the
+same tree, read once), matched to its claim, flagged, attached to the PR it reproduces, and judged
+in PR order against the frontier (pgolf.review.judge.progression). The repository README's table at main
+is parsed and compared with the rebuild (pgolf.review.judge.published).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, replace
+
+from pgolf.review.judge.progression import (
+    LeaderRow,
+    ProgressionSettings,
+    Submission,
+    Verdict,
+    attach_reproductions,
+    rebuild,
+    reproduces,
+)
+from pgolf.review.judge.published import DiffRow, TableRow, diff, parse_table
+from pgolf.review.judge.record import RecordCheck, load_record
+from pgolf.review.read.bytecount import ratio_entries
+from pgolf.review.read.names import labels
+from pgolf.review.rules.bytes import ratio
+from pgolf.review.rules.inputs import AuditInput
+from pgolf.review.sources.git import DEFAULT_REFS, DEFAULT_TRACK, Stream, stream
+
+
+@dataclass
+class StreamAudit:
+    repo: str
+    main: str  # main's commit
+    refs: int  # refs matched
+    submissions: list[Submission]  # judged: each with its verdict
+    leaderboard: list[LeaderRow]
+    table: list[TableRow]
+    diff: list[DiffRow]
+    runs_from: str | None
+    deleted: list[tuple[int | None, str]]
+    seconds: float
+
+    @staticmethod
+    def verdict(sub: Submission) -> Verdict:
+        assert sub.verdict is not None, f"{sub.key}: not judged (take the submissions of the audit)"
+        return sub.verdict
+
+    def summary_line(self) -> str:
+        accepted = sum(s.verdict.accepted for s in self.submissions)
+        return (f"{len(self.submissions)} submissions from {self.refs} refs in {self.seconds:.1f} s: "
+                f"{accepted} accepted into the rebuilt leaderboard ({len(self.leaderboard)} rows), "
+                f"{sum(d.in_table and d.in_rebuild for d in self.diff)} of {len(self.table)} table rows agree")
+
+
+def read_submissions(src: Stream) -> list[Submission]:
+    """Every PR x folder of the stream, read and matched; identical folders (one tree id) read once."""
+    by_tree: dict[str, RecordCheck] = {}
+    subs = []
+    for g in src.submissions:
+        rec = by_tree.get(g.tree)
+        if rec is None:
+            rec = by_tree[g.tree] = load_record(src.folder(g))
+        subs.append(Submission(g.pr, g.ref, g.commit, g.date, g.folder, rec, g.on_main, reproduces(rec),
+                               timestamp=g.timestamp))
+    add_ratio_flags(list(by_tree.values()))
+    attach_reproductions(subs)
+    return subs
+
+
+def add_ratio_flags(records: list[RecordCheck]) -> None:
+    """The byte-accounting check of runs that print no val_tokens: each run's val_bpb/val_loss against the
+    runs of other submissions with the same tokenizer; the flag joins its record's flags."""
+    entries, owner = [], {}
+    for rec in records:
+        label = labels(rec.counted)
+        for e in ratio_entries(rec.folder, rec.counted, label):
+            entries.append(e)
+            owner[e.key] = (rec, e.key.removeprefix(f"{rec.folder}: "))
+    for flag in ratio(AuditInput(entries)):
+        rec, run = owner[flag.run]
+        rec.flags.append(replace(flag, run=run))
+
+
+def audit_git(repo: str | os.PathLike[str], *, refs: str = DEFAULT_REFS, track: str = DEFAULT_TRACK,
+              settings: ProgressionSettings | None = None) -> StreamAudit:
+    start = time.perf_counter()
+    with stream(repo, refs=refs, track=track) as src:
+        subs = read_submissions(src)
+        readme = src.main_readme()
+    judged, board, runs_from = rebuild(subs, settings or ProgressionSettings())
+    table = parse_table(readme, track)
+    return StreamAudit(str(repo), src.main, src.refs, judged, board, table, diff(table, judged), runs_from,
+                       src.deleted, time.perf_counter() - start)
+
+
+# --------------------------------------------------------------------------- rows (the CSV/JSON edge)
+
+def matched_share(a: StreamAudit) -> tuple[int, int]:
+    """(submissions whose claim is matched to a stage, submissions with a claim and logs): each folder once."""
+    recs = {id(s.record): s.record for s in a.submissions}.values()
+    claimed = [r for r in recs if r.claim is not None and r.claim.claims_values and r.runs]
+    return sum(r.claim_supported is True for r in claimed), len(claimed)

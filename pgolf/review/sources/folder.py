@@ -1,0 +1,90 @@
+"""Where a submission's files come from: a folder on disk, or a folder inside a git commit.
+
+The reviewer side reads a record folder only through `FolderFiles`, so one check runs the same
+on a directory (`check-record DIR`, `audit RECORDS_DIR`) and on a pull request's tree read
+straight from git objects (`audit --git`), with no checkout and no temporary copies.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Protocol
+
+from pgolf.inputs import read_bytes
+
+# A train log, README or script above this is not read whole: 64 MiB holds the largest real log
+# (about 10 MB) many times over, and keeps one hostile file from filling memory.
+MAX_FILE_BYTES = 64 * 1024 * 1024
+
+
+class FolderFiles(Protocol):
+    """One submission folder's files, by path relative to the folder (POSIX, `logs/seed1.txt`)."""
+
+    @property
+    def name(self) -> str:
+        """The folder's own name (`2026-03-19_SlidingWindow`)."""
+        ...
+
+    @property
+    def label(self) -> str:
+        """How a reviewer finds it: a path on disk, or `PR #123 records/.../name`."""
+        ...
+
+    def paths(self) -> list[str]:
+        """Every file below the folder, sorted; hidden files and folders left out."""
+        ...
+
+    def size(self, rel: str) -> int:
+        """A file's size in bytes."""
+        ...
+
+    def read(self, rel: str) -> bytes:
+        """A file's bytes; DataError naming the file when it is missing or over MAX_FILE_BYTES."""
+        ...
+
+    def file_label(self, rel: str) -> str:
+        """How a report names one of its files: a path on disk, or the folder-relative path in git."""
+        ...
+
+
+def read_text(files: FolderFiles, rel: str) -> str | None:
+    """A file as text (undecodable bytes replaced), or None when the folder has no such file."""
+    if rel not in files.paths():
+        return None
+    return files.read(rel).decode("utf-8", errors="replace")
+
+
+@dataclass
+class DirFolder:
+    """A record folder on disk. Only regular files are listed: a FIFO or device never blocks a read."""
+
+    root: Path
+    _paths: list[str] | None = field(default=None, repr=False)
+
+    @property
+    def name(self) -> str:
+        return self.root.name
+
+    @property
+    def label(self) -> str:
+        return str(self.root)
+
+    def paths(self) -> list[str]:
+        if self._paths is None:
+            found = []
+            for p in sorted(self.root.rglob("*")) if self.root.is_dir() else []:
+                rel = p.relative_to(self.root)
+                if p.is_file() and not any(part.startswith(".") for part in rel.parts):
+                    found.append(rel.as_posix())
+            self._paths = found
+        return self._paths
+
+    def size(self, rel: str) -> int:
+        return (self.root / rel).stat().st_size
+
+    def read(self, rel: str) -> bytes:
+        return read_bytes(self.root / PurePosixPath(rel), "file", MAX_FILE_BYTES)
+
+    def file_label(self, rel: str) -> str:
+        return str(self.root / rel)

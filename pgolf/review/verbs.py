@@ -1,0 +1,119 @@
+"""Write the reviewer side's result files atomically, with provenance (runs.csv, record.json, report.md)."""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from pgolf import atomic, provenance
+from pgolf.review.judge.audit import audit
+from pgolf.review.judge.record import RecordCheck, compare, judge_record
+from pgolf.review.judge.stream import audit_git, matched_share
+from pgolf.review.output.columns import (
+    DIFF_COLUMNS,
+    LEADERBOARD_COLUMNS,
+    RECORD_COLUMNS,
+    RUN_COLUMNS,
+    SUBMISSION_COLUMNS,
+)
+from pgolf.review.output.figure import frontier_png
+from pgolf.review.output.markdown import audit_report, diff_markdown, record_report, stream_report
+from pgolf.review.output.page import audit_page, record_page, stream_page
+from pgolf.review.output.rows import record_dict, record_row, submission_rows
+from pgolf.review.settings import MARGIN_NATS, PRACTICE_ALPHA, RULE_ALPHA
+from pgolf.stats import json_safe
+
+
+def check_record(folder: str | Path, *, previous: str | Path | RecordCheck | None = None,
+                 threshold: float | None = None, metric: str | None = None, margin_nats: float = MARGIN_NATS,
+                 alpha: float = RULE_ALPHA, progression_alpha: float = PRACTICE_ALPHA,
+                 logs: Sequence[str | Path] | None = None) -> dict[str, Any]:
+    """Check one record folder (see the module docstring); returns the record.json content."""
+    return record_dict(*judge_record(folder, previous=previous, threshold=threshold, metric=metric,
+                                     margin_nats=margin_nats, alpha=alpha, progression_alpha=progression_alpha,
+                                     logs=logs))
+
+
+def csv_text(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None) -> str:
+    buf = io.StringIO()
+    pd.DataFrame(list(rows), columns=list(columns) if columns else None).to_csv(buf, index=False, lineterminator="\n")
+    return buf.getvalue()
+
+
+def _plain(v: Any) -> Any:
+    """Options as JSON values: paths as text."""
+    if isinstance(v, list | tuple):
+        return [_plain(x) for x in v]
+    return str(v) if isinstance(v, Path) else v
+
+
+def check_record_to(out: str | Path, folder: str | Path, **options: Any) -> dict[str, Any]:
+    """check_record(folder, **options), then DIR/runs.csv, record.json, report.md and report.html."""
+    result = check_record(folder, **options)
+    out = Path(out)
+    runs_csv = csv_text(result["runs"])
+    files = [{"file": r["file"], "sha256": sha} for r, sha in zip(result["runs"], result.pop("sha256s"), strict=True)]
+    result["provenance"] = provenance.collect(command="check-record", folder=str(folder), files=files,
+                                              **{k: _plain(v) for k, v in options.items()})
+    atomic.write_group({out / "runs.csv": runs_csv, out / "record.json": atomic.json_text(result),
+                        out / "report.md": record_report(result), out / "report.html": record_page(result)})
+    return result
+
+
+def audit_to(out: str | Path, records_dir: str | Path, **options: Any) -> dict[str, Any]:
+    """audit(records_dir, **options), then DIR/runs.csv, records.csv, records.json, frontier.png, index.html,
+    report.md."""
+
+    result = audit(records_dir, **options)
+    out = Path(out)
+    records = result["records"]
+    runs = [{k: r.get(k) for k in RUN_COLUMNS} for d in records for r in d["runs"]]
+    rows = [record_row(d) for d in records]
+    meta = provenance.collect(command="audit", records_dir=str(records_dir),
+                              **{k: _plain(v) for k, v in options.items()})
+    atomic.write_group({
+        out / "runs.csv": csv_text(runs, RUN_COLUMNS), out / "records.csv": csv_text(rows, RECORD_COLUMNS),
+        out / "frontier.png": frontier_png(records), out / "index.html": audit_page(records, result["seconds"]),
+        out / "records.json": atomic.json_text({"records": records, "seconds": result["seconds"], "provenance": meta}),
+        out / "report.md": audit_report([{**row, "flag_list": d["flags"]} for row, d in
+                                         zip(rows, records, strict=True)], result["seconds"])})
+    return result
+
+
+def audit_git_to(out: str | Path, repo: str | Path, **options: Any) -> Any:
+    """audit_git(repo, **options), then DIR/submissions.csv, leaderboard.csv, diff.csv, diff.md, runs.csv,
+    records.csv, records.json, frontier.png, index.html and report.md, as one group."""
+
+
+    a = audit_git(repo, **options)
+    out = Path(out)
+    subs = submission_rows(a)
+    unique = list({id(s.record): s for s in a.submissions}.values())
+    records = [{**record_dict(s.record, compare(s.record)), "pr": s.pr, "verdict_status": a.verdict(s).status}
+               for s in unique]
+    runs = [{"pr": d["pr"], **{k: r.get(k) for k in RUN_COLUMNS}} for d in records for r in d["runs"]]
+    board = [asdict(r) for r in a.leaderboard]
+    diff = [asdict(r) for r in a.diff]
+    matched, claimed = matched_share(a)
+    summary = {"repo": str(repo), "main": a.main, "refs": a.refs, "submissions": len(a.submissions),
+               "seconds": a.seconds, "matched": matched, "claimed": claimed, "runs_from": a.runs_from}
+    meta = provenance.collect(command="audit --git", repo=str(repo), main=a.main,
+                              **{k: _plain(v) for k, v in options.items() if k != "settings"})
+    atomic.write_group({
+        out / "submissions.csv": csv_text(subs, SUBMISSION_COLUMNS),
+        out / "leaderboard.csv": csv_text(board, LEADERBOARD_COLUMNS),
+        out / "diff.csv": csv_text(diff, DIFF_COLUMNS),
+        out / "diff.md": diff_markdown(diff),
+        out / "runs.csv": csv_text(runs, ["pr", *RUN_COLUMNS]),
+        out / "records.csv": csv_text([{"pr": d["pr"], **record_row(d)} for d in records], ["pr", *RECORD_COLUMNS]),
+        out / "frontier.png": frontier_png(records), out / "index.html": stream_page(a, summary, subs, records, board, diff),
+        out / "records.json": atomic.json_text(json_safe({"summary": summary, "submissions": subs, "records": records,
+                                                          "leaderboard": board, "diff": diff, "provenance": meta})),
+        out / "report.md": stream_report(summary, board, diff, dict(Counter(r["verdict"] for r in subs)))})
+    return a
