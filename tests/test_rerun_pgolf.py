@@ -5,6 +5,7 @@ runs of `python -m pgolf train`, rerun through the DAG under torchrun."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -38,8 +39,10 @@ def test_pgolf_training_as_a_submission_reproduces_its_direct_runs(tmp_path, tin
     claimed = {}
     for seed in SEEDS:  # the submitter's own runs: plain `python -m pgolf train`, no torchrun
         out = tmp_path / "direct" / str(seed)
+        # one intra-op thread, as the rerun's env below: the thread count is part of the machine, and on
+        # some CPUs (an AVX-512 Xeon) a second thread changes the matmuls' rounding
         subprocess.run([sys.executable, "-m", "pgolf", "train", "--seed", str(seed), "--out", str(out), *settings],
-                       check=True, capture_output=True, cwd=REPO)
+                       check=True, capture_output=True, cwd=REPO, env={**os.environ, "OMP_NUM_THREADS": "1"})
         final = json.loads((out / "metrics.json").read_text())["final_int8_zlib_roundtrip"]
         claimed[str(seed)] = {"val_bpb": round(final["val_bpb"], 8), "val_loss": round(final["val_loss"], 8)}
     folder = tmp_path / "pgolf_submission"

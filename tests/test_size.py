@@ -20,7 +20,7 @@ def test_the_counted_bundle_runs_the_train_and_eval_verbs_without_any_installed_
         proc = subprocess.run([sys.executable, "-S", str(script), verb, "--help"], cwd=tmp_path,
                               capture_output=True, text=True, timeout=120)
         assert proc.returncode == 0, proc.stderr
-        assert f"python -m pgolf {verb}" in proc.stdout and needle in proc.stdout
+        assert f"pgolf {verb}" in proc.stdout and needle in proc.stdout
 
 
 def test_the_bundle_holds_every_counted_file_and_is_deterministic():

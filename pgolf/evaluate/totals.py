@@ -165,7 +165,13 @@ def result_files(result: EvalResult, json_path: str | os.PathLike[str], **extra:
     staged and renamed in, the JSON last; `extra` (artifact, provenance, ...) goes into the JSON.
     """
     paths = output_paths(json_path)
-    text = json_text({**result.summary(), **extra})
+    summary = result.summary()
+    # A score we computed ourselves is never NaN by design: the JSON edge would write it as null with a
+    # note, but an evaluation that produced one is a bug to stop at, not a result to keep beside good ones.
+    bad = [key for key, value in summary.items() if isinstance(value, float) and not math.isfinite(value)]
+    if bad:
+        raise ValueError(f"{paths[0]}: the evaluation produced non-finite {', '.join(bad)}; nothing was written")
+    text = json_text({**summary, **extra})
     write_group({paths[1]: _csv(result.positions).encode(), paths[2]: _csv(result.per_doc).encode(),
                  paths[0]: text.encode()})
     return paths
