@@ -9,6 +9,11 @@
 #      record's eval_val / eval_val_ttt_lora and pgolf's engine, flat, doc, sliding, ttt; `pgolf eval` CLI
 #   3. tests/test_cuda.py (golden numbers on CUDA, torchrun on NCCL, cast_like_reference), beside part 4
 #   4. the micro Snakemake DAG with train.gpus: 1 and eval.gpus: 1 (snakemake from carried wheels)
+#   d. the record's drift run alone (QK_GAIN_INIT one ulp above 1.5), compared with run A's saved log
+#      (RECORD_A_LOG, default .gpu/record_train_A.log; PGOLF_A_LOG, default .gpu/pgolf_train_A.log)
+#   t. TTT side by side (bench/gpu_ttt.py --conditions ttt on TTT_DOCS, default 256) with torch.profiler
+#      tables of a ttt pass of each side (PROFILE_DOCS, default 64) in OUT/ttt_profile.md; it trains a
+#      2-step pgolf artifact (compile off) when part 1 has not. With d, beside d's run (a shared card).
 # Everything goes to OUT/gpu_check.log, the tables to OUT/gpu_summary.md (printed last).
 #
 # Usage:  bash bench/gpu_check.sh [OUT_DIR] [--smoke]
@@ -69,7 +74,8 @@ if [ "$smoke" = 1 ]; then
   model=(NUM_LAYERS=2 MODEL_DIM=64 NUM_HEADS=4 NUM_KV_HEADS=2 TRAIN_SEQ_LEN=128 TRAIN_BATCH_TOKENS=8192)
   compile=false; seq=128; chunk=64; tbatch=8; val_docs=20; warm_docs=2
 else
-  device=cuda; steps=${STEPS:-100}; warm=5; warmdown=20; log_every=50; ttt_docs=${TTT_DOCS:-512}
+  device=cuda; steps=${STEPS:-100}; warm=5; warmdown=20; log_every=50
+  ttt_docs=${TTT_DOCS:-$([[ ",${PARTS:-}," == *",t,"* ]] && echo 256 || echo 512)}
   model=(); compile=true; seq=1024; chunk=256; tbatch=64; val_docs=8; warm_docs=8
 fi
 
@@ -115,6 +121,11 @@ write_summary() {
   cp "$work/recA.log" "$out/record_train.log" 2>/dev/null
   cp "$work/pg.log" "$out/pgolf_train.log" 2>/dev/null
   cp "$work/recB.log" "$out/record_drift_train.log" 2>/dev/null
+  cat "$work/ttt.md" 2>/dev/null >>"$summary"
+  if [ -f "$out/ttt_profile.md" ]; then
+    { echo "## TTT profile (OUT/ttt_profile.md): host syncs and launches"; echo
+      grep -E "^## |^\| (cudaStreamSynchronize|cudaLaunchKernel|cudaMemcpyAsync|aten::item) " "$out/ttt_profile.md"; } >>"$summary"
+  fi
   return 0
 }
 model_env="${model[*]-}"
@@ -174,7 +185,50 @@ run_part "2b pgolf eval CLI (ttt)" 60 "$py" -m pgolf eval --artifact "$artifact"
 write_summary
 fi
 
-part_header "PARTS 3 and 4 side by side (correctness only), with the record's drift run beside them"
+# Part d: the drift run alone (its run A from an earlier call's log), started first, in the background;
+# part t beside it.
+drift_d_pid=""
+if want d; then
+  part_header "PART d: the record's drift run (QK_GAIN_INIT=1.5000001) against run A's saved log"
+  record_a=${RECORD_A_LOG:-$repo/.gpu/record_train_A.log}; pgolf_a=${PGOLF_A_LOG:-$repo/.gpu/pgolf_train_A.log}
+  [ -f "$record_a" ] || echo "NO RUN A LOG at $record_a: part d's table will lack the record's losses"
+  if [ "$device" = cuda ] && [ -f "$record" ]; then
+    budget=$(limit 200 5)
+    (timeout -k 10 "$budget" bash -c 'record_run "$work/recB" QK_GAIN_INIT=1.5000001' >"$work/recB.log" 2>&1
+     echo "record drift run rc $?" >>"$work/recB.log") &
+    drift_d_pid=$!
+  else
+    echo "SKIP d: the record's script requires CUDA; smoke: run A's saved log compared with itself"
+    cp "$record_a" "$work/recB.log" 2>/dev/null; echo "record drift run skipped (smoke)" >>"$work/recB.log"
+  fi
+fi
+if want t; then
+  part_header "PART t: TTT side by side with torch.profiler tables ($ttt_docs documents, profile on ${PROFILE_DOCS:-64})"
+  artifact="$work/pg/final_model.int8.ptz"
+  if [ ! -f "$artifact" ]; then  # the record's shape, 2 uncompiled steps: TTT's speed needs the shape, not the loss
+    run_part "t0 pgolf train (2 steps, artifact)" 90 "$py" -m pgolf train --out "$work/pg" --set device="$device" \
+      --set data_path="$work/fw" --set tokenizer_path="$data/tokenizer.model" --set vocab_size=1024 --set seed=1337 \
+      --set iterations=2 --set warmup_steps=0 --set warmdown_iters=1 --set max_wallclock_seconds=0 \
+      --set val_loss_every=0 --set compile=false ${pgolf_sets[@]+"${pgolf_sets[@]}"} >"$work/pg_t.log" 2>&1
+    tail -3 "$work/pg_t.log"
+  fi
+  run_part "t ttt side by side + profile" 120 "$py" bench/gpu_ttt.py --artifact "$artifact" \
+    --val "$work/ttt/fineweb_val_*.bin" --tokenizer "$data/tokenizer.model" --device "$device" --seq-len "$seq" \
+    --chunk "$chunk" --batch "$tbatch" --warm-docs "$warm_docs" --conditions ttt --summary "$work/ttt.md" \
+    --profile "$out/ttt_profile.md" --profile-docs "${PROFILE_DOCS:-64}"
+  [ -n "$drift_d_pid" ] && echo "(part t ran beside part d's training run on the same card: its seconds are upper bounds)" >>"$work/ttt.md"
+  write_summary
+fi
+if want d; then
+  [ -n "$drift_d_pid" ] && { part_header "PART d: waiting for the drift run"; wait "$drift_d_pid"; }
+  tail -3 "$work/recB.log"
+  status_row "d record drift run" "$(tail -1 "$work/recB.log")" "-"
+  "$py" bench/gpu_report.py train --record "$record_a" --pgolf "$pgolf_a" --drift "$work/recB.log" \
+    --steps "$steps" --summary "$work/train.md" ${pgolf_sets[@]+"${pgolf_sets[@]}"}
+  write_summary
+fi
+
+want 3 || want 4 || want 1 && part_header "PARTS 3 and 4 side by side (correctness only), with the record's drift run beside them"
 drift_pid=""
 if want 1 && [ "$device" = cuda ] && [ -f "$record" ]; then
   # One float32 ulp on q_gain's initial value (1.5 -> 1.50000012): the smallest change the record's
@@ -183,7 +237,7 @@ if want 1 && [ "$device" = cuda ] && [ -f "$record" ]; then
   (timeout -k 10 "$budget" bash -c 'record_run "$work/recB" QK_GAIN_INIT=1.5000001' >"$work/recB.log" 2>&1
    echo "record drift run rc $?" >>"$work/recB.log") &
   drift_pid=$!
-else
+elif want 1; then
   echo "SKIP 1d (drift run): the record's script requires CUDA"
 fi
 tests_pid="" dag_pid=""

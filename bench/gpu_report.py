@@ -126,7 +126,7 @@ def train_report(args: argparse.Namespace) -> list[str]:
     rec, pg, drift = TrainLog.read(args.record), TrainLog.read(args.pgolf), TrainLog.read(args.drift)
     params = next((log.params for log in (rec, pg) if log and log.params), None)
     peak, peak_note = peak_tflops(args.peak_tflops)
-    runs = {name: log for name, log in (("record (its script)", rec), ("pgolf train", pg), ("record B (drift run; ran beside parts 3-4: not a timing)", drift)) if log}
+    runs = {name: log for name, log in (("record (its script)", rec), ("pgolf train", pg), ("record B (drift run; ran beside other parts: not a timing)", drift)) if log}
     lines = [f"## Training side by side: {hp.num_layers}x{hp.model_dim}, {hp.train_batch_tokens:,} tokens a step, "
              f"seq {hp.train_seq_len}, {args.steps} steps", ""]
     if not runs:

@@ -71,6 +71,36 @@ def calls(model, record, tokens: np.ndarray, tables, condition: str, args: argpa
     return out
 
 
+SYNC_EVENTS = ("cudaStreamSynchronize", "cudaDeviceSynchronize", "cudaEventSynchronize", "cudaMemcpyAsync",
+               "cudaLaunchKernel", "cuLaunchKernel", "cudaLaunchKernelExC", "aten::item", "aten::_local_scalar_dense",
+               "aten::to", "aten::copy_")
+
+
+def profile_ttt(model, record, tokens: np.ndarray, tables, args: argparse.Namespace, device: torch.device) -> str:
+    """torch.profiler tables of one ttt pass of each side on `tokens`: host syncs and launches counted,
+    and the top ops by self device time (CPU time without CUDA)."""
+    from torch.profiler import ProfilerActivity, profile
+
+    activities = [ProfilerActivity.CPU] + ([ProfilerActivity.CUDA] if device.type == "cuda" else [])
+    sort = "self_cuda_time_total" if device.type == "cuda" else "self_cpu_time_total"
+    docs = int((tokens == 1).sum())
+    lines = [f"# TTT profile: {docs} documents, {len(tokens):,} tokens, seq {args.seq_len}, chunk {args.chunk}, "
+             f"batch {args.batch}", ""]
+    for name, call in calls(model, record, tokens, tables, "ttt", args).items():
+        torch.manual_seed(0)
+        with profile(activities=activities) as prof:
+            seconds, _ = timed(call, device)
+        events = prof.key_averages()
+        counts = {e.key: e.count for e in events if e.key in SYNC_EVENTS}
+        device_us = sum(e.self_device_time_total for e in events) if device.type == "cuda" else 0
+        lines += [f"## {name}: {seconds:.2f} s under the profiler, summed self device time "
+                  f"{device_us / 1e6:.2f} s", "", "| event | calls |", "|---|---|"]
+        lines += [f"| {k} | {counts.get(k, 0):,} |" for k in SYNC_EVENTS]
+        lines += ["", "```", events.table(sort_by=sort, row_limit=20, max_name_column_width=60), "```", ""]
+        print("\n".join(lines[-(len(SYNC_EVENTS) + 8):-3]), flush=True)
+    return "\n".join(lines) + "\n"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--artifact", required=True)
@@ -84,6 +114,8 @@ def main() -> int:
     parser.add_argument("--conditions", default="flat,doc,sliding,ttt")
     parser.add_argument("--warm-docs", type=int, default=8, help="documents of the warm-up pass")
     parser.add_argument("--summary", default=None, help="write the markdown table here")
+    parser.add_argument("--profile", default=None, help="write torch.profiler tables of a ttt pass of each side here")
+    parser.add_argument("--profile-docs", type=int, default=64, help="documents of the profiled ttt pass")
     args = parser.parse_args()
     device = torch.device(args.device)
     torch.manual_seed(0)
@@ -121,6 +153,9 @@ def main() -> int:
         lines.append("| " + " | ".join(row) + " |")
         print(lines[-1], flush=True)
     lines.append("")
+    if args.profile:
+        text = profile_ttt(model, record, first_docs(tokens, args.profile_docs), tables, args, device)
+        Path(args.profile).write_text(text, encoding="utf-8")
     text = "\n".join(lines) + "\n"
     print(text)
     if args.summary:

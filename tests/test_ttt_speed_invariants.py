@@ -66,3 +66,16 @@ def test_rotary_equals_the_half_by_half_form_bit_for_bit():
     assert torch.equal(apply_rotary(x, cos, sin), expected)
     t = torch.arange(11, dtype=torch.float32)[:, None] * rot.inv_freq[None, :]
     assert torch.equal(c[0, 0], t.cos()) and torch.equal(s[0, 0], t.sin())
+
+
+def test_accelerator_padding_leaves_autograd_ttt_scores_unchanged(toy64, monkeypatch):
+    # The CUDA path: the autograd engine with windows up to 4x shorter padded into the longest's pass.
+    model, tokens, tables = toy64
+    settings = EvalSettings(seq_len=48, chunk=16, ttt=TTTSettings(rank=2, batch=5, seed=1, engine="autograd"))
+    monkeypatch.setattr(ttt_mod, "SMALL_PASS_TOKENS", 0)
+    apart = run_condition(model, tokens, tables, "ttt", settings)
+    monkeypatch.setattr(ttt_mod, "PAD_FRACTION", ttt_mod.ACCELERATOR_PAD_FRACTION)
+    assert len(ttt_mod.length_groups(np.array([48, 32, 16, 40]))) == 1
+    padded = run_condition(model, tokens, tables, "ttt", settings)
+    assert padded.tokens == apart.tokens
+    np.testing.assert_allclose(padded.per_doc["nats"], apart.per_doc["nats"], rtol=1e-12, atol=1e-12)

@@ -11,7 +11,7 @@ Unlike the record, a document's initial A matrices are drawn from a generator
 seeded by (seed, document index) alone, and every document has its own Adam step
 count, so its score does not depend on batch size, neighbours or ranks. Slots
 are refilled as soon as their document finishes, and each step groups the rows
-by window length, so no forward pass carries finished documents or padding.
+by window length, so no forward pass carries finished documents (nor, on a CPU, padding).
 """
 
 from __future__ import annotations
@@ -129,11 +129,11 @@ class SlotState:
         if slots.size == 0:
             return
         draws = [initial_a(self.cfg.seed, int(d), self.shapes, self.cfg.rank) for d in docs]
-        idx = torch.as_tensor(slots, device=self.flat.device)
+        idx = to_device(torch.as_tensor(slots), self.flat.device)
         for t in (self.flat, self.m, self.v):
             t.index_fill_(0, idx, 0.0)
         for i, a in enumerate(self.a):
-            a.index_copy_(0, idx, torch.stack([d[i] for d in draws]).to(a.device, a.dtype))
+            a.index_copy_(0, idx, to_device(torch.stack([d[i] for d in draws]).to(a.dtype), a.device))
         self.step.index_fill_(0, idx, 0.0)
 
     def gather(self, slots: np.ndarray) -> BatchedLora:
@@ -141,7 +141,7 @@ class SlotState:
         state itself for one slot, the long tail's usual case: adam_step replaces rows in place)."""
         if slots.size == 1:
             return self.one[int(slots[0])]
-        flat = self.flat.index_select(0, torch.as_tensor(slots, device=self.flat.device))
+        flat = self.flat.index_select(0, to_device(torch.as_tensor(slots), self.flat.device))
         return BatchedLora(*_views(flat, self.shapes, self.cfg.rank))
 
     @torch.no_grad()
@@ -201,6 +201,7 @@ def run_ttt(
     `on_scored(nats, valid, rows)` accumulates the scores.
     """
     state = SlotState(shapes, cfg, dtype, device)
+    pad = PAD_FRACTION if device.type == "cpu" else ACCELERATOR_PAD_FRACTION
     docs_in_w, first = np.unique(w.doc, return_index=True)
     first_row = dict(zip(docs_in_w.tolist(), first.tolist(), strict=True))
     queue = list(doc_order)[::-1]  # pop() from the end
@@ -225,7 +226,7 @@ def run_ttt(
         # than a pass (see length_groups).
         for train, sel_rows in ((True, ~final), (False, final)):
             slots, group_rows = active[sel_rows], rows[sel_rows]
-            for sel in length_groups(w.length[group_rows]):
+            for sel in length_groups(w.length[group_rows], pad):
                 rows_t = torch.as_tensor(group_rows[sel])
                 lora = state.gather(slots[sel])
                 nats, valid, grad = step(rows_t, lora, train)
@@ -240,11 +241,26 @@ def run_ttt(
 # CPU; above it, padding may add at most PAD_FRACTION of the real tokens' work.
 SMALL_PASS_TOKENS = 2048
 PAD_FRACTION = 0.0
+# On an accelerator a pass costs its launches, not its tokens, at TTT's sizes (a 17M-parameter model,
+# at most 64 windows of 1,024 tokens: well under a millisecond of matrix work per pass on an H200,
+# hundreds of kernel launches): windows of up to 4x shorter share the longest's pass, as the record
+# pads every document of its batch to one window (issue 32: with no padding, pgolf's TTT on an
+# H200 took 3.7x the record's seconds, one pass per window length and per final-chunk length).
+ACCELERATOR_PAD_FRACTION = 3.0
 
 
-def length_groups(lengths: np.ndarray) -> list[np.ndarray]:
+def to_device(t: Tensor, device: torch.device) -> Tensor:
+    """A small CPU tensor on `device`; on CUDA from pinned memory without blocking, where a plain
+    .to() waits for every queued kernel (cudaStreamSynchronize) before the next launch."""
+    if device.type != "cuda":
+        return t.to(device)
+    return t.pin_memory().to(device, non_blocking=True)
+
+
+def length_groups(lengths: np.ndarray, pad_fraction: float | None = None) -> list[np.ndarray]:
     """Indices of `lengths` in passes: longest first, a shorter length joins the pass while the
-    padded tokens stay within SMALL_PASS_TOKENS or (1 + PAD_FRACTION) x the real ones.
+    padded tokens stay within SMALL_PASS_TOKENS or (1 + pad_fraction) x the real ones
+    (PAD_FRACTION unless given).
 
     Right padding never changes a row's scores (causal attention; the loss sees scored positions
     only), so this decides speed alone: few passes where each is small (the embedded default's
@@ -253,13 +269,14 @@ def length_groups(lengths: np.ndarray) -> list[np.ndarray]:
         return []
     if lengths.min() == lengths.max():  # one pass, no padding (and no sorting: most steps)
         return [np.arange(lengths.size)]
+    pad_fraction = PAD_FRACTION if pad_fraction is None else pad_fraction
     values = np.unique(lengths)[::-1]
     groups: list[list[int]] = []
     rows = real = longest = 0
     for value in values.tolist():
         n = int(np.count_nonzero(lengths == value))
         padded = (rows + n) * (longest or value)
-        if groups and (padded <= SMALL_PASS_TOKENS or padded <= (1 + PAD_FRACTION) * (real + n * value)):
+        if groups and (padded <= SMALL_PASS_TOKENS or padded <= (1 + pad_fraction) * (real + n * value)):
             groups[-1].append(value)
             rows, real = rows + n, real + n * value
         else:

@@ -57,12 +57,12 @@ class TTTEngine:
         host = rows.numpy()
         longest, scored = int(self.w.length[host].max()), int(self.w.score_len[host].max())
         if self.padded_all is None:
-            return self._padded_of(rows.to(self.start.device), longest, scored)
+            return self._padded_of(ttt_mod.to_device(rows, self.start.device), longest, scored)
         x, col, y, valid = self.padded_all
         if host.size == 1:  # the long tail's one row: views, not gathers
             r = int(host[0])
             return x[r : r + 1, :longest], col[r : r + 1, :scored], y[r : r + 1, :scored], valid[r : r + 1, :scored]
-        rows = rows.to(self.start.device)
+        rows = ttt_mod.to_device(rows, self.start.device)
         return x[rows, :longest], col[rows, :scored], y[rows, :scored], valid[rows, :scored]
 
     def _padded_of(self, rows: Tensor, longest: int, scored: int) -> tuple[Tensor, Tensor, Tensor, Tensor]:
@@ -98,7 +98,7 @@ class TTTEngine:
     def keep(self, nats: Tensor, valid: Tensor, rows: Tensor) -> None:
         """Hold scores of windows `rows` until flush(): one accumulation at the end, not one per step."""
         self.progress.add(int(self.w.score_len[rows.numpy()].sum()))  # from the host: no device sync
-        self.kept[rows.to(self.start.device), : nats.size(1)] = nats.detach()  # flush() reads valid positions only
+        self.kept[ttt_mod.to_device(rows, self.start.device), : nats.size(1)] = nats.detach()  # flush() reads valid positions only
 
     def _windows_of(self, docs: np.ndarray) -> Tensor:
         return torch.as_tensor(np.flatnonzero(np.isin(self.w.doc, docs)))
