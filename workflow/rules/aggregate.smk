@@ -4,9 +4,9 @@
 
 rule aggregate:
     input:
-        evals=eval_jsons(),
+        evals=LAYOUT.eval_jsons(),
         metrics=expand(TRAIN_METRICS_PATTERN, seed=SEEDS),
-        manifest=data_manifest(),
+        manifest=LAYOUT.manifest,
         settings=STAGE_FILES["report"],
     output:
         runs=report(TABLES["runs"], caption="../report/runs.rst", category="Tables"),

@@ -1,76 +1,24 @@
-# Reviewer mode helpers: arguments of the `check_claim` and `audit` rules (workflow/rules/audit.smk)
-# from the config keys `claims` and `audit`. Functions only, rules in audit.smk (snakemake --lint).
+# Reviewer mode: the `check_claim` and `audit` rules' inputs and arguments (workflow/rules/audit.smk),
+# built by pgolf.dag.reviewer from the config keys `claims` and `audit`. Functions only (snakemake --lint).
+
+from pgolf.dag import reviewer
 
 
-def claim_config(wildcards):
-    claims = config.get("claims") or {}
-    if wildcards.name not in claims:
-        known = ", ".join(sorted(claims)) or "none"
-        raise WorkflowError(f"config key claims.{wildcards.name}: no such claim; configured: {known}")
-    entry = claims[wildcards.name]
-    previous = entry.get("previous")
-    if "record" in entry and previous is not None and not isinstance(previous, str):
-        raise WorkflowError(f"config key claims.{wildcards.name}.previous: with `record`, give the previous "
-                            "record's folder (a path), not a list of logs")
-    if "logs" in entry and isinstance(previous, str):
-        raise WorkflowError(f"config key claims.{wildcards.name}.previous: with `logs`, give a list of the "
-                            "previous record's logs")
-    return entry
-
-
-def folder_files(folder):
-    """Every file under a folder: a change to any of them reruns the check."""
-    root = Path(folder)
-    if not root.is_dir():
-        raise WorkflowError(f"{folder}: no such record folder (missing input): put the record folder(s) there, "
-                            "e.g. a clone of the challenge's repository, or fix the path in the config")
-    return sorted(str(p) for p in root.rglob("*") if p.is_file())
-
-
+@workflow_errors
 def claim_inputs(wildcards):
-    entry = claim_config(wildcards)
-    if "record" in entry:
-        previous = folder_files(entry["previous"]) if entry.get("previous") else []
-        return {"logs": folder_files(entry["record"]), "previous": previous}
-    return {"logs": entry["logs"], "previous": entry.get("previous", [])}
+    return reviewer.claim_inputs(reviewer.claim_config(config, wildcards.name))
 
 
+@workflow_errors
 def claim_command(wildcards):
-    """The verb and its arguments for one claims entry (the rule adds --out)."""
-    entry = claim_config(wildcards)
-    if "record" in entry:
-        args, keys = ["check-record", entry["record"]], ("previous", "threshold", "metric", "margin_nats",
-                                                         "alpha", "progression_alpha")
-    else:
-        args, keys = ["check-logs", *entry["logs"]], ("threshold", "margin_nats", "metric", "alpha", "claimed_std")
-        if entry.get("previous"):
-            args += ["--previous", *entry["previous"]]
-    for key in keys:
-        if entry.get(key) is not None:
-            args += [f"--{key.replace('_', '-')}", entry[key]]
-    return shell_args(args)
+    return reviewer.claim_command(reviewer.claim_config(config, wildcards.name))
 
 
-def audit_config():
-    entry = config.get("audit")
-    if not entry:
-        raise WorkflowError("config key audit: not set; add `audit: {records: PATH}` naming the folder of "
-                            "record folders (e.g. records/track_10min_16mb)")
-    return entry
-
-
+@workflow_errors
 def audit_inputs(wildcards):
-    entry = audit_config()
-    inputs = {"records": folder_files(entry["records"])}
-    if entry.get("pairs"):
-        inputs["pairs"] = entry["pairs"]
-    return inputs
+    return reviewer.audit_inputs(reviewer.audit_config(config))
 
 
+@workflow_errors
 def audit_command(wildcards):
-    entry = audit_config()
-    args = [entry["records"]]
-    for key in ("pairs", "margin_nats", "alpha", "progression_alpha"):
-        if entry.get(key) is not None:
-            args += [f"--{key.replace('_', '-')}", entry[key]]
-    return shell_args(args)
+    return reviewer.audit_command(reviewer.audit_config(config))

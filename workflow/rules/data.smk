@@ -6,11 +6,11 @@ rule prepare:
     input:
         settings=STAGE_FILES["data"],
     output:
-        **prepare_outputs(),
+        **LAYOUT.prepare_outputs(),
     log:
         f"{RESULTS}/logs/prepare.log",
     params:
-        args=prepare_arguments(),
+        args=commands.prepare_arguments(config),
         out=prepare_folder,
     conda:
         "../envs/pgolf.yaml"

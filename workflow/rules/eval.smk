@@ -5,7 +5,7 @@
 rule eval:
     input:
         artifact=ARTIFACT_PATTERN,
-        manifest=data_manifest(),
+        manifest=LAYOUT.manifest,
         settings=STAGE_FILES["eval"],
     output:
         json=f"{RESULTS}/seeds/{{seed}}/eval/{{condition}}.json",
@@ -19,7 +19,7 @@ rule eval:
         "../envs/pgolf.yaml"
     threads: config["eval"]["threads"]
     resources:
-        gpu=eval_gpus(),
+        gpu=commands.eval_gpus(config),
         mem_mb=config["eval"]["mem_mb"],
         runtime=config["eval"]["runtime"],
     shell:

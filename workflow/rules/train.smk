@@ -3,7 +3,7 @@
 
 rule train:
     input:
-        manifest=data_manifest(),
+        manifest=LAYOUT.manifest,
         settings=STAGE_FILES["train"],
     output:
         artifact=ARTIFACT_PATTERN,
@@ -13,8 +13,8 @@ rule train:
     log:
         f"{RESULTS}/logs/train/{{seed}}.log",
     params:
-        launcher=train_launcher(),
-        args=train_arguments(),
+        launcher=commands.train_launcher(config),
+        args=commands.train_arguments(config),
         out=folder_of("artifact"),
     conda:
         "../envs/pgolf.yaml"
@@ -22,7 +22,7 @@ rule train:
     # Start every seed's training before evaluations: training is the critical path.
     priority: 10
     resources:
-        gpu=train_gpus(),
+        gpu=commands.train_gpus(config),
         mem_mb=config["train"]["mem_mb"],
         runtime=config["train"]["runtime"],
     shell:
