@@ -198,6 +198,9 @@ class GitFolder:
             raise DataError(f"{self.label}/{rel}: no such file")
         return self.objects.blob(oid, f"{self.label}/{rel}")
 
+    def left_out(self) -> list[str]:
+        return []
+
     def file_label(self, rel: str) -> str:
         return rel
 
