@@ -27,6 +27,7 @@ from pgolf.review.output.markdown import audit_report, diff_markdown, record_rep
 from pgolf.review.output.page import audit_page, record_page, stream_page
 from pgolf.review.output.rows import record_dict, record_row, submission_rows
 from pgolf.review.settings import MARGIN_NATS, PRACTICE_ALPHA, RULE_ALPHA
+from pgolf.sanitize import csv_row
 from pgolf.stats import json_safe
 
 
@@ -41,8 +42,11 @@ def check_record(folder: str | Path, *, previous: str | Path | RecordCheck | Non
 
 
 def csv_text(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None) -> str:
+    """The review's one CSV writer: every cell through sanitize.csv_row, so a submission's `=HYPERLINK(...)` is
+    text to a spreadsheet (OWASP's leading quote) while numbers stay numbers."""
     buf = io.StringIO()
-    pd.DataFrame(list(rows), columns=list(columns) if columns else None).to_csv(buf, index=False, lineterminator="\n")
+    pd.DataFrame([csv_row(r) for r in rows], columns=list(columns) if columns else None).to_csv(
+        buf, index=False, lineterminator="\n")
     return buf.getvalue()
 
 
