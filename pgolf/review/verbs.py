@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from pgolf import atomic, provenance
+from pgolf import atomic, provenance, runlock
 from pgolf.review.judge.audit import audit
 from pgolf.review.judge.record import RecordCheck, compare, judge_record
 from pgolf.review.judge.stream import audit_git, matched_share
@@ -57,6 +57,7 @@ def _plain(v: Any) -> Any:
     return str(v) if isinstance(v, Path) else v
 
 
+@runlock.holds_out
 def check_record_to(out: str | Path, folder: str | Path, **options: Any) -> dict[str, Any]:
     """check_record(folder, **options), then DIR/runs.csv, record.json, report.md and report.html."""
     result = check_record(folder, **options)
@@ -70,6 +71,7 @@ def check_record_to(out: str | Path, folder: str | Path, **options: Any) -> dict
     return result
 
 
+@runlock.holds_out
 def audit_to(out: str | Path, records_dir: str | Path, **options: Any) -> dict[str, Any]:
     """audit(records_dir, **options), then DIR/runs.csv, records.csv, records.json, frontier.png, index.html,
     report.md."""
@@ -90,6 +92,7 @@ def audit_to(out: str | Path, records_dir: str | Path, **options: Any) -> dict[s
     return result
 
 
+@runlock.holds_out
 def audit_git_to(out: str | Path, repo: str | Path, **options: Any) -> Any:
     """audit_git(repo, **options), then DIR/submissions.csv, leaderboard.csv, diff.csv, diff.md, runs.csv,
     records.csv, records.json, frontier.png, index.html and report.md, as one group."""
