@@ -117,8 +117,15 @@ def holds_out(fn: Callable[..., T]) -> Callable[..., T]:
 
     @functools.wraps(fn)
     def held(out: str | os.PathLike[str], *args: Any, **kwargs: Any) -> T:
-        with holding(out):
-            return fn(out, *args, **kwargs)
+        fresh = not Path(out).exists()
+        try:
+            with holding(out):
+                return fn(out, *args, **kwargs)
+        except BaseException:
+            if fresh:  # a run that failed leaves no empty folder of its own making behind
+                with contextlib.suppress(OSError):
+                    Path(out).rmdir()
+            raise
 
     return held
 

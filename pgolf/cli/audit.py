@@ -10,6 +10,7 @@ submissions.csv, leaderboard.csv, diff.csv and diff.md.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from pgolf.cli.check_record import add_progression_arguments
@@ -59,5 +60,7 @@ def main(args: argparse.Namespace) -> int:
                                    min_runs=args.min_runs, runs_from=args.runs_from, max_step_bpb=args.max_step_bpb,
                                    tolerated=tuple(c.strip() for c in args.tolerate.split(",") if c.strip()))
     a = audit_git_to(args.out, args.git, refs=args.refs, track=args.track, settings=settings)
+    for w in a.warnings:
+        print(terminal(f"pgolf audit: warning: {w}"), file=sys.stderr)
     print(terminal(a.summary_line() + f"; see {args.out / 'report.md'}"))
     return 0

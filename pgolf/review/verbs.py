@@ -109,7 +109,8 @@ def audit_git_to(out: str | Path, repo: str | Path, **options: Any) -> Any:
     diff = [asdict(r) for r in a.diff]
     matched, claimed = matched_share(a)
     summary = {"repo": str(repo), "main": a.main, "refs": a.refs, "submissions": len(a.submissions),
-               "seconds": a.seconds, "matched": matched, "claimed": claimed, "runs_from": a.runs_from}
+               "seconds": a.seconds, "matched": matched, "claimed": claimed, "runs_from": a.runs_from,
+               "warnings": a.warnings}
     meta = provenance.collect(command="audit --git", repo=str(repo), main=a.main,
                               **{k: _plain(v) for k, v in options.items() if k != "settings"})
     atomic.write_group({

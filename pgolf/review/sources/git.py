@@ -22,6 +22,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 
 from pgolf.errors import DataError
+from pgolf.gitcheck import is_submodule, missing_object, submodule_note
 from pgolf.review.sources.folder import MAX_FILE_BYTES
 
 DEFAULT_REFS = "refs/pull/*/head"
@@ -119,23 +120,27 @@ class GitObjects:
 
     def blob(self, oid: str, label: str) -> bytes:
         info = self.info(oid)
-        if info is None:
-            raise DataError(f"{label}: its blob {oid[:12]} is missing from the repository (a partial clone?); "
-                            "fetch it with `git fetch` or read the folder from disk")
+        if info is None:  # a tree names it, so the repository is incomplete: not "no such file"
+            raise missing_object(self.repo, oid, label)
         if info[1] > MAX_FILE_BYTES:
             raise DataError(f"{label}: {info[1]:,} bytes, over the {MAX_FILE_BYTES:,}-byte bound for one file; "
                             "it is not read")
         got = self.contents(oid)
         return got[1] if got else b""
 
-    def walk(self, oid: str, prefix: str = "") -> Iterator[tuple[str, str]]:
-        """(relative path, blob id) of every file below a tree, hidden entries left out."""
+    def walk(self, oid: str, prefix: str = "", submodules: list[tuple[str, str]] | None = None,
+             ) -> Iterator[tuple[str, str]]:
+        """(relative path, blob id) of every file below a tree, hidden entries left out; a submodule has no blob
+        here: its (path, commit) goes to `submodules` when given."""
         for e in self.tree(oid):
             if e.name.startswith("."):
                 continue
             if e.is_tree:
-                yield from self.walk(e.oid, f"{prefix}{e.name}/")
-            elif e.mode != "160000":  # a submodule has no blob here
+                yield from self.walk(e.oid, f"{prefix}{e.name}/", submodules)
+            elif is_submodule(e.mode):
+                if submodules is not None:
+                    submodules.append((f"{prefix}{e.name}", e.oid))
+            else:
                 yield f"{prefix}{e.name}", e.oid
 
     def subtree(self, tree: str, path: str) -> str | None:
@@ -169,6 +174,7 @@ class GitFolder:
     where: str  # `PR #123` or `main`
     _files: dict[str, str] | None = field(default=None, repr=False)
     _sizes: dict[str, int] = field(default_factory=dict, repr=False)
+    _submodules: list[tuple[str, str]] = field(default_factory=list, repr=False)
 
     @property
     def name(self) -> str:
@@ -180,7 +186,7 @@ class GitFolder:
 
     def _listing(self) -> dict[str, str]:
         if self._files is None:
-            self._files = dict(sorted(self.objects.walk(self.tree_oid)))
+            self._files = dict(sorted(self.objects.walk(self.tree_oid, submodules=self._submodules)))
         return self._files
 
     def paths(self) -> list[str]:
@@ -199,7 +205,8 @@ class GitFolder:
         return self.objects.blob(oid, f"{self.label}/{rel}")
 
     def left_out(self) -> list[str]:
-        return []
+        self._listing()
+        return [submodule_note(f"{self.label}/{path}", oid) for path, oid in self._submodules]
 
     def file_label(self, rel: str) -> str:
         return rel
@@ -335,9 +342,13 @@ class Stream:
         return GitFolder(self.objects, sub.tree, sub.folder, where)
 
     def main_readme(self) -> str:
-        """The repository README at main (the published leaderboard), or "" when there is none."""
-        got = self.objects.contents(f"{self.main}:README.md")
-        return got[1].decode("utf-8", "replace") if got and got[0] == "blob" else ""
+        """The repository README at main (the published leaderboard), or "" when there is none; read through the
+        bounded reader (blob): a README over MAX_FILE_BYTES is a DataError saying so, never read whole."""
+        what = f"{self.main}:README.md"
+        found = self.objects.info(what)
+        if found is None or found[0] != "blob":
+            return ""
+        return self.objects.blob(what, "main's README.md").decode("utf-8", "replace")
 
     def __enter__(self) -> Stream:
         return self
