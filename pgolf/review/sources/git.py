@@ -4,11 +4,10 @@
 PR whose merge brought it in) and, for every matching ref, the record folders the ref adds or
 changes against its merge base with main. A folder the ref deletes is no submission.
 
-Git access: the git CLI in batch mode. One `git cat-file --batch-command` process serves every
-tree and blob (a 1,500-submission stream reads ~40,000 objects through it in a few seconds), and
-merge bases are computed in-process from one `git log --stdin` of every ref (hash, time, tree, parents) (one git call
-instead of one `git merge-base` per ref, which cost ~7 ms each). A library (pygit2, dulwich) would
-add a dependency for the same two calls; the git CLI is on every reviewer's machine.
+Git access: the git CLI in batch mode. One `git cat-file --batch-command` process serves every tree and blob
+(~40,000 objects of a 1,500-submission stream in a few seconds); merge bases are computed in-process from one
+`git log --stdin` of every ref (hash, time, tree, parents), not one `git merge-base` per ref (~7 ms each).
+pygit2 or dulwich would add a dependency for those two calls; the git CLI is on every reviewer's machine.
 """
 
 from __future__ import annotations
@@ -128,18 +127,15 @@ class GitObjects:
         got = self.contents(oid)
         return got[1] if got else b""
 
-    def walk(self, oid: str, prefix: str = "", submodules: list[tuple[str, str]] | None = None,
-             ) -> Iterator[tuple[str, str]]:
-        """(relative path, blob id) of every file below a tree, hidden entries left out; a submodule has no blob
-        here: its (path, commit) goes to `submodules` when given."""
+    def walk(self, oid: str, prefix: str = "", subs: list | None = None) -> Iterator[tuple[str, str]]:
+        """(path, blob id) of each file below a tree, hidden ones left out; submodules' (path, commit) to subs."""
         for e in self.tree(oid):
             if e.name.startswith("."):
                 continue
             if e.is_tree:
-                yield from self.walk(e.oid, f"{prefix}{e.name}/", submodules)
+                yield from self.walk(e.oid, f"{prefix}{e.name}/", subs)
             elif is_submodule(e.mode):
-                if submodules is not None:
-                    submodules.append((f"{prefix}{e.name}", e.oid))
+                subs is not None and subs.append((f"{prefix}{e.name}", e.oid))
             else:
                 yield f"{prefix}{e.name}", e.oid
 
@@ -186,7 +182,7 @@ class GitFolder:
 
     def _listing(self) -> dict[str, str]:
         if self._files is None:
-            self._files = dict(sorted(self.objects.walk(self.tree_oid, submodules=self._submodules)))
+            self._files = dict(sorted(self.objects.walk(self.tree_oid, subs=self._submodules)))
         return self._files
 
     def paths(self) -> list[str]:
@@ -342,13 +338,10 @@ class Stream:
         return GitFolder(self.objects, sub.tree, sub.folder, where)
 
     def main_readme(self) -> str:
-        """The repository README at main (the published leaderboard), or "" when there is none; read through the
-        bounded reader (blob): a README over MAX_FILE_BYTES is a DataError saying so, never read whole."""
-        what = f"{self.main}:README.md"
-        found = self.objects.info(what)
-        if found is None or found[0] != "blob":
-            return ""
-        return self.objects.blob(what, "main's README.md").decode("utf-8", "replace")
+        """The README at main (the published table) or ""; through the bounded blob reader, never read whole."""
+        what, found = f"{self.main}:README.md", self.objects.info(f"{self.main}:README.md")
+        return self.objects.blob(what, "main's README.md").decode("utf-8", "replace") \
+            if found is not None and found[0] == "blob" else ""
 
     def __enter__(self) -> Stream:
         return self
