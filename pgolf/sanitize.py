@@ -47,14 +47,14 @@ class PathEscape(DataError):
 
 
 def csv_cell(value: Any) -> Any:
-    """A value for a CSV cell: control characters but newlines as visible escapes (terminal(): a bare carriage
+    """A value for a CSV cell: control characters but newlines and tabs as visible escapes (terminal(): a bare carriage
     return would end the row in a writer that does not quote it), then a string a spreadsheet would run as a
     formula gets a leading `'`; numbers, and strings that read as a finite number, are left as they are."""
     if not isinstance(value, str):
         return value
-    # a newline inside a cell is quoted by every CSV writer (a multi-line flag keeps its lines); a bare carriage
-    # return is not always, so it is escaped; a cell that begins with a newline is quoted as a formula would be
-    value = terminal(value, keep_newlines=True)
+    # a newline or tab inside a cell is kept (a writer quotes it; a multi-line flag keeps its lines); a bare
+    # carriage return is not always quoted, so it is escaped; a cell beginning with either is quoted below
+    value = "\t".join(terminal(part, keep_newlines=True) for part in value.split("\t"))
     if not value.startswith((*FORMULA_START, "\n")):
         return value
     try:
