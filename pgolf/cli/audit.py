@@ -10,6 +10,7 @@ submissions.csv, leaderboard.csv, diff.csv and diff.md.
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 
 from pgolf.cli.check_record import add_progression_arguments
@@ -19,6 +20,7 @@ from pgolf.review.judge.progression import MAX_STEP_BPB, TOLERATED, ProgressionS
 from pgolf.review.settings import MIN_RUNS
 from pgolf.review.sources.git import DEFAULT_REFS, DEFAULT_TRACK
 from pgolf.review.verbs import audit_git_to, audit_to
+from pgolf.sanitize import terminal
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -51,12 +53,14 @@ def main(args: argparse.Namespace) -> int:
         result = audit_to(args.out, args.records_dir, pairs=args.pairs, margin_nats=args.margin_nats,
                           alpha=args.alpha, progression_alpha=args.progression_alpha)
         for d in result["records"]:
-            print(d["verdict"])
-        print(f"{len(result['records'])} records in {result['seconds']:.1f} s; see {args.out / 'report.md'}")
+            print(terminal(d["verdict"]))
+        print(terminal(f"{len(result['records'])} records in {result['seconds']:.1f} s; see {args.out / 'report.md'}"))
         return 0
     settings = ProgressionSettings(alpha=args.progression_alpha, rule_alpha=args.alpha, margin_nats=args.margin_nats,
                                    min_runs=args.min_runs, runs_from=args.runs_from, max_step_bpb=args.max_step_bpb,
                                    tolerated=tuple(c.strip() for c in args.tolerate.split(",") if c.strip()))
     a = audit_git_to(args.out, args.git, refs=args.refs, track=args.track, settings=settings)
-    print(a.summary_line() + f"; see {args.out / 'report.md'}")
+    for w in a.warnings:
+        print(terminal(f"pgolf audit: warning: {w}"), file=sys.stderr)
+    print(terminal(a.summary_line() + f"; see {args.out / 'report.md'}"))
     return 0

@@ -14,6 +14,7 @@ from pathlib import Path
 from pgolf.cli.types import number, number_text, probability
 from pgolf.review.judge.loose import LooseOptions, check_logs_to
 from pgolf.review.settings import MARGIN_NATS, RULE_ALPHA
+from pgolf.sanitize import terminal
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -37,6 +38,6 @@ def main(args: argparse.Namespace) -> int:
     result = check_logs_to(args.out, args.logs, options)
     for r in result["runs"] + result["previous"]:
         if r.error:
-            print(f"pgolf check-logs: dropped {r.file}: {r.error}", file=sys.stderr)
-    print(result["claim"]["verdict"])
+            print(terminal(f"pgolf check-logs: dropped {r.file}: {r.error}"), file=sys.stderr)
+    print(terminal(result["claim"]["verdict"]))
     return 0 if result["claim"]["p_value"] is not None else 1

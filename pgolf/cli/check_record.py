@@ -12,6 +12,7 @@ from pathlib import Path
 from pgolf.cli.types import number, probability
 from pgolf.review.settings import MARGIN_NATS, PRACTICE_ALPHA, RULE_ALPHA
 from pgolf.review.verbs import check_record_to
+from pgolf.sanitize import terminal
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -36,5 +37,5 @@ def main(args: argparse.Namespace) -> int:
     result = check_record_to(args.out, args.folder, previous=args.previous, threshold=args.threshold,
                              metric=args.metric, margin_nats=args.margin_nats, alpha=args.alpha,
                              progression_alpha=args.progression_alpha)
-    print(result["verdict"])
+    print(terminal(result["verdict"]))
     return 0

@@ -115,6 +115,7 @@ class ParsedRun:
     truncated: bool = False
     partial_line: str | None = None  # the cut-off last line of a truncated file
     error: str | None = None
+    unreadable: str | None = None  # why the file could not be read (a missing blob, over the size bound)
     stages: dict[str, Stage] = field(default_factory=dict)  # canonical name -> stage
     # the stage under test, set by choose(); check-logs and check-record fill them
     metric: str | None = None
@@ -175,6 +176,9 @@ class ParsedRun:
 
     def choose(self, name: str | None) -> None:
         """Make `name` (any spelling; None: default_stage) the stage under test, or set `error`."""
+        if self.unreadable:  # nothing was read: the reason stays the run's error, whatever stage is asked for
+            self.error = self.unreadable
+            return
         cut = _CUT_STAGE.match(self.partial_line or "")
         if cut and (name is None or canonical_stage(cut.group(1)) == canonical_stage(name)):
             self.error = f"the log is cut off inside its last line `{self.partial_line}`"

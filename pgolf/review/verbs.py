@@ -11,7 +11,7 @@ from typing import Any
 
 import pandas as pd
 
-from pgolf import atomic, provenance
+from pgolf import atomic, provenance, runlock
 from pgolf.review.judge.audit import audit
 from pgolf.review.judge.record import RecordCheck, compare, judge_record
 from pgolf.review.judge.stream import audit_git, matched_share
@@ -27,6 +27,7 @@ from pgolf.review.output.markdown import audit_report, diff_markdown, record_rep
 from pgolf.review.output.page import audit_page, record_page, stream_page
 from pgolf.review.output.rows import record_dict, record_row, submission_rows
 from pgolf.review.settings import MARGIN_NATS, PRACTICE_ALPHA, RULE_ALPHA
+from pgolf.sanitize import csv_row
 from pgolf.stats import json_safe
 
 
@@ -41,8 +42,11 @@ def check_record(folder: str | Path, *, previous: str | Path | RecordCheck | Non
 
 
 def csv_text(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None) -> str:
+    """The review's one CSV writer: every cell through sanitize.csv_row, so a submission's `=HYPERLINK(...)` is
+    text to a spreadsheet (OWASP's leading quote) while numbers stay numbers."""
     buf = io.StringIO()
-    pd.DataFrame(list(rows), columns=list(columns) if columns else None).to_csv(buf, index=False, lineterminator="\n")
+    pd.DataFrame([csv_row(r) for r in rows], columns=list(columns) if columns else None).to_csv(
+        buf, index=False, lineterminator="\n")
     return buf.getvalue()
 
 
@@ -53,6 +57,7 @@ def _plain(v: Any) -> Any:
     return str(v) if isinstance(v, Path) else v
 
 
+@runlock.holds_out
 def check_record_to(out: str | Path, folder: str | Path, **options: Any) -> dict[str, Any]:
     """check_record(folder, **options), then DIR/runs.csv, record.json, report.md and report.html."""
     result = check_record(folder, **options)
@@ -66,6 +71,7 @@ def check_record_to(out: str | Path, folder: str | Path, **options: Any) -> dict
     return result
 
 
+@runlock.holds_out
 def audit_to(out: str | Path, records_dir: str | Path, **options: Any) -> dict[str, Any]:
     """audit(records_dir, **options), then DIR/runs.csv, records.csv, records.json, frontier.png, index.html,
     report.md."""
@@ -86,6 +92,7 @@ def audit_to(out: str | Path, records_dir: str | Path, **options: Any) -> dict[s
     return result
 
 
+@runlock.holds_out
 def audit_git_to(out: str | Path, repo: str | Path, **options: Any) -> Any:
     """audit_git(repo, **options), then DIR/submissions.csv, leaderboard.csv, diff.csv, diff.md, runs.csv,
     records.csv, records.json, frontier.png, index.html and report.md, as one group."""
@@ -102,7 +109,8 @@ def audit_git_to(out: str | Path, repo: str | Path, **options: Any) -> Any:
     diff = [asdict(r) for r in a.diff]
     matched, claimed = matched_share(a)
     summary = {"repo": str(repo), "main": a.main, "refs": a.refs, "submissions": len(a.submissions),
-               "seconds": a.seconds, "matched": matched, "claimed": claimed, "runs_from": a.runs_from}
+               "seconds": a.seconds, "matched": matched, "claimed": claimed, "runs_from": a.runs_from,
+               "warnings": a.warnings}
     meta = provenance.collect(command="audit --git", repo=str(repo), main=a.main,
                               **{k: _plain(v) for k, v in options.items() if k != "settings"})
     atomic.write_group({

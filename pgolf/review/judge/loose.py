@@ -15,7 +15,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from pgolf import atomic, provenance
+from pgolf import atomic, provenance, runlock
 from pgolf import stats as st
 from pgolf.review.model import Flag
 from pgolf.review.output.markdown import loose_report
@@ -133,6 +133,7 @@ def check_logs(logs: Sequence[str], o: LooseOptions) -> dict[str, Any]:
     return {"claim": claim, "runs": runs, "previous": previous}
 
 
+@runlock.holds_out
 def check_logs_to(out: str | Path, logs: Sequence[str], o: LooseOptions) -> dict[str, Any]:
     """check_logs, then DIR/runs.csv, claim.json, report.md and report.html."""
     result = check_logs(logs, o)

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
+from pgolf.gitcheck import repo_state
 from pgolf.review.judge.progression import (
     LeaderRow,
     ProgressionSettings,
@@ -42,6 +43,7 @@ class StreamAudit:
     runs_from: str | None
     deleted: list[tuple[int | None, str]]
     seconds: float
+    warnings: list[str] = field(default_factory=list)  # what the clone cannot show (gitcheck: a shallow clone)
 
     @staticmethod
     def verdict(sub: Submission) -> Verdict:
@@ -88,12 +90,13 @@ def audit_git(repo: str | os.PathLike[str], *, refs: str = DEFAULT_REFS, track: 
               settings: ProgressionSettings | None = None) -> StreamAudit:
     start = time.perf_counter()
     with stream(repo, refs=refs, track=track) as src:
+        warnings = repo_state(repo).warnings(repo)
         subs = read_submissions(src)
         readme = src.main_readme()
     judged, board, runs_from = rebuild(subs, settings or ProgressionSettings())
     table = parse_table(readme, track)
     return StreamAudit(str(repo), src.main, src.refs, judged, board, table, diff(table, judged), runs_from,
-                       src.deleted, time.perf_counter() - start)
+                       src.deleted, time.perf_counter() - start, warnings)
 
 
 # --------------------------------------------------------------------------- rows (the CSV/JSON edge)

@@ -263,6 +263,7 @@ def stream_report(summary: dict[str, Any], board: Sequence[dict[str, Any]], diff
              "", f"Repository {md_cell(summary['repo'])} at main {summary['main'][:12]}; read in "
              f"{summary['seconds']:.1f} s. Claims matched to a stage: {summary['matched']} of {summary['claimed']} "
              f"folders with a claim and logs. Three runs asked for from {summary['runs_from']}.", "",
+             *[f"**Warning:** {md_cell(w)}\n" for w in summary.get("warnings", [])],
              "## Verdicts", "", _table(["verdict", "submissions"], sorted(counts.items(), key=lambda kv: -kv[1])), "",
              "## The rebuilt leaderboard", "",
              "Each row beat the row below it at p < 0.25 (one-sided Welch on per-seed val_bpb, no margin), or by "

@@ -119,13 +119,14 @@ def _number(v: Any) -> Decimal | None:
 
 
 def _leaves(data: Any, prefix: str = "", depth: int = 0) -> list[tuple[str, Any]]:
-    """(dotted key, value) of every scalar in a JSON object, to 6 levels."""
-    if not isinstance(data, dict) or depth > 6:
+    """(dotted key, value) of every scalar in a JSON object, lists included (`seed_scores[0]`), to 6 levels."""
+    if depth > 6:
         return []
+    items = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else ()
     out = []
-    for k, v in data.items():
-        key = f"{prefix}{k}"
-        out += _leaves(v, key + ".", depth + 1) if isinstance(v, dict) else [(key, v)]
+    for k, v in items:
+        key = f"{prefix}[{k}]" if isinstance(data, list) else f"{prefix}.{k}" if prefix else str(k)
+        out += _leaves(v, key, depth + 1) if isinstance(v, dict | list) else [(key, v)]
     return out
 
 

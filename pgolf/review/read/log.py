@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import math
 import re
 from collections.abc import Callable
 from dataclasses import replace
@@ -50,6 +51,16 @@ __all__ = ["STAGE_ALIASES", "ParsedRun", "Stage", "canonical_stage", "code_dump"
 _NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 # a score may be printed as nan or inf: such a stage is read (and flagged), never skipped
 _SCORE = rf"(?:{_NUM}|[-+]?(?:nan|inf(?:inity)?))"
+# no loss or bpb is near 1e30; past it, sums, byte counts and decimal rounding overflow, so it reads as infinite
+_HUGE_SCORE = 1e30
+
+
+def _score(text: str) -> float:
+    """A printed score as a float: nan and inf as they are, a magnitude of 1e30 or more (1e308) as inf with its
+    sign, so every check downstream sees a non-finite score (flagged) instead of overflowing on it."""
+    value = float(text)
+    return math.copysign(math.inf, value) if math.isfinite(value) and abs(value) >= _HUGE_SCORE else value
+
 # one score pair anywhere in a stage line: `val_bpb:1.08`, `bpb=1.08`, `vl: 2.8`, `val_loss 2.8` is not one
 _PAIR = re.compile(rf"(?<![\w.])(val_loss|val_bpb|vl|loss|bpb)\s*[:=]\s*({_SCORE})(?![\w.])", re.IGNORECASE)
 _NUMERIC_KV = re.compile(r"\s+\w+[:=]\s*[-+]?[\d.]\S*$")
@@ -98,11 +109,11 @@ def _on_stage(run: ParsedRun, parsed: tuple[str, str | None, str, str], lineno: 
     seed = stage_seed(printed)
     into = run.stages if seed is None else run.seed_stages.setdefault(seed, {})
     stage = into.setdefault(canonical_stage(printed), Stage(name=printed.removesuffix("_exact")))
-    loss_value = float(loss) if loss is not None else None
+    loss_value = _score(loss) if loss is not None else None
     if printed.endswith("_exact"):
-        stage.exact_val_loss, stage.exact_val_bpb, stage.exact_digits = loss_value, float(bpb), decimals(bpb)
+        stage.exact_val_loss, stage.exact_val_bpb, stage.exact_digits = loss_value, _score(bpb), decimals(bpb)
     else:
-        stage.name, stage.val_loss, stage.val_bpb, stage.digits = printed, loss_value, float(bpb), decimals(bpb)
+        stage.name, stage.val_loss, stage.val_bpb, stage.digits = printed, loss_value, _score(bpb), decimals(bpb)
     # April logs print only `legal_ttt_exact ... eval_time:Nms`: the time is on the `_exact` line then
     if (t := _EVAL_TIME.search(rest)) and (not printed.endswith("_exact") or stage.eval_time_ms is None):
         stage.eval_time_ms = float(t.group(1))

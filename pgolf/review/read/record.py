@@ -97,12 +97,13 @@ def read_runs(files: FolderFiles, rel: str) -> list[ParsedRun]:
     try:
         data = files.read(rel)
     except DataError as exc:
-        return [ParsedRun(file=where, error=str(exc))]
+        return [ParsedRun(file=where, error=str(exc), unreadable=str(exc))]
     return with_hash(read_log_runs(data.decode("utf-8", errors="replace"), file=where), data)
 
 
 def is_train_log(r: ParsedRun) -> bool:
-    return bool(r.stages or r.steps is not None or r.world_size is not None or r.hyperparameters)
+    """A log with something of a train run, or one that could not be read (named with its reason, not dropped)."""
+    return bool(r.unreadable or r.stages or r.steps is not None or r.world_size is not None or r.hyperparameters)
 
 
 def run_seed(r: ParsedRun) -> int | None:

@@ -55,6 +55,9 @@ class MemoryFolder:
     def file_label(self, rel: str) -> str:
         return rel
 
+    def left_out(self) -> list[str]:
+        return []
+
 
 def folder(**files: str) -> MemoryFolder:
     """A folder of these files, each a finished file (ending in a newline); `train_seed1_log` names

@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Protocol
 
+from pgolf.errors import DataError
 from pgolf.inputs import read_bytes
+from pgolf.sanitize import inside
 
 # A train log, README or script above this is not read whole: 64 MiB holds the largest real log
 # (about 10 MB) many times over, and keeps one hostile file from filling memory.
@@ -47,6 +49,10 @@ class FolderFiles(Protocol):
         """How a report names one of its files: a path on disk, or the folder-relative path in git."""
         ...
 
+    def left_out(self) -> list[str]:
+        """What paths() leaves out and why, one sentence each: a link out of the folder, a submodule."""
+        ...
+
 
 def read_text(files: FolderFiles, rel: str) -> str | None:
     """A file as text (undecodable bytes replaced), or None when the folder has no such file."""
@@ -57,10 +63,13 @@ def read_text(files: FolderFiles, rel: str) -> str | None:
 
 @dataclass
 class DirFolder:
-    """A record folder on disk. Only regular files are listed: a FIFO or device never blocks a read."""
+    """A record folder on disk. Only regular files are listed: a FIFO or device never blocks a read. A link is
+    followed only while it stays inside the folder (sanitize.inside): `train_gpt.py -> /etc/passwd` is left out,
+    and left_out() says so, so nothing outside the folder reaches a report."""
 
     root: Path
     _paths: list[str] | None = field(default=None, repr=False)
+    _left_out: list[str] = field(default_factory=list, repr=False)
 
     @property
     def name(self) -> str:
@@ -75,16 +84,31 @@ class DirFolder:
             found = []
             for p in sorted(self.root.rglob("*")) if self.root.is_dir() else []:
                 rel = p.relative_to(self.root)
-                if p.is_file() and not any(part.startswith(".") for part in rel.parts):
+                if any(part.startswith(".") for part in rel.parts):
+                    continue
+                try:
+                    inside(self.root, rel)
+                except DataError as exc:
+                    self._left_out.append(str(exc))
+                    continue
+                if p.is_file():
                     found.append(rel.as_posix())
             self._paths = found
         return self._paths
 
+    def left_out(self) -> list[str]:
+        self.paths()
+        return list(self._left_out)
+
     def size(self, rel: str) -> int:
-        return (self.root / rel).stat().st_size
+        return self._inside(rel).stat().st_size
 
     def read(self, rel: str) -> bytes:
-        return read_bytes(self.root / PurePosixPath(rel), "file", MAX_FILE_BYTES)
+        return read_bytes(self._inside(rel), "file", MAX_FILE_BYTES)
+
+    def _inside(self, rel: str) -> Path:
+        """The file, with its links resolved inside the folder; PathEscape (a DataError) when one leads out."""
+        return inside(self.root, PurePosixPath(rel))
 
     def file_label(self, rel: str) -> str:
         return str(self.root / rel)

@@ -4,11 +4,10 @@
 PR whose merge brought it in) and, for every matching ref, the record folders the ref adds or
 changes against its merge base with main. A folder the ref deletes is no submission.
 
-Git access: the git CLI in batch mode. One `git cat-file --batch-command` process serves every
-tree and blob (a 1,500-submission stream reads ~40,000 objects through it in a few seconds), and
-merge bases are computed in-process from one `git log --stdin` of every ref (hash, time, tree, parents) (one git call
-instead of one `git merge-base` per ref, which cost ~7 ms each). A library (pygit2, dulwich) would
-add a dependency for the same two calls; the git CLI is on every reviewer's machine.
+Git access: the git CLI in batch mode. One `git cat-file --batch-command` process serves every tree and blob
+(~40,000 objects of a 1,500-submission stream in a few seconds); merge bases are computed in-process from one
+`git log --stdin` of every ref (hash, time, tree, parents), not one `git merge-base` per ref (~7 ms each).
+pygit2 or dulwich would add a dependency for those two calls; the git CLI is on every reviewer's machine.
 """
 
 from __future__ import annotations
@@ -22,6 +21,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 
 from pgolf.errors import DataError
+from pgolf.gitcheck import is_submodule, missing_object, submodule_note
 from pgolf.review.sources.folder import MAX_FILE_BYTES
 
 DEFAULT_REFS = "refs/pull/*/head"
@@ -119,23 +119,24 @@ class GitObjects:
 
     def blob(self, oid: str, label: str) -> bytes:
         info = self.info(oid)
-        if info is None:
-            raise DataError(f"{label}: its blob {oid[:12]} is missing from the repository (a partial clone?); "
-                            "fetch it with `git fetch` or read the folder from disk")
+        if info is None:  # a tree names it, so the repository is incomplete: not "no such file"
+            raise missing_object(self.repo, oid, label)
         if info[1] > MAX_FILE_BYTES:
             raise DataError(f"{label}: {info[1]:,} bytes, over the {MAX_FILE_BYTES:,}-byte bound for one file; "
                             "it is not read")
         got = self.contents(oid)
         return got[1] if got else b""
 
-    def walk(self, oid: str, prefix: str = "") -> Iterator[tuple[str, str]]:
-        """(relative path, blob id) of every file below a tree, hidden entries left out."""
+    def walk(self, oid: str, prefix: str = "", subs: list | None = None) -> Iterator[tuple[str, str]]:
+        """(path, blob id) of each file below a tree, hidden ones left out; submodules' (path, commit) to subs."""
         for e in self.tree(oid):
             if e.name.startswith("."):
                 continue
             if e.is_tree:
-                yield from self.walk(e.oid, f"{prefix}{e.name}/")
-            elif e.mode != "160000":  # a submodule has no blob here
+                yield from self.walk(e.oid, f"{prefix}{e.name}/", subs)
+            elif is_submodule(e.mode):
+                subs is not None and subs.append((f"{prefix}{e.name}", e.oid))
+            else:
                 yield f"{prefix}{e.name}", e.oid
 
     def subtree(self, tree: str, path: str) -> str | None:
@@ -169,6 +170,7 @@ class GitFolder:
     where: str  # `PR #123` or `main`
     _files: dict[str, str] | None = field(default=None, repr=False)
     _sizes: dict[str, int] = field(default_factory=dict, repr=False)
+    _submodules: list[tuple[str, str]] = field(default_factory=list, repr=False)
 
     @property
     def name(self) -> str:
@@ -180,7 +182,7 @@ class GitFolder:
 
     def _listing(self) -> dict[str, str]:
         if self._files is None:
-            self._files = dict(sorted(self.objects.walk(self.tree_oid)))
+            self._files = dict(sorted(self.objects.walk(self.tree_oid, subs=self._submodules)))
         return self._files
 
     def paths(self) -> list[str]:
@@ -197,6 +199,10 @@ class GitFolder:
         if oid is None:
             raise DataError(f"{self.label}/{rel}: no such file")
         return self.objects.blob(oid, f"{self.label}/{rel}")
+
+    def left_out(self) -> list[str]:
+        self._listing()
+        return [submodule_note(f"{self.label}/{path}", oid) for path, oid in self._submodules]
 
     def file_label(self, rel: str) -> str:
         return rel
@@ -332,9 +338,10 @@ class Stream:
         return GitFolder(self.objects, sub.tree, sub.folder, where)
 
     def main_readme(self) -> str:
-        """The repository README at main (the published leaderboard), or "" when there is none."""
-        got = self.objects.contents(f"{self.main}:README.md")
-        return got[1].decode("utf-8", "replace") if got and got[0] == "blob" else ""
+        """The README at main (the published table) or ""; through the bounded blob reader, never read whole."""
+        what, found = f"{self.main}:README.md", self.objects.info(f"{self.main}:README.md")
+        return self.objects.blob(what, "main's README.md").decode("utf-8", "replace") \
+            if found is not None and found[0] == "blob" else ""
 
     def __enter__(self) -> Stream:
         return self

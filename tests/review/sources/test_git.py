@@ -1,0 +1,76 @@
+"""audit --git on clones that cannot show everything, built with real git: a shallow clone is said in report.md
+and records.json, a missing blob is named as a corrupt repository, a submodule inside a record folder is a finding,
+and a link stays a blob holding its target's name, never followed (issue 31, class 4)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+
+import pytest
+
+from pgolf.__main__ import main as pgolf_main
+from tests.data import gitstream as gs
+
+GOOD = "2026-03-21_Fine"
+
+
+@pytest.fixture
+def repo(tmp_path):
+    repo = tmp_path / "golf"
+    repo.mkdir()
+    gs._git(repo, "init", "-q", "-b", "main")
+    (repo / "README.md").write_text("# Made-up challenge\n")
+    gs._commit_all(repo, "start", "2026-03-17T10:00:00Z")
+    gs._record(repo, GOOD, (1.2098, 1.2101, 1.2102))
+    gs._commit_all(repo, "Fine", "2026-03-21T10:00:00Z")
+    return repo
+
+
+def _audit(repo, out) -> dict:
+    assert pgolf_main(["audit", "--git", str(repo), "--out", str(out)]) == 0
+    return json.loads((out / "records.json").read_text())
+
+
+def test_a_shallow_clone_is_said_in_the_report_and_the_json(repo, tmp_path, capsys):
+    gs._git(repo, "commit", "-q", "--allow-empty", "-m", "later", date="2026-03-22T10:00:00Z")
+    shallow = tmp_path / "shallow"
+    subprocess.run(["git", "clone", "-q", "--depth", "1", f"file://{repo}", str(shallow)], check=True)
+    data = _audit(shallow, tmp_path / "out")
+    assert len(data["summary"]["warnings"]) == 1 and "is a shallow clone" in data["summary"]["warnings"][0]
+    assert "**Warning:**" in (tmp_path / "out" / "report.md").read_text()
+    assert "is a shallow clone" in capsys.readouterr().err
+    assert _audit(repo, tmp_path / "full")["summary"]["warnings"] == []
+
+
+def test_a_missing_blob_is_named_as_a_corrupt_repository(repo, tmp_path):
+    oid = gs._git(repo, "rev-parse", f"main:{gs.TRACK}/{GOOD}/train_seed42.log").strip()
+    os.remove(repo / ".git" / "objects" / oid[:2] / oid[2:])  # loose: the test's commits were never packed
+    data = _audit(repo, tmp_path / "out")
+    (record,) = data["records"]
+    errors = [r["error"] for r in record["runs"] if r["error"]]
+    assert len(errors) == 1 and f"git object {oid} is missing from {repo}" in errors[0]
+    assert "train_seed42.log" in errors[0] and "corrupt" in errors[0]
+
+
+def test_a_submodule_inside_a_record_folder_is_a_finding(repo, tmp_path):
+    commit = gs._git(repo, "rev-parse", "HEAD").strip()
+    gs._git(repo, "update-index", "--add", "--cacheinfo", f"160000,{commit},{gs.TRACK}/{GOOD}/vendor")
+    gs._git(repo, "commit", "-q", "-m", "vendor", date="2026-03-22T10:00:00Z")
+    (record,) = _audit(repo, tmp_path / "out")["records"]
+    texts = [f["text"] for f in record["flags"]]
+    assert any(t.startswith(f"main {gs.TRACK}/{GOOD}/vendor is a submodule (commit {commit[:12]}") for t in texts)
+    assert record["n"] == 3  # the rest judged
+
+
+def test_a_link_in_git_is_never_followed(repo, tmp_path):
+    script = repo / gs.TRACK / GOOD / "train_gpt.py"
+    script.unlink()
+    os.symlink("/etc/passwd", script)
+    gs._commit_all(repo, "link", "2026-03-22T10:00:00Z")
+    _audit(repo, tmp_path / "out")
+    secret = [line for line in open("/etc/passwd").read().splitlines() if line.strip()]  # noqa: SIM115
+    for f in (tmp_path / "out").iterdir():
+        if f.suffix in (".md", ".html", ".json", ".csv"):
+            assert not any(line in f.read_text() for line in secret), f
