@@ -90,25 +90,33 @@ def _finding_lines(f: FolderReview) -> list[str]:
     return lines
 
 
-def folder_section(f: FolderReview, report_url: str | None = None) -> str:
+def _report_link(f: FolderReview, report_url: str | None, run_url: str | None) -> list[str]:
+    if not f.report:
+        return []
+    if report_url:
+        return ["", f"[Full report]({report_url.rstrip('/')}/{f.report})"]
+    if run_url:
+        return ["", f"Full report: `{f.report}` in the [run's `pgolf-review` artifact]({run_url})"]
+    return ["", f"[Full report](./{f.report})"]
+
+
+def folder_section(f: FolderReview, report_url: str | None = None, run_url: str | None = None) -> str:
     """One folder's part of the comment (also what the pre-commit hook prints)."""
     lines = [_headline(f), "", text(f.reasons, 2 * MAX_TEXT), "", *_numbers(f), *_table(f)]
     if f.findings:
         lines += ["", f"**Findings** ({sum(x.severity == 'error' for x in f.findings)} errors, "
                       f"{sum(x.severity == 'warn' for x in f.findings)} warnings):", *_finding_lines(f)]
-    if report_url and f.report:
-        lines += ["", f"[Full report]({report_url.rstrip('/')}/{f.report})"]
-    return "\n".join(lines)
+    return "\n".join(lines + _report_link(f, report_url, run_url))
 
 
-def comment(review: PrReview, report_url: str | None = None) -> str:
+def comment(review: PrReview, report_url: str | None = None, run_url: str | None = None) -> str:
     """The whole comment, marker first, bounded to MAX_COMMENT characters."""
     verdict = ("holds as a record" if review.holds else "does not hold as a record") if review.folders \
         else "changes no record folder"
     head = [MARKER, f"## pgolf review: this PR {verdict}", "",
             f"Judged at `{review.head[:12]}` against the record standing on `{review.base[:12]}`"
             + (f" (the README table's best: {text(review.table_record, 80)})" if review.table_record else "") + "."]
-    parts = [folder_section(f, report_url) for f in review.folders[:MAX_FOLDERS]]
+    parts = [folder_section(f, report_url, run_url) for f in review.folders[:MAX_FOLDERS]]
     if len(review.folders) > MAX_FOLDERS:
         parts.append(f"… {len(review.folders) - MAX_FOLDERS} more record folders in review.json")
     if review.deleted:

@@ -45,11 +45,11 @@ def workflow_commands(review: PrReview) -> list[str]:
     return lines[:MAX_ANNOTATIONS]
 
 
-def append_summary(review: PrReview, report_url: str | None) -> Path | None:
+def append_summary(review: PrReview, report_url: str | None, run_url: str | None) -> Path | None:
     """Append the comment to $GITHUB_STEP_SUMMARY (the job's summary page) when GitHub set it."""
     target = os.environ.get("GITHUB_STEP_SUMMARY")
     if not target:
         return None
     with open(target, "a", encoding="utf-8") as fh:
-        fh.write(comment(review, report_url))
+        fh.write(comment(review, report_url, run_url))
     return Path(target)

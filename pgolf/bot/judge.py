@@ -147,12 +147,21 @@ def _findings(rec: RecordCheck, folder: str) -> list[Finding]:
         if run is not None:
             where = rec.stage and run.stage(rec.stage)
             file, line = f"{folder}/{_rel(rec, run.file)}", (where.line if where else None)
+        elif (named := _file_named(rec, f.text)) is not None:
+            file, line = f"{folder}/{named}", None
         elif claim_name is not None:
             file, line = f"{folder}/{claim_name}", _key_line(claim_text, f.text)
         else:
             file, line = folder, None
         out.append(Finding(rule, f.severity, file, line, f.text, fix_for(rule)))
     return out
+
+
+def _file_named(rec: RecordCheck, finding: str) -> str | None:
+    """The file of the folder a record-level finding is about, when its text names one (`train_gpt.py`)."""
+    files = [p for p in (rec.files.paths() if rec.files is not None else []) if "/" not in p
+             and not p.startswith("submission") and p in finding]
+    return min(files, key=finding.index) if files else None
 
 
 def _text(rec: RecordCheck, rel: str | None) -> str:

@@ -22,20 +22,20 @@ FORMATS = ("markdown", "github", "json")
 
 
 def review_pr(repo: str | os.PathLike[str], pr: int, out: str | os.PathLike[str], *, base: str = "main",
-              fmt: str = "markdown", report_url: str | None = None, track: str = DEFAULT_TRACK) -> int:
+              fmt: str = "markdown", report_url: str | None = None, run_url: str | None = None,
+              track: str = DEFAULT_TRACK) -> int:
     """Write OUT/comment.md, OUT/review.json and OUT/report-K.html (one per folder); print the chosen format
     on stdout (github: workflow commands, and the comment appended to $GITHUB_STEP_SUMMARY); the exit code."""
     judged = judge_pr(repo, pr, base=base, track=track)
     review, out = judged.review, Path(out)
-    link = report_url or "."
-    body = comment(review, link)
+    body = comment(review, report_url, run_url)
     meta = provenance.collect(command="review-pr", repo=str(repo), pr=pr, base=base, track=track)
     data = atomic.json_text(json_safe({**review.as_dict(), "exit_code": review.exit_code, "provenance": meta}))
     atomic.write_group({out / "comment.md": body, out / "review.json": data,
                         **{out / name: html for name, html in judged.pages.items()}})
     if fmt == "github":
         print("\n".join(workflow_commands(review)))
-        append_summary(review, link)
+        append_summary(review, report_url, run_url)
     elif fmt == "json":
         sys.stdout.write(data)
     else:

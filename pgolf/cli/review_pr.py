@@ -23,11 +23,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--format", choices=FORMATS, default="markdown",
                         help="what goes to stdout: the comment (markdown), GitHub workflow commands and the job "
                              "summary (github), or review.json (json)")
-    parser.add_argument("--report-url", default=None, help="where the full reports will be (the comment links "
-                                                           "URL/report-K.html); default: beside comment.md")
+    parser.add_argument("--report-url", default=None, help="where the full reports will be served (the comment "
+                                                           "links URL/report-K.html); default: beside comment.md")
+    parser.add_argument("--run-url", default=None, help="the CI run whose artifact holds the reports (the comment "
+                                                        "points there when --report-url is not given)")
     parser.add_argument("--track", default="track_10min_16mb", help="the records track (track_10min_16mb)")
 
 
 def main(args: argparse.Namespace) -> int:
     return review_pr(args.git, args.pr, args.out, base=args.base, fmt=args.format, report_url=args.report_url,
-                     track=args.track)
+                     run_url=args.run_url, track=args.track)
