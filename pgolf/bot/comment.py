@@ -104,8 +104,8 @@ def folder_section(f: FolderReview, report_url: str | None = None, run_url: str 
     """One folder's part of the comment (also what the pre-commit hook prints)."""
     lines = [_headline(f), "", text(f.reasons, 2 * MAX_TEXT), "", *_numbers(f), *_table(f)]
     if f.findings:
-        lines += ["", f"**Findings** ({sum(x.severity == 'error' for x in f.findings)} errors, "
-                      f"{sum(x.severity == 'warn' for x in f.findings)} warnings):", *_finding_lines(f)]
+        errors = sum(x.severity == "error" for x in f.findings)
+        lines += ["", f"**Findings** ({errors} error(s), {len(f.findings) - errors} warning(s)):", *_finding_lines(f)]
     return "\n".join(lines + _report_link(f, report_url, run_url))
 
 
