@@ -38,12 +38,15 @@ def hook_repo(tmp_path_factory):
     return dst
 
 
-def _try_repo(hook_repo: Path, repo: Path, home: Path) -> subprocess.CompletedProcess:
+def _env(home: Path) -> dict[str, str]:
     # offline: the hook's environment gets pgolf alone (no torch), and sees this interpreter's numpy and scipy
-    env = {**os.environ, "PRE_COMMIT_HOME": str(home), "PIP_NO_INDEX": "1", "PIP_NO_DEPS": "1",
-           "PIP_NO_BUILD_ISOLATION": "0", "PYTHONPATH": os.pathsep.join(site.getsitepackages())}
+    return {**os.environ, "PRE_COMMIT_HOME": str(home), "PIP_NO_INDEX": "1", "PIP_NO_DEPS": "1",
+            "PIP_NO_BUILD_ISOLATION": "0", "PYTHONPATH": os.pathsep.join(site.getsitepackages())}
+
+
+def _try_repo(hook_repo: Path, repo: Path, home: Path) -> subprocess.CompletedProcess:
     return subprocess.run([shutil.which("pre-commit") or "pre-commit", "try-repo", str(hook_repo),
-                           "pgolf-check-record"], cwd=repo, env=env, capture_output=True, text=True)
+                           "pgolf-check-record"], cwd=repo, env=_env(home), capture_output=True, text=True)
 
 
 def test_the_hook_passes_a_good_folder_and_blocks_a_bad_one(hook_repo, tmp_path):
@@ -70,3 +73,23 @@ def test_the_hook_passes_a_good_folder_and_blocks_a_bad_one(hook_repo, tmp_path)
     assert "❌ does not hold: claim not shown · `2026-04-02_Bad`" in out  # the first problem is the verdict
     assert "size: 16,150,000 bytes, headroom -150,000" in out  # over the cap, shown beside it
     assert "**error** `seed` `train_seed1337.log" in out and "claims val\\_bpb 1.1848" in out and "*Fix:*" in out
+
+
+def test_an_installed_hook_blocks_the_commit(hook_repo, tmp_path):
+    if shutil.which("pre-commit") is None:
+        pytest.skip("pre-commit is not installed (pip install -e .[test])")
+    repo = tmp_path / "submission"
+    _git(tmp_path, "init", "-q", "-b", "main", str(repo))
+    rev = _git(hook_repo, "rev-parse", "HEAD").stdout.strip()
+    (repo / ".pre-commit-config.yaml").write_text(
+        f"repos:\n  - repo: {hook_repo}\n    rev: {rev}\n    hooks:\n      - id: pgolf-check-record\n")
+    env = _env(tmp_path / "cache")
+    subprocess.run([shutil.which("pre-commit"), "install"], cwd=repo, env=env, check=True, capture_output=True)
+    gs._record(repo, "2026-04-03_Big", gs.GOOD, model_bytes=16_100_000)  # over the cap, claim shown
+    _git(repo, "add", "-A")
+    done = subprocess.run(["git", "-C", str(repo), "commit", "-q", "-m", "my record"], env=env, capture_output=True,
+                          text=True)
+    said = done.stdout + done.stderr  # git shows a hook's output on stderr
+    assert done.returncode == 1 and "❌ does not hold: over the cap · `2026-04-03_Big`" in said
+    assert "**error** `size`" in said
+    assert subprocess.run(["git", "-C", str(repo), "rev-parse", "--verify", "-q", "HEAD"]).returncode != 0  # no commit
