@@ -21,14 +21,15 @@ MAX_FOLDERS = 6
 MAX_SEEDS = 8
 MAX_COMMENT = 30_000  # GitHub allows 65,536 characters
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]|~])")  # mid-line: what can open emphasis, code, a link, a cell
+_MD_SPECIAL = re.compile(r"([\\*_\[\]|~])")  # mid-line: what can open emphasis, code, a link, a cell
 _PING = re.compile(r"([@#])(?=[\w-])")  # @user, @org/team, #123: a mention or a cross-reference
 _LINK = re.compile(r"(?i)(://|www\.)")
 
 
 def text(value: object, limit: int = MAX_TEXT) -> str:
     """Submission text as inert Markdown: one line, escaped, never a mention, a reference or a link."""
-    s = _CONTROL.sub(" ", str(value).replace("\r", " ").replace("\n", " "))
+    # a backtick becomes a quote: escaped, it would still pair with another as a code span in some renderers
+    s = _CONTROL.sub(" ", str(value).replace("\r", " ").replace("\n", " ")).replace("`", "'")
     if len(s) > limit:
         s = s[:limit - 1] + "…"
     s = s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
