@@ -48,4 +48,5 @@ def rule_of(check: str, text: str) -> str:
 
 
 def fix_for(rule: str) -> str:
-    return FIXES.get(rule, FIXES["rules"])
+    """The fix of a rule id, or of its family (`time.train_overrun` -> `time`)."""
+    return FIXES.get(rule) or FIXES.get(rule.split(".", 1)[0], FIXES["rules"])

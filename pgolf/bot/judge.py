@@ -142,7 +142,7 @@ def _findings(rec: RecordCheck, folder: str) -> list[Finding]:
     claim_text = _text(rec, claim_name)
     out = []
     for f in sorted(rec.flags, key=lambda f: (f.severity != "error", f.run)):
-        rule = rule_of(f.check, f.text)
+        rule = getattr(f, "rule", "") or rule_of(f.check, f.text)  # a registered rule's id where flags carry one
         run = by_label.get(f.run)
         if run is not None:
             where = rec.stage and run.stage(rec.stage)
