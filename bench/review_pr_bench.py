@@ -49,13 +49,19 @@ def main() -> int:
     ap.add_argument("--cli", type=int, default=20, help="of those, how many also as a subprocess")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--no-compare", action="store_true", help="time only: PRs from the refs, no audit --git")
     args = ap.parse_args()
 
     start = time.perf_counter()
-    audited = audit_git(args.git)
+    if args.no_compare:
+        refs = subprocess.run(["git", "-C", str(args.git), "for-each-ref", "--format=%(refname)", "refs/pull/*/head"],
+                              capture_output=True, text=True, check=True).stdout.split()
+        full, prs = {}, sorted({int(r.split("/")[2]) for r in refs})
+    else:
+        audited = audit_git(args.git)
+        full = {(s.pr, s.folder): audited.verdict(s) for s in audited.submissions if s.pr is not None}
+        prs = sorted({pr for pr, _ in full})
     audit_s = time.perf_counter() - start
-    full = {(s.pr, s.folder): audited.verdict(s) for s in audited.submissions if s.pr is not None}
-    prs = sorted({pr for pr, _ in full})
     chosen = prs if args.sample == 0 else sorted(random.Random(args.seed).sample(prs, min(args.sample, len(prs))))
     seconds, rows = [], []
     for pr in chosen:
