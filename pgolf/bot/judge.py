@@ -66,13 +66,12 @@ def judge_pr(repo: str | os.PathLike[str], pr: int, *, base: str = "main", track
         subs = read_submissions(src)
         readme = src.main_readme()
         base_sha, deleted = src.main, tuple(path for who, path in src.deleted if who == pr)
-    verdicts, _board, _runs_from = rebuild(subs, ProgressionSettings())
+    judged = _judged(subs)
     table = parse_table(readme, track)
     best = min(table, key=lambda r: r.score, default=None)
-    by_key = {s.key: s for s in subs}
+    by_key = {s.key: s for s, _v in judged}
     folders, pages = [], {}
-    for i, sub in enumerate(s for s in subs if s.ref == ref):
-        v = verdicts[id(sub)]
+    for i, (sub, v) in enumerate((s, v) for s, v in judged if s.ref == ref):
         front = by_key.get(v.frontier) if v.frontier else None
         page = f"report-{i + 1}.html"
         pages[page] = record_page(record_dict(sub.record, compare(sub.record, front.record if front else None)))
@@ -80,6 +79,12 @@ def judge_pr(repo: str | os.PathLike[str], pr: int, *, base: str = "main", track
     review = PrReview(str(repo), pr, head, base_sha, f"{best.key} {best.score}" if best else None, tuple(folders),
                       deleted, time.perf_counter() - start)
     return Judged(review, pages)
+
+
+def _judged(subs: list[Submission]) -> list[tuple[Submission, Verdict]]:
+    """audit --git's verdict of every submission (the PR's and main's), in their order."""
+    verdicts, _board, _runs_from = rebuild(subs, ProgressionSettings())
+    return [(s, verdicts[id(s)]) for s in subs]
 
 
 def judge_folder(folder: str | Path, repo_path: str) -> FolderReview:
