@@ -3,6 +3,7 @@ verdict is audit --git's, the comment and annotations say it, hostile text comes
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import re
@@ -13,7 +14,6 @@ import pytest
 
 from pgolf.bot.comment import MARKER, MAX_COMMENT, ZWJ, text
 from pgolf.bot.prcheck import review_pr
-from pgolf.review.stream import audit_git
 from tests.data import gitstream as gs
 
 HOSTILE = "<img src=x onerror=alert(1)> @octocat [click](https://evil.example/x) #1 **bold** | cell"
@@ -44,8 +44,11 @@ def run_verb(*args, env=None):
 
 
 def test_each_prs_verdict_is_audit_gits(repo, tmp_path):
-    audited = audit_git(repo)
-    full = {(s.pr, s.folder): audited.verdict(s).status for s in audited.submissions}
+    done = subprocess.run([sys.executable, "-m", "pgolf", "audit", "--git", str(repo), "--out", str(tmp_path / "a")],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    with open(tmp_path / "a" / "submissions.csv", newline="") as fh:
+        full = {(int(r["pr"]), r["folder"]): r["verdict"] for r in csv.DictReader(fh) if r["pr"]}
     for pr in range(1, 11):
         code = review_pr(repo, pr, tmp_path / str(pr))
         review = json.loads((tmp_path / str(pr) / "review.json").read_text())
