@@ -123,7 +123,8 @@ def test_findings_name_rule_file_line_and_fix(repo, tmp_path):
     review_pr(repo, 11, tmp_path)
     folder = json.loads((tmp_path / "review.json").read_text())["folders"][0]
     assert folder["status"] == "claim not shown"
-    seed = next(f for f in folder["findings"] if f["rule"] == "seed")
+    seed = next(f for f in folder["findings"] if f["file"].endswith("/train_seed1337.log") and "1.3" in f["text"])
+    assert seed["rule"]  # the rule's id (today the topic `seed`; with the rules registry its registered id)
     assert seed["severity"] == "error" and seed["file"].endswith("/train_seed1337.log") and seed["fix"]
     shown = subprocess.run(["git", "-C", str(repo), "show", f"refs/pull/11/head:{seed['file']}"], capture_output=True,
                            text=True, check=True).stdout.splitlines()[seed["line"] - 1]
