@@ -142,7 +142,8 @@ def _seed_rows(rec: RecordCheck, folder: str) -> list[SeedRow]:
 
 
 def _findings(rec: RecordCheck, folder: str) -> list[Finding]:
-    by_label = {label: r for r in rec.runs for rid, label in fl.labels(rec.runs).items() if rid == id(r)}
+    names = fl.labels(rec.runs)
+    by_label = {names[id(r)]: r for r in rec.runs}
     claim_name = claim_file(rec.files) if rec.files is not None else None
     claim_text = _text(rec, claim_name)
     out = []
