@@ -29,7 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pgolf.bot.judge import judge_pr  # noqa: E402
-from pgolf.review.stream import audit_git  # noqa: E402
+from pgolf.review.judge.stream import audit_git  # noqa: E402
 
 
 def machine() -> dict[str, object]:

@@ -86,7 +86,7 @@ def _table(f: FolderReview) -> list[str]:
 
 def _finding_lines(f: FolderReview) -> list[str]:
     shown = f.findings[:MAX_FINDINGS]
-    lines = [f"- **{x.severity}** {code(x.rule, 20)} {code(x.file.rsplit('/', 1)[-1] + (f':{x.line}' if x.line else ''))}"
+    lines = [f"- **{x.severity}** {code(x.rule, 40)} {code(x.file.rsplit('/', 1)[-1] + (f':{x.line}' if x.line else ''))}"
              f": {text(x.text)}. *Fix:* {text(x.fix)}" for x in shown]
     if len(f.findings) > MAX_FINDINGS:
         lines.append(f"- … {len(f.findings) - MAX_FINDINGS} more in the full report")

@@ -3,17 +3,21 @@
 Everything the bot knows of the reviewer side's internals is in this module; the rest of pgolf.bot
 sees only the typed values of `pgolf.bot.model`. The calls into pgolf.review, in order:
 
-- `gitsource.stream(repo, refs="refs/pull/N/head", track=..., main=BASE)`: the stream `audit --git`
+- `sources.git.stream(repo, refs="refs/pull/N/head", track=..., main=BASE)`: the stream `audit --git`
   reads, narrowed to one ref: the folders the PR's head adds or changes against its merge base with
   BASE, and BASE's own record folders (each with the PR that merged it). One `git log` of the two
   tips and a `git cat-file --batch-command` for the objects; no other ref is read.
-- `stream.read_submissions(src)`: each folder read and matched (`record.load_record` over git objects).
-- `progression.rebuild(subs, ProgressionSettings())`: audit --git's verdicts, over BASE's record
-  folders and the PR's; the PR's frontier is the record standing on BASE.
-- `leaderboard.parse_table(src.main_readme(), track)`: the README table at BASE.
-- `record.compare`, `record.record_dict`, `record.run_rows`, `page.record_page`: the full report.
-- `progression._sizes(rec)`: the artifact sizes the size verdict reads.
-- For the hook: `record.load_record(folder)`, `progression.evidence_problem(sub, settings, runs_from="")`.
+- `judge.stream.read_submissions(src)`: each folder read and matched (`judge.record.load_record` over
+  git objects).
+- `judge.progression.rebuild(subs, ProgressionSettings())`: audit --git's verdicts (judged copies with
+  `.verdict`), over BASE's record folders and the PR's; the PR's frontier is the record standing on BASE.
+- `judge.published.parse_table(src.main_readme(), track)`: the README table at BASE.
+- `judge.record.compare`, `output.rows.record_dict`, `output.rows.run_rows`, `output.page.record_page`:
+  the full report; `read.record.claim_file`, `read.names.labels`, `read.names.seed_from_name`.
+- `judge.progression._sizes(rec)`: the artifact sizes the size verdict reads.
+- Flags: `Flag.rule` (the registered rule's id), `.severity`, `.run`, `.text`, `.check`.
+- For the hook: `judge.record.load_record(folder)`, `judge.progression.evidence_problem(sub, settings,
+  runs_from="")`.
 """
 
 from __future__ import annotations
@@ -28,11 +32,7 @@ from statistics import fmean
 from pgolf.bot.fixes import fix_for, rule_of
 from pgolf.bot.model import Finding, FolderReview, PrReview, SeedRow, Standing
 from pgolf.errors import DataError
-from pgolf.review import flags as fl
-from pgolf.review.gitsource import DEFAULT_TRACK, stream
-from pgolf.review.leaderboard import parse_table
-from pgolf.review.page import record_page
-from pgolf.review.progression import (
+from pgolf.review.judge.progression import (
     ProgressionSettings,
     Submission,
     Verdict,
@@ -40,8 +40,14 @@ from pgolf.review.progression import (
     evidence_problem,
     rebuild,
 )
-from pgolf.review.record import RecordCheck, claim_file, compare, load_record, record_dict, run_rows
-from pgolf.review.stream import read_submissions
+from pgolf.review.judge.published import parse_table
+from pgolf.review.judge.record import compare, load_record
+from pgolf.review.judge.stream import read_submissions
+from pgolf.review.output.page import record_page
+from pgolf.review.output.rows import record_dict, run_rows
+from pgolf.review.read.names import labels, seed_from_name
+from pgolf.review.read.record import RecordCheck, claim_file
+from pgolf.review.sources.git import DEFAULT_TRACK, stream
 
 _JSON_KEY = re.compile(r'"([A-Za-z_][A-Za-z0-9_]*)"\s*:')
 
@@ -83,8 +89,8 @@ def judge_pr(repo: str | os.PathLike[str], pr: int, *, base: str = "main", track
 
 def _judged(subs: list[Submission]) -> list[tuple[Submission, Verdict]]:
     """audit --git's verdict of every submission (the PR's and main's), in their order."""
-    verdicts, _board, _runs_from = rebuild(subs, ProgressionSettings())
-    return [(s, verdicts[id(s)]) for s in subs]
+    judged, _board, _runs_from = rebuild(subs, ProgressionSettings())
+    return [(s, s.verdict) for s in judged]
 
 
 def judge_folder(folder: str | Path, repo_path: str) -> FolderReview:
@@ -127,7 +133,7 @@ def _seed_rows(rec: RecordCheck, folder: str) -> list[SeedRow]:
     for r, row in zip(rec.runs, run_rows(rec), strict=True):
         if not row["counted"]:
             continue
-        seed = r.seed if r.seed is not None else fl.seed_from_name(r.file)
+        seed = r.seed if r.seed is not None else seed_from_name(r.file)
         shown.add(seed)
         sc = claimed.get(seed)
         rows.append(SeedRow(str(seed) if seed is not None else "?", str(sc.val_bpb) if sc and sc.val_bpb is not None
@@ -142,13 +148,13 @@ def _seed_rows(rec: RecordCheck, folder: str) -> list[SeedRow]:
 
 
 def _findings(rec: RecordCheck, folder: str) -> list[Finding]:
-    names = fl.labels(rec.runs)
+    names = labels(rec.runs)
     by_label = {names[id(r)]: r for r in rec.runs}
     claim_name = claim_file(rec.files) if rec.files is not None else None
     claim_text = _text(rec, claim_name)
     out = []
     for f in sorted(rec.flags, key=lambda f: (f.severity != "error", f.run)):
-        rule = getattr(f, "rule", "") or rule_of(f.check, f.text)  # a registered rule's id where flags carry one
+        rule = f.rule or rule_of(f.check, f.text)  # the registered rule's id
         run = by_label.get(f.run)
         if run is not None:
             where = rec.stage and run.stage(rec.stage)
