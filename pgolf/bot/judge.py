@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from statistics import fmean
 
-from pgolf.bot.fixes import fix_for, rule_of
+from pgolf.bot.fixes import fix_for
 from pgolf.bot.model import Finding, FolderReview, PrReview, SeedRow, Standing
 from pgolf.errors import DataError
 from pgolf.review.judge.progression import (
@@ -154,7 +154,7 @@ def _findings(rec: RecordCheck, folder: str) -> list[Finding]:
     claim_text = _text(rec, claim_name)
     out = []
     for f in sorted(rec.flags, key=lambda f: (f.severity != "error", f.run)):
-        rule = f.rule or rule_of(f.check, f.text)  # the registered rule's id
+        rule = f.rule  # the registered rule's id
         run = by_label.get(f.run)
         if run is not None:
             where = rec.stage and run.stage(rec.stage)
