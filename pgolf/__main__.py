@@ -33,6 +33,8 @@ VERBS: dict[str, tuple[str, str]] = {
     "check-record": ("check_record", "reviewer mode: check a record folder's claim, rules and progression"),
     "audit": ("audit", "reviewer mode: every record folder of a leaderboard (RECORDS_DIR), or every pull request "
                        "of a git mirror (--git REPO), each against the frontier"),
+    "review-pr": ("review_pr", "review bot: judge a PR's record folders from git objects; write its comment"),
+    "check-staged": ("check_staged", "pre-commit hook: check each staged record folder; non-zero blocks"),
     "rerun-seed": ("rerun_seed", "compliance rerun: one seed of a submission's own script under torchrun"),
     "rerun-check": ("rerun_check", "compliance rerun: the rerun logs checked against the submission's claim"),
 }

@@ -51,6 +51,13 @@ EXAMPLES: dict[str, tuple[str, ...]] = {
         "pgolf audit --git golf.git --out results/stream                  # every PR head of a mirror",
         "pgolf audit --git golf.git --refs 'refs/pull/*/head' --min-runs 3 --out results/stream",
     ),
+    "review-pr": (
+        "pgolf review-pr --git parameter-golf --pr 1514 --out review   # comment.md, review.json, report-1.html",
+        "pgolf review-pr --git . --pr 1514 --base origin/main --out review --format github   # in CI",
+    ),
+    "check-staged": (
+        "pgolf check-staged records/track_10min_16mb/2026-04-09_Mine/submission.json   # what the hook runs",
+    ),
     "rerun-seed": (
         "pgolf rerun-seed --folder data/records/2026-03-19_r77 --seed 1337 --nproc 8 "
         "--out results/rerun/r77/1337",
