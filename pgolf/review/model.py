@@ -18,7 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-Severity = Literal["error", "warn"]
+Severity = Literal["error", "hold", "warn"]  # hold: never accepted, held for review
 
 # Names that print the same stage: some logs of record #77 print `final_ttt_lora`, others `final_int8_ttt_lora`.
 STAGE_ALIASES: dict[str, str] = {"final_ttt_lora": "final_int8_ttt_lora"}
@@ -237,3 +237,8 @@ class Flag:
 
 def errors(flags: list[Flag] | tuple[Flag, ...]) -> list[Flag]:
     return [f for f in flags if f.severity == "error"]
+
+
+def holds(flags: list[Flag] | tuple[Flag, ...]) -> list[Flag]:
+    """Flags that hold a submission for review (never accepted, not rejected)."""
+    return [f for f in flags if f.severity == "hold"]

@@ -18,9 +18,12 @@ from dataclasses import dataclass, field, replace
 from statistics import fmean
 
 from pgolf import stats as st
+from pgolf.review.model import Flag
 from pgolf.review.model import errors as error_flags
+from pgolf.review.model import holds as hold_flags
 from pgolf.review.read.record import RecordCheck
 from pgolf.review.rules import select
+from pgolf.review.rules.registry import since as rule_since
 from pgolf.review.settings import MARGIN_NATS, MIN_RUNS, PRACTICE_ALPHA, RULE_ALPHA
 from pgolf.size import SIZE_CAP_BYTES
 
@@ -189,6 +192,13 @@ def ruling(sub: Submission, rulings: Sequence[tuple[str, str]]) -> str | None:
     return next((why for pattern, why in rulings if re.search(pattern, text)), None)
 
 
+def in_force(flag: Flag, date: str) -> bool:
+    """Whether the practice enforced the flag's rule at `date` (a submission's evidence date): a rule whose
+    `since` is later did not decide submissions before it; its flag stays in the reports."""
+    since = rule_since(flag.rule)
+    return since is None or not date or date[:10] >= since
+
+
 def evidence_problem(sub: Submission, settings: ProgressionSettings, runs_from: str | None) -> Verdict | None:
     """Why a submission cannot enter the progression, or None when its evidence holds."""
     rec, ev = sub.record, sub.evidence.record
@@ -204,11 +214,13 @@ def evidence_problem(sub: Submission, settings: ProgressionSettings, runs_from: 
         return Verdict("size not shown", "size not shown: no log prints the artifact's total and submission.json "
                                          "claims no byte count")
     tolerated = select(settings.tolerated)
-    errors = [f for f in error_flags(rec.flags) + (error_flags(ev.flags) if ev is not rec else [])
-              if f.rule not in tolerated]
+    flags = [*rec.flags, *(ev.flags if ev is not rec else ())]
+    errors = [f for f in error_flags(flags) if f.rule not in tolerated and in_force(f, sub.date)]
     if errors:
         return Verdict("error flag", f"error flag: {errors[0]}" + (f" (+{len(errors) - 1} more)" if len(errors) > 1
                                                                   else ""))
+    if held := [f for f in hold_flags(flags) if f.rule not in tolerated]:
+        return Verdict("held for review", f"held for review: {held[0]}")
     n = len(sub.values)
     if n == 0:
         return Verdict("claim not shown", "claim not shown: no run with the claimed stage")

@@ -39,6 +39,7 @@ from typing import Any
 
 from pgolf.inputs import read_bytes
 from pgolf.review.model import STAGE_ALIASES, ParsedRun, Stage, canonical_stage, decimals, stage_seed
+from pgolf.review.read.freetext import FREE_TEXT_HANDLERS
 from pgolf.review.read.text import clean_lines, code_dump, code_dump_end, dump_lines, lines_sha256
 from pgolf.review.sources.folder import MAX_FILE_BYTES
 
@@ -177,6 +178,7 @@ def _on_loader(run: ParsedRun, m: re.Match, lineno: int) -> None:
 
 
 HANDLERS: list[tuple[re.Pattern, Callable[[ParsedRun, re.Match, int], None]]] = [
+    *FREE_TEXT_HANDLERS,
     (re.compile(r"^step:\s*(\d+)/(\d+)\b(.*)$"), _on_step),
     (re.compile(r"^(stopping_early:\s*(\S+)?.*?)?\btrain_time[:=]\s*(\d+(?:\.\d+)?)ms\s+step[:=]\s*(\d+)/(\d+)"),
      _on_stop),
