@@ -134,6 +134,11 @@ class ParsedRun:
     calibration_total_s: float | None = None  # a printed GPTQ total (`gptq:done in 241.8s`)
     serialize_s: float | None = None  # compression steps summed (`Serialize: ... done in 97.8s`)
     serialize_wallclock_s: float | None = None  # `serialize_wallclock: 74.318s`
+    # GPTQ calibration after training, as the log tells it (rules/time.py): the first calibration line, whether
+    # it names training data or self-generated data, and the time reserved for it before the cap
+    calibration_line: str | None = None
+    calibration_data: str | None = None  # "train", "generated" or None (the log does not say)
+    calibration_reserve_ms: float | None = None  # `gptq:reserving 12s, effective=588000ms`, `gptq_reserve_seconds`
 
     @property
     def ok(self) -> bool:

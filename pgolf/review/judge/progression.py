@@ -53,7 +53,7 @@ RULINGS: tuple[tuple[str, str], ...] = (
 )
 
 
-TOLERATED = ("time",)
+TOLERATED: tuple[str, ...] = ()  # every rule decides from its `since` date
 
 
 @dataclass(frozen=True)
@@ -65,9 +65,8 @@ class ProgressionSettings:
     runs_from: str | None = None  # the date from which min_runs were asked for; None: derived from main
     max_step_bpb: float = MAX_STEP_BPB
     rulings: tuple[tuple[str, str], ...] = RULINGS
-    # error flags of these checks do not stop a submission: 16 runs of records merged on main break the
-    # calibration-time rule as written (GPTQ after the cap, 3 to 240 s), so the practice did not enforce it;
-    # the flags stay in every report and in the verdict's reasons
+    # error flags of these rules (ids, families, checks) do not stop a submission; the flags stay in every
+    # report and in the verdict's reasons. None by default: each rule is enforced from its `since` date
     tolerated: tuple[str, ...] = TOLERATED
     baseline: str = "NaiveBaseline"  # the folder name the frontier starts at
     size_cap: int = SIZE_CAP_BYTES
@@ -192,11 +191,12 @@ def ruling(sub: Submission, rulings: Sequence[tuple[str, str]]) -> str | None:
     return next((why for pattern, why in rulings if re.search(pattern, text)), None)
 
 
-def in_force(flag: Flag, date: str) -> bool:
-    """Whether the practice enforced the flag's rule at `date` (a submission's evidence date): a rule whose
-    `since` is later did not decide submissions before it; its flag stays in the reports."""
+def in_force(flag: Flag, date: str, merged: bool = True) -> bool:
+    """Whether the practice enforced the flag's rule on a submission: a rule whose `since` is later than the
+    submission's evidence `date` did not decide a submission merged before it (its flag stays in the
+    reports); a submission never merged was still open when the rule came, and is judged by it."""
     since = rule_since(flag.rule)
-    return since is None or not date or date[:10] >= since
+    return since is None or not merged or not date or date[:10] >= since
 
 
 def evidence_problem(sub: Submission, settings: ProgressionSettings, runs_from: str | None) -> Verdict | None:
@@ -215,7 +215,7 @@ def evidence_problem(sub: Submission, settings: ProgressionSettings, runs_from: 
                                          "claims no byte count")
     tolerated = select(settings.tolerated)
     flags = [*rec.flags, *(ev.flags if ev is not rec else ())]
-    errors = [f for f in error_flags(flags) if f.rule not in tolerated and in_force(f, sub.date)]
+    errors = [f for f in error_flags(flags) if f.rule not in tolerated and in_force(f, sub.date, sub.on_main)]
     if errors:
         return Verdict("error flag", f"error flag: {errors[0]}" + (f" (+{len(errors) - 1} more)" if len(errors) > 1
                                                                   else ""))

@@ -49,8 +49,41 @@ def _on_free_world(run: ParsedRun, m: re.Match, lineno: int) -> None:
     run.world_size, run.grad_accum_steps = int(m.group(1)), int(m.group(2))
 
 
+# GPTQ calibration after the training loop: `gptq:calibrating with training data...`, `gptq:calibrating with 256
+# batches...`, `GPTQ:collecting Hessians from calibration data...`, `gptq:generating autoregressive calibration
+# data`; the reserve before the cap: `gptq:reserving 12s, effective=588000ms`, `gptq:budget_check train:...`
+# (the timed lines, `gptq:calibrated 68 layers in 4.3s`, are the reader's evidence lines: not matched here)
+_CALIBRATING = re.compile(r"^(?:gptq|GPTQ):\s*(?:calibrating|collecting|building calibration|generating)\b.*",
+                          re.IGNORECASE)
+_TRAIN_DATA = re.compile(r"training data|training batches|train data|train_loader|train shard", re.IGNORECASE)
+_GENERATED = re.compile(r"autoregressive|self-generated|generat", re.IGNORECASE)
+
+
+def _on_calibrating(run: ParsedRun, m: re.Match, lineno: int) -> None:
+    line = m.group(0)
+    run.calibration_line = run.calibration_line or line.strip()[:160]
+    if _GENERATED.search(line):
+        run.calibration_data = "generated"
+    elif _TRAIN_DATA.search(line) and run.calibration_data is None:
+        run.calibration_data = "train"
+
+
+def _on_budget(run: ParsedRun, m: re.Match, lineno: int) -> None:
+    # an effective cap under 600 s is the reserve; a budget check line shows the script counted calibration in
+    run.calibration_reserve_ms = max(0.0, 600_000.0 - float(m.group(1))) if m.group(1) else \
+        max(run.calibration_reserve_ms or 0.0, 1.0)
+
+
+def _on_reserve(run: ParsedRun, m: re.Match, lineno: int) -> None:
+    if run.calibration_reserve_ms is None:  # the `gptq:reserving ... effective=` line, when printed, decides
+        run.calibration_reserve_ms = float(m.group(2)) * 1000
+
+
 FREE_TEXT_HANDLERS: list[tuple[re.Pattern, Callable[[ParsedRun, re.Match, int], None]]] = [
     (_VAL_TOKENS, _on_val_tokens),
+    (re.compile(r"^gptq:reserving\s.*?\beffective=(\d+(?:\.\d+)?)ms|^gptq:budget_check\b()"), _on_budget),
+    (re.compile(r"^gptq_reserve_(?:seconds|s)?:\s*()(\d+(?:\.\d+)?)\s*$"), _on_reserve),
+    (_CALIBRATING, _on_calibrating),
     # `Seed: 1337, Steps: 7000, Warmdown: 2100` (Steps is the budget, not the stop), `Seed: 300 | GPUs: 8`,
     # `World size: 8, Grad accum: 1`, `Artifact: 15,595,190 bytes (14.87 MB)` (a path after `Artifact:` is skipped)
     (re.compile(r"^Seed:\s*(\d+)(?:\s*\|\s*GPUs:\s*(\d+))?(?=[\s,|]|$)"), _on_free_seed),

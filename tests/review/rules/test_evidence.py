@@ -263,11 +263,13 @@ def test_script_defaults_are_read_statically_and_compared_with_the_printed_block
 # --------------------------------------------------------------------------- time
 
 
-def test_gptq_calibration_past_the_cap_is_an_error_and_a_reserved_one_is_not():
+def test_gptq_calibration_past_the_cap_is_counted_and_a_reserved_one_is_not():
+    # the accounting alone is a warning; calibration on training data with no reserve is the error
+    # (time.gptq_train_data_after_cap, tests/review/rules/test_time_dated.py)
     gptq = ["GPTQ:collecting Hessians from calibration data...", "GPTQ:collected 66 Hessians in 12.5s"]
     late = parse(block(42, 1.0712, train_ms=599_700, extra_lines=gptq))
     (flag,) = time_flags(late, late.name)
-    assert flag.severity == "error" and dict(flag.numbers)["calibration_s"] == 12.5 and "612.2 s" in flag.text
+    assert flag.severity == "warn" and dict(flag.numbers)["calibration_s"] == 12.5 and "612.2 s" in flag.text
     reserved = parse(block(42, 1.0712, train_ms=587_000, extra_lines=["gptq:reserving 13s, effective=587000ms", *gptq]))
     assert time_flags(reserved, reserved.name) == []
 
@@ -321,10 +323,12 @@ def test_check_logs_and_audit_raise_the_same_checks(tmp_path):
     folder = write_folder(tmp_path / "records" / "2026-05-01_Rec", logs)
     pgolf_main(["check-logs", str(folder / "train_seed42.log"), "--threshold", "1.2", "--out", str(tmp_path / "cl")])
     claim = json.loads((tmp_path / "cl" / "claim.json").read_text())
-    assert {f["check"] for f in claim["flags"] if f["severity"] == "error"} >= {"bytes", "time"}
+    assert {f["check"] for f in claim["flags"] if f["severity"] == "error"} >= {"bytes"}
+    assert {f["check"] for f in claim["flags"]} >= {"bytes", "time"}  # the calibration accounting: a warning
     pgolf_main(["audit", str(tmp_path / "records"), "--out", str(tmp_path / "au")])
     records = json.loads((tmp_path / "au" / "records.json").read_text())["records"]
-    assert {f["check"] for f in records[0]["flags"] if f["severity"] == "error"} >= {"bytes", "time"}
+    assert {f["check"] for f in records[0]["flags"] if f["severity"] == "error"} >= {"bytes"}
+    assert {f["check"] for f in records[0]["flags"]} >= {"bytes", "time"}
 
 
 def test_hostile_wrappers_come_back_unpacked_or_with_a_reason():
