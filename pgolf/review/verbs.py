@@ -24,7 +24,7 @@ from pgolf.review.output.columns import (
 )
 from pgolf.review.output.figure import frontier_png
 from pgolf.review.output.markdown import audit_report, diff_markdown, record_report, stream_report
-from pgolf.review.output.page import audit_page, record_page, stream_page
+from pgolf.review.output.page import audit_page, board_records, record_page, stream_page
 from pgolf.review.output.rows import record_dict, record_row, submission_rows
 from pgolf.review.settings import MARGIN_NATS, PRACTICE_ALPHA, RULE_ALPHA
 from pgolf.stats import json_safe
@@ -120,7 +120,8 @@ def audit_git_to(out: str | Path, repo: str | Path, **options: Any) -> Any:
         out / "diff.md": diff_markdown(diff),
         out / "runs.csv": csv_text(runs, ["pr", "commit", "folder", *RUN_COLUMNS]),
         out / "records.csv": csv_text([{"pr": d["pr"], **record_row(d)} for d in records], ["pr", *RECORD_COLUMNS]),
-        out / "frontier.png": frontier_png(records), out / "index.html": stream_page(a, summary, subs, records, board, diff),
+        out / "frontier.png": frontier_png(records, board_records(a, subs, board)),
+        out / "index.html": stream_page(a, summary, subs, records, board, diff),
         out / "records.json": atomic.json_text(json_safe({"summary": summary, "submissions": subs, "records": records,
                                                           "leaderboard": board, "diff": diff, "provenance": meta})),
         out / "report.md": stream_report(summary, board, diff, dict(Counter(r["verdict"] for r in subs)))})

@@ -120,6 +120,7 @@ def stage_bytes(r: ParsedRun, settings: ByteSettings = ByteSettings(), tokenizer
 
 _SP_FILE = re.compile(r"fineweb_(\d+)_bpe\.model$")
 _SP_DATA = re.compile(r"fineweb10B_sp(\d+)\b")
+_SCRIPT_FILE = re.compile(r"fineweb_\d+_bpe(?:_lossless_caps_caseops_v1_reserved)?\.model|\b[\w-]+\.vocab\b")
 _VOCAB = re.compile(r"""\bVOCAB_SIZE["']\s*,\s*["']?(\d+)""")
 
 
@@ -140,7 +141,7 @@ def tokenizer_name(r: ParsedRun, script_text: str = "") -> str | None:
 
 def _from_script(text: str) -> str | None:
     """A script's default tokenizer: its `fineweb_N_bpe.model` path, else its data path, else VOCAB_SIZE."""
-    files = set(re.findall(r"fineweb_\d+_bpe(?:_lossless_caps_caseops_v1_reserved)?\.model|\w+\.vocab", text))
+    files = set(_SCRIPT_FILE.findall(text))
     if len(files) == 1:
         return _from_file(files.pop())
     names = {f"sp{n}" for n in _SP_DATA.findall(text)} | {f"sp{n}" for n in _VOCAB.findall(text)}

@@ -90,3 +90,18 @@ FREE_TEXT_HANDLERS: list[tuple[re.Pattern, Callable[[ParsedRun, re.Match, int], 
     (re.compile(r"^World size:\s*(\d+),\s*Grad accum:\s*(\d+)"), _on_free_world),
     (re.compile(r"^Artifact(?: size)?:\s*(\d[\d,]*)\s+bytes(?:.*?\btotal:\s*(\d+)\s+bytes)?"), _on_free_artifact),
 ]
+
+# what every line above starts with: one match per log line before the handlers are tried
+_START = re.compile(r"\s*(?:\[default|val|Val|train_loader|data:|\[ValEval|Loaded|caseops|Seed:|World size|Artifact|"
+                    r"gptq|GPTQ)")
+
+
+def read_free_text(run: ParsedRun, line: str, lineno: int) -> bool:
+    """Read `line` when it is one of the free-text lines above; False when it is none (other handlers try)."""
+    if not _START.match(line):
+        return False
+    for pattern, handle in FREE_TEXT_HANDLERS:
+        if m := pattern.match(line):
+            handle(run, m, lineno)
+            return True
+    return False

@@ -39,7 +39,7 @@ from typing import Any
 
 from pgolf.inputs import read_bytes
 from pgolf.review.model import STAGE_ALIASES, ParsedRun, Stage, canonical_stage, decimals, stage_seed
-from pgolf.review.read.freetext import FREE_TEXT_HANDLERS
+from pgolf.review.read.freetext import read_free_text
 from pgolf.review.read.text import clean_lines, code_dump, code_dump_end, dump_lines, lines_sha256
 from pgolf.review.sources.folder import MAX_FILE_BYTES
 
@@ -178,7 +178,6 @@ def _on_loader(run: ParsedRun, m: re.Match, lineno: int) -> None:
 
 
 HANDLERS: list[tuple[re.Pattern, Callable[[ParsedRun, re.Match, int], None]]] = [
-    *FREE_TEXT_HANDLERS,
     (re.compile(r"^step:\s*(\d+)/(\d+)\b(.*)$"), _on_step),
     (re.compile(r"^(stopping_early:\s*(\S+)?.*?)?\btrain_time[:=]\s*(\d+(?:\.\d+)?)ms\s+step[:=]\s*(\d+)/(\d+)"),
      _on_stop),
@@ -261,6 +260,8 @@ def _read_block(run: ParsedRun, lines: list[str], i: int) -> int:
 
 def _read_line(run: ParsedRun, line: str, lineno: int) -> None:
     _on_config_line(run, line)
+    if read_free_text(run, line, lineno):
+        return
     for pattern, handle in _ALL_HANDLERS:
         if m := pattern.match(line):
             handle(run, m, lineno)

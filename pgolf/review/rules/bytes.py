@@ -16,7 +16,7 @@ from pgolf.review.read.bytecount import (
     stage_bytes,
     tokenizer_name,
 )
-from pgolf.review.read.log import ParsedRun
+from pgolf.review.read.log import ParsedRun, Stage
 from pgolf.review.rules.inputs import AuditInput, FolderInput, RunInput
 from pgolf.review.rules.registry import rule
 
@@ -87,6 +87,10 @@ def partial_val(x: RunInput) -> list[Finding]:
                     numbers=(("stage", worst.stage), ("implied_bytes", round(worst.implied))))]
 
 
+def _scored(s: Stage) -> bool:
+    return bool(s.loss and s.bpb)
+
+
 def _tokenizer(x: FolderInput) -> str | None:
     """The tokenizer the folder's main script names by default (for logs that name none)."""
     return next((t for s in x.scripts if (t := tokenizer_name(ParsedRun(""), "\n".join(s.lines)))), None)
@@ -129,7 +133,7 @@ def unknown_tokenizer(x: FolderInput) -> list[Finding]:
     """
     out = []
     for r in x.counted:
-        if r.val_tokens or tokenizer_name(r) or _tokenizer(x):
+        if r.val_tokens or tokenizer_name(r) or not any(_scored(s) for s in r.stages.values()) or _tokenizer(x):
             continue
         if b := next((b for b in stage_bytes(r) if b.stage == r.metric), None):
             named = f"names tokenizer `{r.tokenizer_file}`" if r.tokenizer_file else "names no tokenizer"

@@ -166,13 +166,11 @@ def gptq_train_data_after_cap(x: FolderInput) -> list[Finding]:
     ...     "gptq:calibrating with training data...", "final val_loss:2.0 val_bpb:1.2")))[0][:78]
     'error: time: training ran to the cap (600,078 ms) with no calibration reserve,'
     """
-    script = "\n".join(line for s in x.scripts for line in s.lines)
-    from_script = "generated" if _SELF_GENERATED.search(script) else "train" if _TRAIN_CALIBRATION.search(script) \
-        else None
     out = []
     for r in x.counted:
-        data = r.calibration_data or from_script
-        if r.calibration_line is None or data != "train" or not _ran_to_cap(r) or _reserve_ms(r):
+        if r.calibration_line is None or r.calibration_data == "generated" or not _ran_to_cap(r) or _reserve_ms(r):
+            continue
+        if (r.calibration_data or _script_data(x)) != "train":
             continue
         out.append(Finding(f"time: training ran to the cap ({r.train_time_ms:,.0f} ms) with no calibration reserve, "
                            f"then `{r.calibration_line}` on training data"
@@ -180,6 +178,12 @@ def gptq_train_data_after_cap(x: FolderInput) -> list[Finding]:
                               else "") + ": training data read after the 600 s", x.label[id(r)],
                            numbers=(("train_time_ms", r.train_time_ms),)))
     return out
+
+
+def _script_data(x: FolderInput) -> str | None:
+    """The calibration data the folder's scripts read: "generated", "train" or None."""
+    script = "\n".join(line for s in x.scripts for line in s.lines)
+    return "generated" if _SELF_GENERATED.search(script) else "train" if _TRAIN_CALIBRATION.search(script) else None
 
 
 def _ran_to_cap(r: ParsedRun) -> bool:

@@ -270,3 +270,12 @@ def test_every_stream_row_opens_its_own_folder(streamed):
         read.add(f"PR #{s['pr']} {s['folder']}")
         assert folder[data["record"][i]] in read, (s["pr"], s["folder"])
     assert sum(folder[data["record"][i]] != f"PR #{s['pr']} {s['folder']}" for i, s in enumerate(subs)) == 1
+
+
+def test_the_git_figure_draws_the_rebuilt_leaderboard_and_keeps_outliers_in_range():
+    from pgolf.review.output.figure import frontier_png
+    recs = [{"date": f"2026-03-{20 + i}", "values": v, "mean": sum(v) / len(v), "n_errors": 0,
+             "claim_supported": True, "previous": None, "holds_practice": None, "record": f"r{i}"}
+            for i, v in enumerate([[1.2, 1.21], [1.15, 1.16], [10.0], [1.1, 1.12]])]
+    board, chain = frontier_png(recs, {0, 1, 3}), frontier_png(recs)
+    assert board.startswith(b"\x89PNG") and board != chain  # the leaderboard's line, not the practice chain
