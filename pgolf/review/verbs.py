@@ -120,7 +120,7 @@ def audit_git_to(out: str | Path, repo: str | Path, **options: Any) -> Any:
         out / "diff.md": diff_markdown(diff),
         out / "runs.csv": csv_text(runs, ["pr", "commit", "folder", *RUN_COLUMNS]),
         out / "records.csv": csv_text([{"pr": d["pr"], **record_row(d)} for d in records], ["pr", *RECORD_COLUMNS]),
-        out / "frontier.png": frontier_png(records, board_records(a, subs, board)),
+        out / "frontier.png": frontier_png(records, board_records(a)),
         out / "index.html": stream_page(a, summary, subs, records, board, diff),
         out / "records.json": atomic.json_text(json_safe({"summary": summary, "submissions": subs, "records": records,
                                                           "leaderboard": board, "diff": diff, "provenance": meta})),

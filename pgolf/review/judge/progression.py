@@ -21,6 +21,7 @@ from pgolf import stats as st
 from pgolf.review.model import Flag
 from pgolf.review.model import errors as error_flags
 from pgolf.review.model import holds as hold_flags
+from pgolf.review.read.names import labels
 from pgolf.review.read.record import RecordCheck
 from pgolf.review.rules import select
 from pgolf.review.rules.registry import since as rule_since
@@ -199,6 +200,17 @@ def in_force(flag: Flag, date: str, merged: bool = True) -> bool:
     return since is None or not merged or not date or date[:10] >= since
 
 
+def _claimed_labels(rec: RecordCheck) -> set[str]:
+    label = labels(rec.runs)
+    return {label[id(r)] for r in rec.counted if id(r) in label}
+
+
+def bears_on_claimed(flag: Flag, claimed: set[str]) -> bool:
+    """Whether a flag bears on the claimed runs: the submission as a whole, or a counted log. The claimed runs
+    decide; an extra, unclaimed run's error (a 2-GPU development run beside the 8-GPU ones) is reported only."""
+    return not flag.run or any(name.strip() in claimed for name in flag.run.split(","))
+
+
 def evidence_problem(sub: Submission, settings: ProgressionSettings, runs_from: str | None) -> Verdict | None:
     """Why a submission cannot enter the progression, or None when its evidence holds."""
     rec, ev = sub.record, sub.evidence.record
@@ -215,7 +227,9 @@ def evidence_problem(sub: Submission, settings: ProgressionSettings, runs_from: 
                                          "claims no byte count")
     tolerated = select(settings.tolerated)
     flags = [*rec.flags, *(ev.flags if ev is not rec else ())]
-    errors = [f for f in error_flags(flags) if f.rule not in tolerated and in_force(f, sub.date, sub.on_main)]
+    claimed = _claimed_labels(rec) | (_claimed_labels(ev) if ev is not rec else set())
+    errors = [f for f in error_flags(flags) if f.rule not in tolerated and in_force(f, sub.date, sub.on_main)
+              and bears_on_claimed(f, claimed)]
     if errors:
         return Verdict("error flag", f"error flag: {errors[0]}" + (f" (+{len(errors) - 1} more)" if len(errors) > 1
                                                                   else ""))

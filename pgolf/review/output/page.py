@@ -270,17 +270,10 @@ def _name(folder: str) -> str:
     return folder.rsplit("/", 1)[-1]
 
 
-def _board_found(a: StreamAudit, subs: Sequence[dict[str, Any]], board: Sequence[dict[str, Any]]
-                 ) -> list[tuple[str | None, int | None]]:
-    """Each leaderboard row's date and record index (into audit_git_to's `records`)."""
-    rec = record_index(a.submissions)
-    where = {(s["pr"], s["folder"]): (s["date"], k) for s, k in zip(subs, rec, strict=True)}
-    return [where.get((r["pr"], r["folder"]), (None, None)) for r in board]
-
-
-def board_records(a: StreamAudit, subs: Sequence[dict[str, Any]], board: Sequence[dict[str, Any]]) -> set[int]:
+def board_records(a: StreamAudit) -> set[int]:
     """The records (indices into audit_git_to's `records`) of the rebuilt leaderboard's rows."""
-    return {k for _, k in _board_found(a, subs, board) if k is not None}
+    where = {(s.pr, s.folder): k for s, k in zip(a.submissions, record_index(a.submissions), strict=True)}
+    return {where[key] for r in a.leaderboard if (key := (r.pr, r.folder)) in where}
 
 
 def stream_page(a: StreamAudit, summary: dict[str, Any], subs: Sequence[dict[str, Any]],
@@ -290,7 +283,8 @@ def stream_page(a: StreamAudit, summary: dict[str, Any], subs: Sequence[dict[str
     rec = record_index(a.submissions)
     rows = [{**{c.key: s.get(c.key) for c in STREAM_COLUMNS}, "folder": _name(s["folder"]), **_counts(records[k])}
             for s, k in zip(subs, rec, strict=True)]
-    found = _board_found(a, subs, board)
+    where = {(s["pr"], s["folder"]): (s["date"], k) for s, k in zip(subs, rec, strict=True)}
+    found = [where.get((r["pr"], r["folder"]), (None, None)) for r in board]
     leaders = [{**r, "date": date, "name": _name(r["folder"])} for r, (date, _) in zip(board, found, strict=True)]
     points = frontier_points(records)
     on_board = {k for _, k in found}

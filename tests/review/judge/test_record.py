@@ -85,9 +85,10 @@ def test_stale_claim_no_log_shows_is_a_finding(folder):
     assert [row["file"] for row in r["runs"]] == ["logs/run1.txt", "logs/run2.txt", "logs/run3.txt"]
 
 
-def test_seed_mismatch_is_flagged_and_the_run_still_matched_by_its_file_name(folder):
+def test_seed_mismatch_is_a_warning_and_the_run_still_matched_by_its_file_name(folder):
     r = check_record(folder("2026-04-06_SeedMismatch"))
-    errors = texts(r, "error")
+    assert texts(r, "error") == []
+    errors = texts(r, "warn")
     assert "train_seed0.log: the log's seed 1337 disagrees with the file name's seed 0" in errors
     assert "train_seed0.log: seed mismatch: the log prints seed 1337, its file name and submission.json say 0" in errors
     assert r["claim_supported"] is True and r["n"] == 3
@@ -304,7 +305,7 @@ def test_a_headline_that_is_one_runs_score_is_supported_flagged_and_every_run_te
     assert r["p_threshold"] == pytest.approx(stats.ttest_1samp(values, 1.205, alternative="less").pvalue)
 
 
-def test_a_log_printing_another_seed_than_its_name_is_one_error_when_it_shows_its_names_claim(tmp_path):
+def test_a_log_printing_another_seed_than_its_name_is_one_warning_when_it_shows_its_names_claim(tmp_path):
     from tests.data.records.make_records import block
 
     logs = {"train_seed42.log": block(1337, 1.0751), "train_seed1337.log": block(1337, 1.0759),
@@ -313,7 +314,8 @@ def test_a_log_printing_another_seed_than_its_name_is_one_error_when_it_shows_it
                                                 "2024": {"val_bpb": 1.0754}}}
     r = check_record(_folder(tmp_path, sub, logs))
     assert r["claim_supported"] is True and r["n"] == 3
-    assert texts(r, "error") == ["train_seed42.log: the log's seed 1337 disagrees with the file name's seed 42"]
+    assert texts(r, "error") == []
+    assert "train_seed42.log: the log's seed 1337 disagrees with the file name's seed 42" in texts(r, "warn")
 
 
 @pytest.mark.parametrize("tokens", [40_540_160, 45_508_608, 47_851_520])  # sp8192, sp4096, sp8192 CaseOps

@@ -251,10 +251,10 @@ def test_record_page_opens_with_its_runs_and_flags(browser, audited, tmp_path):
     from selenium.webdriver.common.by import By
 
     out, _ = audited
-    result = check_record_to(tmp_path, out.parent / "records" / "2026-04-06_SeedMismatch")
+    result = check_record_to(tmp_path, out.parent / "records" / "2026-04-07_OverCap")
     browser.get((tmp_path / "report.html").as_uri())
     assert len(browser.find_elements(By.CSS_SELECTOR, "table.runs tbody tr")) == len(result["runs"])
-    assert len(browser.find_elements(By.CSS_SELECTOR, "ul.flags li.sev-error")) == result["n_errors"] == 2
+    assert len(browser.find_elements(By.CSS_SELECTOR, "ul.flags li.sev-error")) == result["n_errors"] == 4
     assert browser.find_element(By.CSS_SELECTOR, "p.verdict").text == result["verdict"].replace("`", "")
 
 
