@@ -315,6 +315,8 @@ def rebuild(subs: Sequence[Submission], settings: ProgressionSettings
     """Every submission judged: copies of `subs` (same order) with their `verdict` set; the rebuilt
     leaderboard (best first); and the runs date used."""
     runs_from = settings.runs_from if settings.runs_from is not None else derive_runs_date(subs, settings.min_runs)
+    # by the day its evidence landed, then PR number (creation order): a folder added to an old PR later is
+    # judged against the frontier standing when it landed, not where its PR number would put it
     order = sorted(range(len(subs)), key=lambda i: (subs[i].pr is None, subs[i].pr or 0, subs[i].folder))
     front = _baseline([subs[i] for i in order], settings.baseline)
     chain: list[tuple[Submission, Verdict | None]] = [(front, None)] if front else []
