@@ -52,3 +52,19 @@ def test_a_shared_folder_dates_from_its_first_commit_and_a_replacement_from_its_
     assert dates[(2, "Shared")] == dates[(3, "Shared")] == "2026-03-20"
     assert dates[(3, "Other")] == "2026-03-22"
     assert dates[(4, "New")] == "2026-04-11"  # the replacement, not the PR's first folder
+
+
+def test_a_folder_that_landed_after_its_pr_opened_stands_where_it_landed():
+    import datetime as dt
+
+    from pgolf.review.judge.progression import Submission, chronological_positions
+
+    def sub(pr, landed, opened):
+        t = int(dt.datetime.fromisoformat(opened + "T12:00:00+00:00").timestamp())
+        return Submission(pr, f"refs/pull/{pr}/head", "c", landed, f"{TRACK}/F{pr}", None, opened=t)  # type: ignore[arg-type]
+
+    # #10 opened 03-28 but its folder landed 04-11: after #20 (opened 04-01), before #30 (opened 04-11)
+    subs = [sub(10, "2026-04-11", "2026-03-28"), sub(20, "2026-04-01", "2026-04-01"), sub(30, "2026-04-11", "2026-04-11")]
+    assert chronological_positions(subs) == [29.5, 20.0, 30.0]
+    subs[0] = sub(10, "2026-03-28", "2026-03-28")  # landed the day it opened: its PR number
+    assert chronological_positions(subs)[0] == 10.0

@@ -12,6 +12,7 @@ the PR's evidence (the latest reproduction's, as the organizers compared "vs PR 
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -103,7 +104,8 @@ class Submission:
     record: RecordCheck
     on_main: bool = False
     reproduces: int | None = None  # the PR this one reruns
-    timestamp: int = 0  # the head commit's time: which of two copies came first
+    timestamp: int = 0  # when its evidence landed: which of two copies came first
+    opened: int = 0  # when its PR opened (its branch's first commit); 0: unknown
     reproduced_by: list[Submission] = field(default_factory=list)
     verdict: Verdict | None = None  # set by rebuild() on the judged copy it returns
 
@@ -310,6 +312,24 @@ def _baseline(subs: Sequence[Submission], name: str) -> Submission | None:
     return next((s for s in found if s.on_main), found[0] if found else None)
 
 
+def chronological_positions(subs: Sequence[Submission]) -> list[float]:
+    """Where each submission stands in the creation order: its PR number; a folder that landed on a later day
+    than its PR opened (a replaced folder) stands just before the first PR opened on or after that day."""
+    opened = sorted((_day_of(s.opened), s.pr) for s in subs if s.pr is not None and s.opened)
+    out = []
+    for s in subs:
+        pos = float(s.pr or 0)
+        if s.pr is not None and s.opened and s.date > _day_of(s.opened):
+            later = [pr for day, pr in opened if day >= s.date and pr > s.pr]
+            pos = min(later) - 0.5 if later else pos
+        out.append(pos)
+    return out
+
+
+def _day_of(timestamp: int) -> str:
+    return dt.datetime.fromtimestamp(timestamp, dt.UTC).date().isoformat()
+
+
 def rebuild(subs: Sequence[Submission], settings: ProgressionSettings
             ) -> tuple[list[Submission], list[LeaderRow], str | None]:
     """Every submission judged: copies of `subs` (same order) with their `verdict` set; the rebuilt
@@ -317,7 +337,8 @@ def rebuild(subs: Sequence[Submission], settings: ProgressionSettings
     runs_from = settings.runs_from if settings.runs_from is not None else derive_runs_date(subs, settings.min_runs)
     # by the day its evidence landed, then PR number (creation order): a folder added to an old PR later is
     # judged against the frontier standing when it landed, not where its PR number would put it
-    order = sorted(range(len(subs)), key=lambda i: (subs[i].pr is None, subs[i].pr or 0, subs[i].folder))
+    position = chronological_positions(subs)
+    order = sorted(range(len(subs)), key=lambda i: (subs[i].pr is None, position[i], subs[i].pr or 0, subs[i].folder))
     front = _baseline([subs[i] for i in order], settings.baseline)
     chain: list[tuple[Submission, Verdict | None]] = [(front, None)] if front else []
     verdicts: list[Verdict | None] = [None] * len(subs)

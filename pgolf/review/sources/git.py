@@ -23,7 +23,7 @@ from pathlib import PurePosixPath
 
 from pgolf.errors import DataError
 from pgolf.review.sources.folder import MAX_FILE_BYTES
-from pgolf.review.sources.landed import landed_times
+from pgolf.review.sources.landed import landed_times, opened_time
 
 DEFAULT_REFS = "refs/pull/*/head"
 DEFAULT_TRACK = "track_10min_16mb"
@@ -215,6 +215,7 @@ class GitSubmission:
     folder: str  # path in the repository
     tree: str  # the folder's tree id: two refs with the same id hold the same files
     on_main: bool = False  # the folder is on main (merged)
+    opened: int = 0  # Unix time of the branch's first commit after the merge base (when the PR opened, about)
 
 
 # --------------------------------------------------------------------------- the commit graph
@@ -352,8 +353,9 @@ def _ref_submissions(objects: GitObjects, graph: CommitGraph, entry: dict[str, i
     changed = {name: oid for name, oid in sorted(head.items()) if before.get(name) != oid}
     landed = landed_times(graph, entry, ref.commit, base, changed,
                           lambda tree: _folders(objects, tree, track_path))
-    subs = [GitSubmission(ref.pr, ref.ref, ref.commit, _day(landed[name]), landed[name], f"{track_path}/{name}", oid)
-            for name, oid in changed.items()]
+    opened = opened_time(graph, entry, ref.commit, base)
+    subs = [GitSubmission(ref.pr, ref.ref, ref.commit, _day(landed[name]), landed[name], f"{track_path}/{name}", oid,
+                          opened=opened) for name, oid in changed.items()]
     return subs, [(ref.pr, f"{track_path}/{name}") for name in sorted(before.keys() - head.keys())]
 
 

@@ -37,3 +37,14 @@ def landed_times(graph: Graph, entry: dict[str, int], head: str, base: str | Non
             out[name] = graph.times.get(parent, out[name])
         c = parent
     return out
+
+
+def opened_time(graph: Graph, entry: dict[str, int], head: str, base: str | None) -> int:
+    """The time of the branch's first commit after the merge base (first parents): about when the PR opened."""
+    c, when = head, graph.times.get(head, 0)
+    for _ in range(MAX_VERSIONS):
+        parent = (graph.parents.get(c) or (None,))[0]
+        if parent is None or parent == base or parent in entry:
+            break
+        when, c = graph.times.get(parent, when), parent
+    return when
