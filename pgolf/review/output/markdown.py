@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pgolf import stats as st
@@ -16,6 +16,14 @@ def _fmt(v: Any, spec: str = "") -> str:
 
 def _p(p: float | None) -> str:
     return "-" if p is None else st.format_p(p)
+
+
+def verdict_holds(d: Mapping[str, object]) -> bool:
+    """check-record's exit status: the claim is not refuted by the logs (shown, or nothing claimed) and, when a
+    previous record was given, the practice's test against it holds. False is the verdict "does not hold"."""
+    if d.get("claim_supported") is False:
+        return False
+    return not d.get("previous") or d.get("holds_practice") is True
 
 
 def verdict_sentence(d: dict[str, Any]) -> str:

@@ -367,3 +367,16 @@ def test_readme_per_seed_tables_are_checked_against_the_seeds_logs(tmp_path):
     r = check_record(folder)  # seed 2's sliding number 1.0799 is in no stage of its log (1.0725 is)
     assert r["readme_seed_numbers"] == {"shown": 4, "total": 5, "missing": ["seed 2 1.0799"]}
     assert "README per-seed numbers no stage of the seed's log shows: seed 2 1.0799" in texts(r, "warn")
+
+
+def test_check_record_exits_1_when_the_verdict_does_not_hold(folder, tmp_path):
+    from pgolf.__main__ import main as pgolf_main
+
+    # a stale claim (not shown by its logs): "does not hold"; a shown claim with no test asked: 0
+    assert pgolf_main(["check-record", str(folder("2026-03-25_StaleClaim")), "--out", str(tmp_path / "a")]) == 1
+    assert pgolf_main(["check-record", str(folder("2026-04-01_Prev")), "--out", str(tmp_path / "b")]) == 0
+    # beaten by its previous record at p < 0.25: holds; against a better record: does not hold
+    assert pgolf_main(["check-record", str(folder("2026-04-05_HParamBlock")), "--previous",
+                       str(folder("2026-04-01_Prev")), "--out", str(tmp_path / "c")]) == 0
+    assert pgolf_main(["check-record", str(folder("2026-04-01_Prev")), "--previous",
+                       str(folder("2026-04-05_HParamBlock")), "--out", str(tmp_path / "d")]) == 1
