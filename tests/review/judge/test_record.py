@@ -380,3 +380,15 @@ def test_check_record_exits_1_when_the_verdict_does_not_hold(folder, tmp_path):
                        str(folder("2026-04-01_Prev")), "--out", str(tmp_path / "c")]) == 0
     assert pgolf_main(["check-record", str(folder("2026-04-01_Prev")), "--previous",
                        str(folder("2026-04-05_HParamBlock")), "--out", str(tmp_path / "d")]) == 1
+
+
+def test_a_train_log_copied_from_a_seed_log_is_not_a_second_run(tmp_path):
+    from tests.data.records.make_records import block
+
+    seed42 = block(42, 1.0751)
+    logs = {"train_seed42.log": seed42, "train_seed1337.log": block(1337, 1.0759),
+            "train_seed2024.log": block(2024, 1.0754), "train.log": seed42}  # byte-identical copy
+    r = check_record(_folder(tmp_path, {"val_bpb": 1.07547}, logs))
+    assert r["n"] == 3 and sorted(r["values"]) == [1.0751, 1.0754, 1.0759]
+    counted = {row["file"] for row in r["runs"] if row["counted"]}
+    assert "train.log" not in counted and "train_seed42.log" in counted
