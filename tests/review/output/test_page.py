@@ -279,3 +279,11 @@ def test_the_git_figure_draws_the_rebuilt_leaderboard_and_keeps_outliers_in_rang
             for i, v in enumerate([[1.2, 1.21], [1.15, 1.16], [10.0], [1.1, 1.12]])]
     board, chain = frontier_png(recs, {0, 1, 3}), frontier_png(recs)
     assert board.startswith(b"\x89PNG") and board != chain  # the leaderboard's line, not the practice chain
+
+
+def test_markdown_cells_read_as_written_and_carry_no_tag_or_entity():
+    from pgolf.review.output.markdown import md_cell
+
+    assert md_cell("over the cap: 16,059,704 bytes > 16,000,000 & more") == \
+        "over the cap: 16,059,704 bytes > 16,000,000 & more"
+    assert md_cell("<img src=x onerror=alert(1)> &lt; a|b\nc") == "&lt;img src=x onerror=alert(1)> &amp;lt; a\\|b c"
