@@ -68,3 +68,16 @@ def test_a_folder_that_landed_after_its_pr_opened_stands_where_it_landed():
     assert chronological_positions(subs) == [29.5, 20.0, 30.0]
     subs[0] = sub(10, "2026-03-28", "2026-03-28")  # landed the day it opened: its PR number
     assert chronological_positions(subs)[0] == 10.0
+
+
+def test_three_runs_are_asked_from_a_whole_day_on_which_every_merged_record_has_them():
+    from types import SimpleNamespace
+
+    from pgolf.review.judge.progression import derive_runs_date
+
+    def merged(date, n):
+        return SimpleNamespace(on_main=True, date=date, values=[1.2] * n)
+
+    # a one-run record merged on 03-20 beside a three-run one: three runs are asked from 03-21, not 03-20
+    subs = [merged("2026-03-19", 1), merged("2026-03-20", 1), merged("2026-03-20", 3), merged("2026-03-21", 3)]
+    assert derive_runs_date(subs) == "2026-03-21"  # type: ignore[arg-type]

@@ -301,8 +301,8 @@ def _margin_bpb(sub: Submission, settings: ProgressionSettings) -> float:
 def derive_runs_date(subs: Sequence[Submission], min_runs: int = MIN_RUNS) -> str | None:
     """The first date from which every merged record (on main) counts at least `min_runs` runs."""
     merged = sorted((s.date, len(s.values)) for s in subs if s.on_main and s.values)
-    for i, (date, _) in enumerate(merged):
-        if all(n >= min_runs for _, n in merged[i:]):
+    for date in sorted({d for d, _ in merged}):  # a whole day: two records of one day both count
+        if all(n >= min_runs for d, n in merged if d >= date):
             return date
     return None
 
