@@ -1,7 +1,9 @@
 """`python -m pgolf check-record FOLDER`: do a record folder's logs show its claim, and does it beat --previous?
 
-Writes DIR/runs.csv, DIR/record.json and DIR/report.md and prints the verdict; exit 0 whenever
-the check ran: an unsupported claim or a broken rule is a finding in the files, not a failure.
+Writes DIR/runs.csv, DIR/record.json and DIR/report.md and prints the verdict. Exit 0 when the claim is
+shown (or nothing is claimed) and the test against --previous holds (or none was asked); 1 when the verdict
+is "does not hold" (the claim is not shown by the logs, or it does not beat --previous at the practice's
+level); 2 on bad input (see docs/reviewer.md).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import argparse
 from pathlib import Path
 
 from pgolf.cli.types import number, probability
+from pgolf.review.output.markdown import verdict_holds
 from pgolf.review.settings import MARGIN_NATS, PRACTICE_ALPHA, RULE_ALPHA
 from pgolf.review.verbs import check_record_to
 from pgolf.sanitize import terminal
@@ -38,4 +41,4 @@ def main(args: argparse.Namespace) -> int:
                              metric=args.metric, margin_nats=args.margin_nats, alpha=args.alpha,
                              progression_alpha=args.progression_alpha)
     print(terminal(result["verdict"]))
-    return 0
+    return 0 if verdict_holds(result) else 1

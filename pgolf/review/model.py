@@ -18,7 +18,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-Severity = Literal["error", "warn"]
+Severity = Literal["error", "hold", "warn"]  # hold: never accepted, held for review
 
 # Names that print the same stage: some logs of record #77 print `final_ttt_lora`, others `final_int8_ttt_lora`.
 STAGE_ALIASES: dict[str, str] = {"final_ttt_lora": "final_int8_ttt_lora"}
@@ -135,6 +135,11 @@ class ParsedRun:
     calibration_total_s: float | None = None  # a printed GPTQ total (`gptq:done in 241.8s`)
     serialize_s: float | None = None  # compression steps summed (`Serialize: ... done in 97.8s`)
     serialize_wallclock_s: float | None = None  # `serialize_wallclock: 74.318s`
+    # GPTQ calibration after training, as the log tells it (rules/time.py): the first calibration line, whether
+    # it names training data or self-generated data, and the time reserved for it before the cap
+    calibration_line: str | None = None
+    calibration_data: str | None = None  # "train", "generated" or None (the log does not say)
+    calibration_reserve_ms: float | None = None  # `gptq:reserving 12s, effective=588000ms`, `gptq_reserve_seconds`
 
     @property
     def ok(self) -> bool:
@@ -241,3 +246,8 @@ class Flag:
 
 def errors(flags: list[Flag] | tuple[Flag, ...]) -> list[Flag]:
     return [f for f in flags if f.severity == "error"]
+
+
+def holds(flags: list[Flag] | tuple[Flag, ...]) -> list[Flag]:
+    """Flags that hold a submission for review (never accepted, not rejected)."""
+    return [f for f in flags if f.severity == "hold"]

@@ -24,7 +24,7 @@ from pgolf.review.output.columns import (
 )
 from pgolf.review.output.figure import frontier_png
 from pgolf.review.output.markdown import audit_report, diff_markdown, record_report, stream_report
-from pgolf.review.output.page import audit_page, record_page, stream_page
+from pgolf.review.output.page import audit_page, board_records, record_page, stream_page
 from pgolf.review.output.rows import record_dict, record_row, submission_rows
 from pgolf.review.settings import MARGIN_NATS, PRACTICE_ALPHA, RULE_ALPHA
 from pgolf.sanitize import csv_row
@@ -45,8 +45,13 @@ def csv_text(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = Non
     """The review's one CSV writer: every cell through sanitize.csv_row, so a submission's `=HYPERLINK(...)` is
     text to a spreadsheet (OWASP's leading quote) while numbers stay numbers."""
     buf = io.StringIO()
-    pd.DataFrame([csv_row(r) for r in rows], columns=list(columns) if columns else None).to_csv(
-        buf, index=False, lineterminator="\n")
+    rows = [csv_row(r) for r in rows]  # formula cells neutralized; numbers stay numbers
+    frame = pd.DataFrame(rows, columns=list(columns) if columns else None)
+    for col in frame.columns:  # whole numbers with gaps stay whole (`1687`, not pandas' `1687.0`)
+        values = [r[col] for r in rows if r.get(col) is not None]
+        if values and all(isinstance(v, int) and not isinstance(v, bool) for v in values):
+            frame[col] = frame[col].astype("Int64")
+    frame.to_csv(buf, index=False, lineterminator="\n")
     return buf.getvalue()
 
 
@@ -102,9 +107,11 @@ def audit_git_to(out: str | Path, repo: str | Path, **options: Any) -> Any:
     out = Path(out)
     subs = submission_rows(a)
     unique = list({id(s.record): s for s in a.submissions}.values())
-    records = [{**record_dict(s.record, compare(s.record)), "pr": s.pr, "verdict_status": a.verdict(s).status}
-               for s in unique]
-    runs = [{"pr": d["pr"], **{k: r.get(k) for k in RUN_COLUMNS}} for d in records for r in d["runs"]]
+    records = [{**record_dict(s.record, compare(s.record)), "pr": s.pr, "commit": s.commit, "path": s.folder,
+                "verdict_status": a.verdict(s).status} for s in unique]
+    # pr, commit and folder as submissions.csv writes them: the two tables join on them
+    runs = [{"pr": d["pr"], "commit": d["commit"], "folder": d["path"], **{k: r.get(k) for k in RUN_COLUMNS}}
+            for d in records for r in d["runs"]]
     board = [asdict(r) for r in a.leaderboard]
     diff = [asdict(r) for r in a.diff]
     matched, claimed = matched_share(a)
@@ -118,9 +125,10 @@ def audit_git_to(out: str | Path, repo: str | Path, **options: Any) -> Any:
         out / "leaderboard.csv": csv_text(board, LEADERBOARD_COLUMNS),
         out / "diff.csv": csv_text(diff, DIFF_COLUMNS),
         out / "diff.md": diff_markdown(diff),
-        out / "runs.csv": csv_text(runs, ["pr", *RUN_COLUMNS]),
+        out / "runs.csv": csv_text(runs, ["pr", "commit", "folder", *RUN_COLUMNS]),
         out / "records.csv": csv_text([{"pr": d["pr"], **record_row(d)} for d in records], ["pr", *RECORD_COLUMNS]),
-        out / "frontier.png": frontier_png(records), out / "index.html": stream_page(a, summary, subs, records, board, diff),
+        out / "frontier.png": frontier_png(records, board_records(a)),
+        out / "index.html": stream_page(a, summary, subs, records, board, diff),
         out / "records.json": atomic.json_text(json_safe({"summary": summary, "submissions": subs, "records": records,
                                                           "leaderboard": board, "diff": diff, "provenance": meta})),
         out / "report.md": stream_report(summary, board, diff, dict(Counter(r["verdict"] for r in subs)))})

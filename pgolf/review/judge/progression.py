@@ -12,15 +12,20 @@ the PR's evidence (the latest reproduction's, as the organizers compared "vs PR 
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from statistics import fmean
 
 from pgolf import stats as st
+from pgolf.review.model import Flag
 from pgolf.review.model import errors as error_flags
+from pgolf.review.model import holds as hold_flags
+from pgolf.review.read.names import labels
 from pgolf.review.read.record import RecordCheck
 from pgolf.review.rules import select
+from pgolf.review.rules.registry import since as rule_since
 from pgolf.review.settings import MARGIN_NATS, MIN_RUNS, PRACTICE_ALPHA, RULE_ALPHA
 from pgolf.size import SIZE_CAP_BYTES
 
@@ -50,7 +55,7 @@ RULINGS: tuple[tuple[str, str], ...] = (
 )
 
 
-TOLERATED = ("time",)
+TOLERATED: tuple[str, ...] = ()  # every rule decides from its `since` date
 
 
 @dataclass(frozen=True)
@@ -62,9 +67,8 @@ class ProgressionSettings:
     runs_from: str | None = None  # the date from which min_runs were asked for; None: derived from main
     max_step_bpb: float = MAX_STEP_BPB
     rulings: tuple[tuple[str, str], ...] = RULINGS
-    # error flags of these checks do not stop a submission: 16 runs of records merged on main break the
-    # calibration-time rule as written (GPTQ after the cap, 3 to 240 s), so the practice did not enforce it;
-    # the flags stay in every report and in the verdict's reasons
+    # error flags of these rules (ids, families, checks) do not stop a submission; the flags stay in every
+    # report and in the verdict's reasons. None by default: each rule is enforced from its `since` date
     tolerated: tuple[str, ...] = TOLERATED
     baseline: str = "NaiveBaseline"  # the folder name the frontier starts at
     size_cap: int = SIZE_CAP_BYTES
@@ -100,7 +104,8 @@ class Submission:
     record: RecordCheck
     on_main: bool = False
     reproduces: int | None = None  # the PR this one reruns
-    timestamp: int = 0  # the head commit's time: which of two copies came first
+    timestamp: int = 0  # when its evidence landed: which of two copies came first
+    opened: int = 0  # when its PR opened (its branch's first commit); 0: unknown
     reproduced_by: list[Submission] = field(default_factory=list)
     verdict: Verdict | None = None  # set by rebuild() on the judged copy it returns
 
@@ -189,6 +194,25 @@ def ruling(sub: Submission, rulings: Sequence[tuple[str, str]]) -> str | None:
     return next((why for pattern, why in rulings if re.search(pattern, text)), None)
 
 
+def in_force(flag: Flag, date: str, merged: bool = True) -> bool:
+    """Whether the practice enforced the flag's rule on a submission: a rule whose `since` is later than the
+    submission's evidence `date` did not decide a submission merged before it (its flag stays in the
+    reports); a submission never merged was still open when the rule came, and is judged by it."""
+    since = rule_since(flag.rule)
+    return since is None or not merged or not date or date[:10] >= since
+
+
+def _claimed_labels(rec: RecordCheck) -> set[str]:
+    label = labels(rec.runs)
+    return {label[id(r)] for r in rec.counted if id(r) in label}
+
+
+def bears_on_claimed(flag: Flag, claimed: set[str]) -> bool:
+    """Whether a flag bears on the claimed runs: the submission as a whole, or a counted log. The claimed runs
+    decide; an extra, unclaimed run's error (a 2-GPU development run beside the 8-GPU ones) is reported only."""
+    return not flag.run or any(name.strip() in claimed for name in flag.run.split(","))
+
+
 def evidence_problem(sub: Submission, settings: ProgressionSettings, runs_from: str | None) -> Verdict | None:
     """Why a submission cannot enter the progression, or None when its evidence holds."""
     rec, ev = sub.record, sub.evidence.record
@@ -204,11 +228,15 @@ def evidence_problem(sub: Submission, settings: ProgressionSettings, runs_from: 
         return Verdict("size not shown", "size not shown: no log prints the artifact's total and submission.json "
                                          "claims no byte count")
     tolerated = select(settings.tolerated)
-    errors = [f for f in error_flags(rec.flags) + (error_flags(ev.flags) if ev is not rec else [])
-              if f.rule not in tolerated]
+    flags = [*rec.flags, *(ev.flags if ev is not rec else ())]
+    claimed = _claimed_labels(rec) | (_claimed_labels(ev) if ev is not rec else set())
+    errors = [f for f in error_flags(flags) if f.rule not in tolerated and in_force(f, sub.date, sub.on_main)
+              and bears_on_claimed(f, claimed)]
     if errors:
         return Verdict("error flag", f"error flag: {errors[0]}" + (f" (+{len(errors) - 1} more)" if len(errors) > 1
                                                                   else ""))
+    if held := [f for f in hold_flags(flags) if f.rule not in tolerated]:
+        return Verdict("held for review", f"held for review: {held[0]}")
     n = len(sub.values)
     if n == 0:
         return Verdict("claim not shown", "claim not shown: no run with the claimed stage")
@@ -273,8 +301,8 @@ def _margin_bpb(sub: Submission, settings: ProgressionSettings) -> float:
 def derive_runs_date(subs: Sequence[Submission], min_runs: int = MIN_RUNS) -> str | None:
     """The first date from which every merged record (on main) counts at least `min_runs` runs."""
     merged = sorted((s.date, len(s.values)) for s in subs if s.on_main and s.values)
-    for i, (date, _) in enumerate(merged):
-        if all(n >= min_runs for _, n in merged[i:]):
+    for date in sorted({d for d, _ in merged}):  # a whole day: two records of one day both count
+        if all(n >= min_runs for d, n in merged if d >= date):
             return date
     return None
 
@@ -284,12 +312,33 @@ def _baseline(subs: Sequence[Submission], name: str) -> Submission | None:
     return next((s for s in found if s.on_main), found[0] if found else None)
 
 
+def chronological_positions(subs: Sequence[Submission]) -> list[float]:
+    """Where each submission stands in the creation order: its PR number; a folder that landed on a later day
+    than its PR opened (a replaced folder) stands just before the first PR opened on or after that day."""
+    opened = sorted((_day_of(s.opened), s.pr) for s in subs if s.pr is not None and s.opened)
+    out = []
+    for s in subs:
+        pos = float(s.pr or 0)
+        if s.pr is not None and s.opened and s.date > _day_of(s.opened):
+            later = [pr for day, pr in opened if day >= s.date and pr > s.pr]
+            pos = min(later) - 0.5 if later else pos
+        out.append(pos)
+    return out
+
+
+def _day_of(timestamp: int) -> str:
+    return dt.datetime.fromtimestamp(timestamp, dt.UTC).date().isoformat()
+
+
 def rebuild(subs: Sequence[Submission], settings: ProgressionSettings
             ) -> tuple[list[Submission], list[LeaderRow], str | None]:
     """Every submission judged: copies of `subs` (same order) with their `verdict` set; the rebuilt
     leaderboard (best first); and the runs date used."""
     runs_from = settings.runs_from if settings.runs_from is not None else derive_runs_date(subs, settings.min_runs)
-    order = sorted(range(len(subs)), key=lambda i: (subs[i].pr is None, subs[i].pr or 0, subs[i].folder))
+    # by the day its evidence landed, then PR number (creation order): a folder added to an old PR later is
+    # judged against the frontier standing when it landed, not where its PR number would put it
+    position = chronological_positions(subs)
+    order = sorted(range(len(subs)), key=lambda i: (subs[i].pr is None, position[i], subs[i].pr or 0, subs[i].folder))
     front = _baseline([subs[i] for i in order], settings.baseline)
     chain: list[tuple[Submission, Verdict | None]] = [(front, None)] if front else []
     verdicts: list[Verdict | None] = [None] * len(subs)

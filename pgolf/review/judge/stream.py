@@ -66,7 +66,7 @@ def read_submissions(src: Stream) -> list[Submission]:
         if rec is None:
             rec = by_tree[g.tree] = load_record(src.folder(g))
         subs.append(Submission(g.pr, g.ref, g.commit, g.date, g.folder, rec, g.on_main, reproduces(rec),
-                               timestamp=g.timestamp))
+                               timestamp=g.timestamp, opened=g.opened))
     add_ratio_flags(list(by_tree.values()))
     attach_reproductions(subs)
     return subs

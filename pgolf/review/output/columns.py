@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 RUN_COLUMNS = ["record", "file", "part", "seed", "world_size", "stage", "val_loss", "val_bpb", "train_time_ms",
-               "eval_time_ms", "total_eval_time_ms", "total_bytes", "implied_val_bytes", "steps", "counted", "error",
+               "eval_time_ms", "total_eval_time_ms", "total_bytes", "implied_val_bytes", "bytes_per_token",
+               "stage_bytes", "steps", "counted", "error",
                "flags"]
 RECORD_COLUMNS = ["record", "date", "n", "mean_bpb", "std", "claimed_bpb", "claim_supported", "stage", "previous",
                   "p_previous", "p_previous_margin", "holds_rule", "holds_practice", "threshold", "p_threshold", "quoted_p",

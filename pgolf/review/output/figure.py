@@ -57,24 +57,32 @@ def frontier_points(records: Sequence[dict[str, Any]]) -> list[FrontierPoint]:
     return out
 
 
-def frontier_png(records: Sequence[dict[str, Any]]) -> bytes:
-    """Red: an error flag; the line joins the records that hold the practice."""
+def frontier_png(records: Sequence[dict[str, Any]], on_board: set[int] | None = None) -> bytes:
+    """Every record's mean and 95% t-interval over date (red: an error flag), clipped to the range the page's
+    SVG shows, and the step line through the progression: the records of the rebuilt leaderboard when
+    `on_board` (indices into `records`) is given (audit --git), else those that hold the practice."""
+    points = frontier_points(records)
+    chain = [p for p in points if (p.index in on_board if on_board is not None else p.on_chain)]
     fig, ax = plt.subplots(figsize=(9, 5))
-    chain: list[tuple[dt.date, float]] = []
-    for p in frontier_points(records):
-        color = "#d62728" if p.flagged else "#1f77b4"
-        ax.scatter([p.date] * len(p.values), p.values, s=10, color=color, alpha=0.5)
-        ax.errorbar([p.date], [p.mean], yerr=[[p.half], [p.half]], fmt="x" if p.flagged else "o",
-                    color=color, capsize=3)
-        if p.on_chain:
-            chain.append((p.date, p.mean))
+    if points:
+        lo, hi = _y_range(points, chain)
+        for flagged, color in ((False, "#1f77b4"), (True, "#d62728")):
+            shown = [p for p in points if p.flagged == flagged]
+            if not shown:
+                continue
+            ys = [min(max(p.mean, lo), hi) for p in shown]
+            ax.errorbar([p.date for p in shown], ys, yerr=[p.half for p in shown], fmt="x" if flagged else "o",
+                        color=color, capsize=2, markersize=3, alpha=0.6, linestyle="none")
+        ax.set_ylim(lo, hi)
     if chain:
-        xs, ys = zip(*sorted(chain), strict=True)
-        ax.step(xs, ys, where="post", color="#2ca02c", label="progression (holds the practice)")
+        steps = sorted((p.date, p.mean) for p in chain)
+        xs, ys = zip(*steps, strict=True)
+        label = "rebuilt leaderboard" if on_board is not None else "progression (holds the practice)"
+        ax.step(xs, ys, where="post", color="#2ca02c", label=label)
         ax.legend(loc="upper right")
     ax.set_xlabel("date")
     ax.set_ylabel("val_bpb (claimed stage)")
-    ax.set_title("Leaderboard: runs, mean and 95% t-interval; red = flagged")
+    ax.set_title("Leaderboard: mean and 95% t-interval; red = flagged")
     fig.autofmt_xdate()
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=110, metadata=_PNG_META)

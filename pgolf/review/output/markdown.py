@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from pgolf import stats as st
@@ -16,6 +17,14 @@ def _fmt(v: Any, spec: str = "") -> str:
 
 def _p(p: float | None) -> str:
     return "-" if p is None else st.format_p(p)
+
+
+def verdict_holds(d: Mapping[str, object]) -> bool:
+    """check-record's exit status: the claim is not refuted by the logs (shown, or nothing claimed) and, when a
+    previous record was given, the practice's test against it holds. False is the verdict "does not hold"."""
+    if d.get("claim_supported") is False:
+        return False
+    return not d.get("previous") or d.get("holds_practice") is True
 
 
 def verdict_sentence(d: dict[str, Any]) -> str:
@@ -233,9 +242,15 @@ def loose_report(result: dict[str, Any]) -> str:
 
 
 def md_cell(text: object) -> str:
-    """Text from a submission as one Markdown table cell: no pipe, newline or HTML tag of its own."""
-    return (str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("|", "\\|")
-            .replace("\r", " ").replace("\n", " "))
+    """Text from a submission as one Markdown table cell: no pipe, newline, HTML tag or entity of its own. Only
+    a `<` that could open a tag and an `&` that could start an entity are escaped: `16,059,704 > 16,000,000`
+    reads as written in the .md file."""
+    text = _ENTITY.sub("&amp;", str(text))
+    return _TAG.sub("&lt;", text).replace("|", "\\|").replace("\r", " ").replace("\n", " ")
+
+
+_TAG = re.compile(r"<(?=[A-Za-z/!?])")  # `<b>`, `</td>`, `<!--`, `<?xml`: what Markdown renderers pass as HTML
+_ENTITY = re.compile(r"&(?=#?\w+;)")  # `&gt;`, `&#60;`
 
 
 def _table(head: Sequence[str], rows: Sequence[Sequence[object]]) -> str:

@@ -270,6 +270,12 @@ def _name(folder: str) -> str:
     return folder.rsplit("/", 1)[-1]
 
 
+def board_records(a: StreamAudit) -> set[int]:
+    """The records (indices into audit_git_to's `records`) of the rebuilt leaderboard's rows."""
+    where = {(s.pr, s.folder): k for s, k in zip(a.submissions, record_index(a.submissions), strict=True)}
+    return {where[key] for r in a.leaderboard if (key := (r.pr, r.folder)) in where}
+
+
 def stream_page(a: StreamAudit, summary: dict[str, Any], subs: Sequence[dict[str, Any]],
                 records: Sequence[dict[str, Any]], board: Sequence[dict[str, Any]],
                 diff: Sequence[dict[str, Any]]) -> str:

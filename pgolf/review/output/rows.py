@@ -23,7 +23,8 @@ def run_rows(rec: RecordCheck) -> list[dict[str, Any]]:
     counted = {id(r) for r in rec.counted}
     code = rec.claim.bytes_code if rec.claim else None
     label = labels(rec.runs)
-    return [{"record": rec.name, "part": r.part, "implied_val_bytes": _implied(r),
+    return [{"record": rec.name, "part": r.part, "implied_val_bytes": _implied(r), "bytes_per_token": _bpt(r),
+             "stage_bytes": stage_bytes_text(r),
              "flags": "; ".join(f"{f.severity}: {f.text}" for f in rec.flags if f.run == label[id(r)]), "file": str(Path(r.file).relative_to(rec.folder)) if _inside(r.file, rec.folder)
              else r.file, "seed": r.seed, "seed_in_name": seed_from_name(r.file), "world_size": r.world_size,
              "steps": r.steps, "train_time_ms": r.train_time_ms, "stage": r.metric, "val_loss": r.val_loss,
@@ -37,6 +38,18 @@ def _implied(r: ParsedRun) -> float | None:
     """The validation bytes the run's stage under test implies (byte accounting), when it prints val_tokens."""
     return next((b.implied for b in stage_bytes(r) if canonical_stage(b.stage) == canonical_stage(r.metric or "")),
                 None)
+
+
+def _bpt(r: ParsedRun) -> float | None:
+    """Bytes per token of the stage under test: val_loss / (ln 2 * val_bpb)."""
+    return next((round(b.bpt, 5) for b in stage_bytes(r) if canonical_stage(b.stage) == canonical_stage(r.metric or "")),
+                None)
+
+
+def stage_bytes_text(r: ParsedRun) -> str:
+    """Every scored stage's implied bytes (with val_tokens) or bytes per token: `stage 151,080,123 B 3.7266 B/tok`."""
+    return "; ".join(f"{b.stage} " + (f"{b.implied:,.0f} B " if b.implied is not None else "") + f"{b.bpt:.4f} B/tok"
+                     for b in stage_bytes(r))
 
 
 def _inside(file: str, folder: str) -> bool:

@@ -40,6 +40,7 @@ from typing import Any
 
 from pgolf.inputs import read_bytes
 from pgolf.review.model import STAGE_ALIASES, ParsedRun, Stage, canonical_stage, decimals, stage_seed
+from pgolf.review.read.freetext import read_free_text
 from pgolf.review.read.text import clean_lines, code_dump, code_dump_end, dump_lines, lines_sha256
 from pgolf.review.sources.folder import MAX_FILE_BYTES
 
@@ -270,6 +271,8 @@ def _read_block(run: ParsedRun, lines: list[str], i: int) -> int:
 
 def _read_line(run: ParsedRun, line: str, lineno: int) -> None:
     _on_config_line(run, line)
+    if read_free_text(run, line, lineno):
+        return
     for pattern, handle in _ALL_HANDLERS:
         if m := pattern.match(line):
             handle(run, m, lineno)

@@ -321,6 +321,16 @@ def bpb_under_val_loss(runs: Sequence[ParsedRun], claim: Claim) -> Claim:
 _NOT_A_RUN = re.compile(r"ablat|sweep|baseline|debug|prelim|explor|control|_old\b|old_", re.IGNORECASE)
 
 
+def runs_once(runs: list[ParsedRun]) -> list[ParsedRun]:
+    """Each log's content once: a `train.log` that is a byte-identical copy of a seed's log is no second run.
+    Of the copies, the one whose file name states its seed stays (then the first)."""
+    keep: dict[str, ParsedRun] = {}
+    for r in sorted(runs, key=lambda r: seed_from_name(r.file) is None):
+        keep.setdefault(r.sha256 or f"#{id(r)}", r)
+    kept = {id(r) for r in keep.values()}
+    return [r for r in runs if id(r) in kept]
+
+
 def match(rec: RecordCheck, metric: str | None) -> None:
     """The stage under test, whether the claim is shown, and the runs counted."""
     claim, runs = rec.claim, rec.runs
@@ -335,9 +345,10 @@ def match(rec: RecordCheck, metric: str | None) -> None:
         rec.stage = _default_stage(runs)
     for r in runs:
         r.choose(rec.stage) if rec.stage else r.choose(None)
-    rec.counted = [r for r in _pick_runs(runs, claim, rec.stage) if r.ok] if rec.stage else []
+    once = runs_once(runs)
+    rec.counted = [r for r in _pick_runs(once, claim, rec.stage) if r.ok] if rec.stage else []
     rec.headline_runs = list(rec.counted)
-    every = [r for r in runs if r.ok and (r in rec.counted or not _NOT_A_RUN.search(r.file))
+    every = [r for r in once if r.ok and (r in rec.counted or not _NOT_A_RUN.search(r.file))
              and (not claim or not claim.seeds or run_seed(r) in claim.seeds)]
     if claim and not claim.seed_values and len(rec.counted) == 1 and len(every) > 1:
         rec.counted = every  # a one-run headline (early records): every run is the evidence, as their READMEs test

@@ -9,6 +9,7 @@ from pgolf.review.read.claim import matches
 from pgolf.review.read.names import seed_from_name
 from pgolf.review.read.record import companion, headline, headline_seed, not_claimed_file, run_seed, shows
 from pgolf.review.rules.inputs import RecordInput, RecordRunInput
+from pgolf.review.rules.log import SEED_NAME
 from pgolf.review.rules.registry import rule
 
 SEEDS = "https://github.com/openai/parameter-golf/pull/1019"
@@ -108,14 +109,15 @@ def _claimed(x: RecordRunInput) -> bool:
     return x.rec.claim is not None and bool(x.rec.claim.seeds)
 
 
-@rule("claim.seed_mismatch", severity="error", scope="claim-run", source=SEEDS)
+@rule("claim.seed_mismatch", severity="warn", scope="claim-run", since="2026-03-18", source=SEED_NAME)
 def seed_mismatch(x: RecordRunInput) -> list[Finding]:
-    r"""A log that prints another seed than its file name, whose seed submission.json claims.
+    r"""A log that prints another seed than its file name, whose seed submission.json claims: a warning, as a
+    published row shows (the claimed value decides, `claim.seed_value`).
 
     >>> from pgolf.review.rules.examples import record_run, texts
     >>> texts(seed_mismatch(record_run("train_seed2.log", submission_json='{"val_bpb": 1.2, "seeds": [1, 2]}',
     ...     train_seed1_log="seed:1\nfinal val_loss:2 val_bpb:1.2", train_seed2_log="seed:3\nfinal val_loss:2 val_bpb:1.2")))
-    ['error: seed mismatch: the log prints seed 3, its file name and submission.json say 2']
+    ['warn: seed mismatch: the log prints seed 3, its file name and submission.json say 2']
     """
     if not _claimed(x):
         return []

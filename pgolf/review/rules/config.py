@@ -3,6 +3,7 @@ script's defaults (configcheck.py reads both)."""
 
 from __future__ import annotations
 
+import re
 from pathlib import PurePosixPath
 
 from pgolf.review.model import Finding
@@ -10,10 +11,17 @@ from pgolf.review.read.config import MAX_LISTED, default_settings_off, differing
 from pgolf.review.rules.inputs import FolderInput
 from pgolf.review.rules.registry import rule
 
+# a published row whose one seed ran an extra TTT evaluation (`ttt_enabled: True`) beside the common stage
+EXTRA_EVAL = "https://github.com/openai/parameter-golf/pull/1334"
+# settings of the evaluation only: runs that differ in them alone trained alike, one evaluated more
+_EVAL_ONLY = re.compile(r"^(?:ttt|eval|sliding|slot|ngram|ppm|val_)|_ttt$|_eval$", re.IGNORECASE)
 
-@rule("config.runs_differ", severity="error", scope="folder", check="config")
+
+@rule("config.runs_differ", severity="error", scope="folder", check="config", since="2026-03-18", source=EXTRA_EVAL)
 def runs_differ(x: FolderInput) -> list[Finding]:
-    """An error naming each key whose value differs between the claimed runs, with every run's value.
+    """An error naming each key whose value differs between the claimed runs, with every run's value; a
+    warning when only evaluation settings differ (`ttt_enabled`, `eval_stride`: one seed ran an extra,
+    unclaimed evaluation beside the stage they share).
 
     >>> from pgolf.review.rules.examples import log
     >>> from pgolf.review.rules.inputs import FolderInput
@@ -29,8 +37,10 @@ def runs_differ(x: FolderInput) -> list[Finding]:
     shown = [f"{k} ({', '.join(f'{x.label[id(r)]}: {v}' for r, v in zip(runs, vals, strict=True) if v is not None)})"
              for k, vals in list(diff.items())[:MAX_LISTED]]
     more = f" and {len(diff) - MAX_LISTED} more" if len(diff) > MAX_LISTED else ""
-    return [Finding(f"config: the claimed runs differ in {len(diff)} setting(s): {'; '.join(shown)}{more}",
-                    numbers=tuple((k, " | ".join(str(v) for v in vals)) for k, vals in diff.items()))]
+    extra = all(_EVAL_ONLY.search(k) for k in diff)
+    why = " (evaluation settings only: an extra evaluation in some runs; the claimed stage decides)" if extra else ""
+    return [Finding(f"config: the claimed runs differ in {len(diff)} setting(s): {'; '.join(shown)}{more}{why}",
+                    severity="warn" if extra else None, numbers=tuple((k, " | ".join(str(v) for v in vals)) for k, vals in diff.items()))]
 
 
 @rule("config.not_defaults", severity="warn", scope="folder", check="config")

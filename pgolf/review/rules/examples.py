@@ -8,7 +8,8 @@ from dataclasses import dataclass
 from pgolf.review.judge.record import load_record
 from pgolf.review.read.log import ParsedRun, read_log_text
 from pgolf.review.read.names import labels
-from pgolf.review.rules.inputs import RecordInput, RecordRunInput, RunInput, RunsInput
+from pgolf.review.read.scripts import Script
+from pgolf.review.rules.inputs import FolderInput, RecordInput, RecordRunInput, RunInput, RunsInput
 
 
 def log(*lines: str, file: str = "train_seed1.log") -> ParsedRun:
@@ -20,6 +21,14 @@ def one(*lines: str, file: str = "train_seed1.log") -> RunInput:
     """The input of a run rule: the log of these lines."""
     r = log(*lines, file=file)
     return RunInput(r, r.name)
+
+
+def folder_input(*lines: str, file: str = "train_seed1.log", script: str = "") -> FolderInput:
+    """The input of a folder rule: one claimed log of these lines beside a `train_gpt.py` of `script`."""
+    r = log(*lines, file=file)
+    scripts = [Script("train_gpt.py", len(script), len(script), tuple(script.splitlines()), "", False)] \
+        if script else []
+    return FolderInput([r], [r], None, scripts, labels([r]))
 
 
 def several(*runs: ParsedRun) -> RunsInput:

@@ -87,6 +87,12 @@ def get(rule_id: str) -> Rule:
     return _RULES[rule_id]
 
 
+def since(rule_id: str) -> str | None:
+    """The date a rule was enforced from (None: always, or not a registered rule)."""
+    r = _RULES.get(rule_id)
+    return r.since if r else None
+
+
 def run_scope(scope: Scope, *args: Any) -> list[Flag]:
     """Every rule of `scope` applied to one input, in registration order."""
     return [f for r in rules(scope) for f in _flags(r, r.fn(*args))]
@@ -115,3 +121,14 @@ def select(words: Iterable[str]) -> frozenset[str]:
                               f"({', '.join(families)}) or a check ({', '.join(CHECKS)})")
         out |= hit
     return frozenset(out)
+
+
+def table_markdown() -> str:
+    """The table of every rule, as docs/rules.md prints it (tests/review/rules/test_docs_rules.py keeps the
+    page equal to it): id, severity, scope, check, since, source and the docstring's first paragraph."""
+    lines = ["| id | severity | scope | check | since | source | what it flags |", "|---|---|---|---|---|---|---|"]
+    for r in rules():
+        what = " ".join(r.doc.split("\n\n", 1)[0].split()).replace("|", "\\|")
+        source = f"[source]({r.source})" if r.source else ""
+        lines.append(f"| `{r.id}` | {r.severity} | {r.scope} | {r.check} | {r.since or ''} | {source} | {what} |")
+    return "\n".join(lines) + "\n"

@@ -18,9 +18,11 @@ add the time the cap does not count:
 
 from __future__ import annotations
 
+import re
+
 from pgolf.review.model import Finding
 from pgolf.review.read.log import ParsedRun
-from pgolf.review.rules.inputs import RunInput
+from pgolf.review.rules.inputs import FolderInput, RunInput
 from pgolf.review.rules.registry import rule
 from pgolf.review.settings import EVAL_LIMIT_S, OVERRUN_WARN_MS, TRAIN_LIMIT_MS
 
@@ -28,6 +30,14 @@ README = "https://github.com/openai/parameter-golf/blob/main/README.md"
 # GPTQ calibration inside the training budget (reserved seconds), as the organizers asked in issue #1017
 CALIBRATION = "https://github.com/openai/parameter-golf/issues/1017"
 EVAL_CAP = "https://github.com/openai/parameter-golf/pull/1972"  # "over the 600s eval cap" (leaderboard audit)
+# the organizers' ruling (2026-03-24): no training data at eval time, so calibration belongs inside the 600 s
+GPTQ_RULING = "https://github.com/openai/parameter-golf/pull/631"
+OVER_CAP = "https://github.com/openai/parameter-golf/pull/1956"  # a seed at 601,153 ms "over the 600,000 ms cap"
+# a script that calibrates GPTQ on training batches: a loader over the training files for calibration, or a
+# Hessian collector fed by the training loader
+_TRAIN_CALIBRATION = re.compile(r"calib\w*\s*=\s*DistributedTokenLoader\(\s*\w+\.train_files"
+                                r"|def\s+\w*hessians?\w*\([^)]*\btrain_loader\b", re.IGNORECASE)
+_SELF_GENERATED = re.compile(r"def\s+generate_autoregressive_calib|collect_hessians_from_tokens")
 
 
 def calibration_seconds(r: ParsedRun) -> float | None:
@@ -54,10 +64,12 @@ def wallclock_cap(x: RunInput) -> list[Finding]:
         if s is not None and s > TRAIN_LIMIT_MS / 1000 else []
 
 
-@rule("time.train_overrun", severity="error", scope="run", source=README)
+@rule("time.train_overrun", severity="error", scope="run", since="2026-03-18", source=OVER_CAP)
 def train_overrun(x: RunInput) -> list[Finding]:
-    """Training past 600,000 ms under the wall-clock cap: a warning within the 1 s the step that crosses
-    the cap may take, an error past it. (A stop by something else than the cap: `time.stop_not_cap`.)
+    """Training past 600,000 ms under the wall-clock cap by more than one step (the log's step_avg, at least
+    1 s): the cap is checked at step boundaries, so the step that crosses it is a warning (the README's 600 s
+    from launch; the organizers named a 1,153 ms overrun "over the 600,000 ms cap"). (A stop by something else
+    than the cap: `time.stop_not_cap`.)
 
     >>> from pgolf.review.rules.examples import one, texts
     >>> texts(train_overrun(one("stopping_early: wallclock_cap train_time:600150ms step:100/20000",
@@ -70,7 +82,12 @@ def train_overrun(x: RunInput) -> list[Finding]:
         return []
     over = r.train_time_ms - TRAIN_LIMIT_MS
     return [Finding(f"train time {r.train_time_ms:,.0f} ms is over 600,000 ms by {over:,.0f} ms", x.who,
-                    "warn" if over <= OVERRUN_WARN_MS else "error")]
+                    "warn" if over <= _one_step(r) else "error")]
+
+
+def _one_step(r: ParsedRun) -> float:
+    """The overrun the cap's own stop may make: one step (step_avg), at least OVERRUN_WARN_MS."""
+    return max(OVERRUN_WARN_MS, r.step_avg_ms or 0.0)
 
 
 @rule("time.eval_over", severity="error", scope="run", source=EVAL_CAP)
@@ -115,25 +132,75 @@ def _post_training(r: ParsedRun) -> tuple[float, float, float, float] | None:
     return r.train_time_ms / 1000, TRAIN_LIMIT_MS / 1000, calibration_seconds(r) or 0.0, serialize_seconds(r) or 0.0
 
 
-@rule("time.calibration_after_cap", severity="error", scope="scored", check="time", source=CALIBRATION)
+@rule("time.calibration_after_cap", severity="warn", scope="scored", check="time", source=CALIBRATION)
 def calibration_after_cap(x: RunInput) -> list[Finding]:
-    """Training plus GPTQ calibration past the 600 s cap: calibration after the cap uses training time the
-    cap does not count (a warning within the cap step's own 1 s overrun).
+    """Training plus GPTQ calibration past the 600 s cap: the time accounting, a warning (the accepted
+    records whose reserve is overrun by seconds, or whose calibration data is self-generated, show it; what
+    rejects is calibration on training data with no reserve, `time.gptq_train_data_after_cap`).
 
     >>> from pgolf.review.rules.examples import one, texts
     >>> texts(calibration_after_cap(one("stopping_early: wallclock_cap train_time:599000ms step:100/20000",
     ...                                 "gptq:calibrated 66 layers in 12.5s", "final val_loss:2.0 val_bpb:1.2")))[0][:75]
-    'error: time: training 599.0 s + GPTQ/calibration 12.5 s = 611.5 s, past the'
+    'warn: time: training 599.0 s + GPTQ/calibration 12.5 s = 611.5 s, past the '
     """
     t = _post_training(x.run)
     if t is None or not t[2] or t[0] + t[2] <= t[1]:
         return []
     train_s, cap_s, calib, ser = t
-    # within the cap step's own overrun a warning, as time.train_overrun weighs training alone
-    sev = "warn" if train_s + calib - cap_s <= OVERRUN_WARN_MS / 1000 else "error"
     return [Finding(f"time: training {train_s:,.1f} s + GPTQ/calibration {calib:,.1f} s = {train_s + calib:,.1f} s, "
                     f"past the {cap_s:g} s cap: calibration after the cap uses training time the cap does not count",
-                    x.who, sev, (("train_s", round(train_s, 3)), ("calibration_s", calib), ("serialize_s", ser)))]
+                    x.who, numbers=(("train_s", round(train_s, 3)), ("calibration_s", calib), ("serialize_s", ser)))]
+
+
+@rule("time.gptq_train_data_after_cap", severity="error", scope="folder", check="time", since="2026-03-24",
+      source=GPTQ_RULING)
+def gptq_train_data_after_cap(x: FolderInput) -> list[Finding]:
+    """A claimed run that trained to the wall-clock cap with no time reserved for calibration, then
+    calibrated GPTQ on training data (the log says so, or the script feeds its Hessians from the training
+    files): training data read after the 600 s. Self-generated calibration data is no finding; a reserve
+    overrun by seconds is only `time.calibration_after_cap`'s warning.
+
+    >>> from pgolf.review.rules.examples import folder_input, texts
+    >>> texts(gptq_train_data_after_cap(folder_input(
+    ...     "stopping_early: wallclock_cap train_time:600078ms step:7195/9000",
+    ...     "gptq:calibrating with training data...", "final val_loss:2.0 val_bpb:1.2")))[0][:78]
+    'error: time: training ran to the cap (600,078 ms) with no calibration reserve,'
+    """
+    out = []
+    for r in x.counted:
+        if r.calibration_line is None or r.calibration_data == "generated" or not _ran_to_cap(r) or _reserve_ms(r):
+            continue
+        if (r.calibration_data or _script_data(x)) != "train":
+            continue
+        out.append(Finding(f"time: training ran to the cap ({r.train_time_ms:,.0f} ms) with no calibration reserve, "
+                           f"then `{r.calibration_line}` on training data"
+                           + (" (the script's Hessians read the training files)" if r.calibration_data is None
+                              else "") + ": training data read after the 600 s", x.label[id(r)],
+                           numbers=(("train_time_ms", r.train_time_ms),)))
+    return out
+
+
+def _script_data(x: FolderInput) -> str | None:
+    """The calibration data the folder's scripts read: "generated", "train" or None."""
+    script = "\n".join(line for s in x.scripts for line in s.lines)
+    return "generated" if _SELF_GENERATED.search(script) else "train" if _TRAIN_CALIBRATION.search(script) else None
+
+
+def _ran_to_cap(r: ParsedRun) -> bool:
+    return r.train_time_ms is not None and r.train_time_ms >= TRAIN_LIMIT_MS - _one_step(r)
+
+
+def _reserve_ms(r: ParsedRun) -> float:
+    """Time reserved before the cap for calibration: printed, or a `gptq_reserve_*` setting."""
+    if r.calibration_reserve_ms is not None:
+        return r.calibration_reserve_ms
+    settings = {**r.printed_config, **r.hyperparameters}
+    for key, scale in (("gptq_reserve_seconds", 1000.0), ("gptq_reserve_s", 1000.0), ("gptq_reserve_ms", 1.0)):
+        try:
+            return float(settings[key]) * scale
+        except (KeyError, ValueError):
+            continue
+    return 0.0
 
 
 @rule("time.post_training", severity="warn", scope="scored", check="time", source=CALIBRATION)
@@ -158,7 +225,7 @@ def post_training(x: RunInput) -> list[Finding]:
                     numbers=(("train_s", round(train_s, 3)), ("calibration_s", calib), ("serialize_s", ser)))]
 
 
-@rule("time.eval_sum", severity="error", scope="scored", check="time", source=EVAL_CAP)
+@rule("time.eval_sum", severity="error", scope="scored", check="time", since="2026-03-18", source=EVAL_CAP)
 def eval_sum(x: RunInput) -> list[Finding]:
     """The evaluation stages' own eval times summed past 600 s, when the log prints no total
     (diagnostic stages left out).
@@ -180,7 +247,7 @@ def eval_sum(x: RunInput) -> list[Finding]:
                     x.who, numbers=(("eval_sum_s", round(total_s, 3)), ("stages", len(timed))))]
 
 
-@rule("time.stop_not_cap", severity="error", scope="scored", check="time", source=README)
+@rule("time.stop_not_cap", severity="error", scope="scored", check="time", since="2026-04-29", source=OVER_CAP)
 def stop_not_cap(x: RunInput) -> list[Finding]:
     """Training stopped past the cap by something else than the wall-clock cap (a step limit, a forced stop).
 

@@ -23,6 +23,7 @@ from pathlib import PurePosixPath
 from pgolf.errors import DataError
 from pgolf.gitcheck import is_submodule, missing_object, submodule_note
 from pgolf.review.sources.folder import MAX_FILE_BYTES
+from pgolf.review.sources.landed import landed_times, opened_time
 
 DEFAULT_REFS = "refs/pull/*/head"
 DEFAULT_TRACK = "track_10min_16mb"
@@ -215,11 +216,12 @@ class GitSubmission:
     pr: int | None
     ref: str
     commit: str
-    date: str  # the commit's date, YYYY-MM-DD (UTC)
-    timestamp: int  # the commit's Unix time: orders submissions of one day
+    date: str  # the day its evidence landed (the commit that added the folder on the branch), YYYY-MM-DD (UTC)
+    timestamp: int  # that commit's Unix time: orders submissions of one day, and copies (the first is the original)
     folder: str  # path in the repository
     tree: str  # the folder's tree id: two refs with the same id hold the same files
     on_main: bool = False  # the folder is on main (merged)
+    opened: int = 0  # Unix time of the branch's first commit after the merge base (when the PR opened, about)
 
 
 # --------------------------------------------------------------------------- the commit graph
@@ -355,9 +357,12 @@ def _ref_submissions(objects: GitObjects, graph: CommitGraph, entry: dict[str, i
     base = graph.merge_base(ref.commit, entry)
     head = _folders(objects, graph.trees.get(ref.commit), track_path)
     before = _folders(objects, graph.trees.get(base), track_path) if base else {}
-    when = graph.times.get(ref.commit, 0)
-    subs = [GitSubmission(ref.pr, ref.ref, ref.commit, _day(when), when, f"{track_path}/{name}", oid)
-            for name, oid in sorted(head.items()) if before.get(name) != oid]
+    changed = {name: oid for name, oid in sorted(head.items()) if before.get(name) != oid}
+    landed = landed_times(graph, entry, ref.commit, base, changed,
+                          lambda tree: _folders(objects, tree, track_path))
+    opened = opened_time(graph, entry, ref.commit, base)
+    subs = [GitSubmission(ref.pr, ref.ref, ref.commit, _day(landed[name]), landed[name], f"{track_path}/{name}", oid,
+                          opened=opened) for name, oid in changed.items()]
     return subs, [(ref.pr, f"{track_path}/{name}") for name in sorted(before.keys() - head.keys())]
 
 

@@ -20,7 +20,8 @@ EXPECTED = {
     "2026-04-05_HParamBlock": (list(mr._HP.values()), "2026-04-01_Prev", "True", 0),
     # same date: the worse score came first, and the better one builds on it
     "2026-04-06_SameDay": (list(mr._SD.values()), "2026-04-05_HParamBlock", "True", 0),
-    "2026-04-06_SeedMismatch": (list(mr._SM.values()), "2026-04-06_SameDay", "True", 2),
+    # a seed-0 log that prints seed 1337: two warnings (log.seed_name, claim.seed_mismatch), no error
+    "2026-04-06_SeedMismatch": (list(mr._SM.values()), "2026-04-06_SameDay", "True", 0),
     "2026-04-07_OverCap": (list(mr._OC.values()), "2026-04-06_SeedMismatch", "True", 4),
     "2026-04-08_LateGPTQ": (list(mr._LG.values()), "2026-04-07_OverCap", "True", 1),
     "2026-04-09_NoSubmission": (mr._NS, "2026-04-08_LateGPTQ", "", 1),

@@ -85,9 +85,10 @@ def test_stale_claim_no_log_shows_is_a_finding(folder):
     assert [row["file"] for row in r["runs"]] == ["logs/run1.txt", "logs/run2.txt", "logs/run3.txt"]
 
 
-def test_seed_mismatch_is_flagged_and_the_run_still_matched_by_its_file_name(folder):
+def test_seed_mismatch_is_a_warning_and_the_run_still_matched_by_its_file_name(folder):
     r = check_record(folder("2026-04-06_SeedMismatch"))
-    errors = texts(r, "error")
+    assert texts(r, "error") == []
+    errors = texts(r, "warn")
     assert "train_seed0.log: the log's seed 1337 disagrees with the file name's seed 0" in errors
     assert "train_seed0.log: seed mismatch: the log prints seed 1337, its file name and submission.json say 0" in errors
     assert r["claim_supported"] is True and r["n"] == 3
@@ -304,7 +305,7 @@ def test_a_headline_that_is_one_runs_score_is_supported_flagged_and_every_run_te
     assert r["p_threshold"] == pytest.approx(stats.ttest_1samp(values, 1.205, alternative="less").pvalue)
 
 
-def test_a_log_printing_another_seed_than_its_name_is_one_error_when_it_shows_its_names_claim(tmp_path):
+def test_a_log_printing_another_seed_than_its_name_is_one_warning_when_it_shows_its_names_claim(tmp_path):
     from tests.data.records.make_records import block
 
     logs = {"train_seed42.log": block(1337, 1.0751), "train_seed1337.log": block(1337, 1.0759),
@@ -313,7 +314,8 @@ def test_a_log_printing_another_seed_than_its_name_is_one_error_when_it_shows_it
                                                 "2024": {"val_bpb": 1.0754}}}
     r = check_record(_folder(tmp_path, sub, logs))
     assert r["claim_supported"] is True and r["n"] == 3
-    assert texts(r, "error") == ["train_seed42.log: the log's seed 1337 disagrees with the file name's seed 42"]
+    assert texts(r, "error") == []
+    assert "train_seed42.log: the log's seed 1337 disagrees with the file name's seed 42" in texts(r, "warn")
 
 
 @pytest.mark.parametrize("tokens", [40_540_160, 45_508_608, 47_851_520])  # sp8192, sp4096, sp8192 CaseOps
@@ -365,3 +367,28 @@ def test_readme_per_seed_tables_are_checked_against_the_seeds_logs(tmp_path):
     r = check_record(folder)  # seed 2's sliding number 1.0799 is in no stage of its log (1.0725 is)
     assert r["readme_seed_numbers"] == {"shown": 4, "total": 5, "missing": ["seed 2 1.0799"]}
     assert "README per-seed numbers no stage of the seed's log shows: seed 2 1.0799" in texts(r, "warn")
+
+
+def test_check_record_exits_1_when_the_verdict_does_not_hold(folder, tmp_path):
+    from pgolf.__main__ import main as pgolf_main
+
+    # a stale claim (not shown by its logs): "does not hold"; a shown claim with no test asked: 0
+    assert pgolf_main(["check-record", str(folder("2026-03-25_StaleClaim")), "--out", str(tmp_path / "a")]) == 1
+    assert pgolf_main(["check-record", str(folder("2026-04-01_Prev")), "--out", str(tmp_path / "b")]) == 0
+    # beaten by its previous record at p < 0.25: holds; against a better record: does not hold
+    assert pgolf_main(["check-record", str(folder("2026-04-05_HParamBlock")), "--previous",
+                       str(folder("2026-04-01_Prev")), "--out", str(tmp_path / "c")]) == 0
+    assert pgolf_main(["check-record", str(folder("2026-04-01_Prev")), "--previous",
+                       str(folder("2026-04-05_HParamBlock")), "--out", str(tmp_path / "d")]) == 1
+
+
+def test_a_train_log_copied_from_a_seed_log_is_not_a_second_run(tmp_path):
+    from tests.data.records.make_records import block
+
+    seed42 = block(42, 1.0751)
+    logs = {"train_seed42.log": seed42, "train_seed1337.log": block(1337, 1.0759),
+            "train_seed2024.log": block(2024, 1.0754), "train.log": seed42}  # byte-identical copy
+    r = check_record(_folder(tmp_path, {"val_bpb": 1.07547}, logs))
+    assert r["n"] == 3 and sorted(r["values"]) == [1.0751, 1.0754, 1.0759]
+    counted = {row["file"] for row in r["runs"] if row["counted"]}
+    assert "train.log" not in counted and "train_seed42.log" in counted

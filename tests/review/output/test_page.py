@@ -251,10 +251,10 @@ def test_record_page_opens_with_its_runs_and_flags(browser, audited, tmp_path):
     from selenium.webdriver.common.by import By
 
     out, _ = audited
-    result = check_record_to(tmp_path, out.parent / "records" / "2026-04-06_SeedMismatch")
+    result = check_record_to(tmp_path, out.parent / "records" / "2026-04-07_OverCap")
     browser.get((tmp_path / "report.html").as_uri())
     assert len(browser.find_elements(By.CSS_SELECTOR, "table.runs tbody tr")) == len(result["runs"])
-    assert len(browser.find_elements(By.CSS_SELECTOR, "ul.flags li.sev-error")) == result["n_errors"] == 2
+    assert len(browser.find_elements(By.CSS_SELECTOR, "ul.flags li.sev-error")) == result["n_errors"] == 4
     assert browser.find_element(By.CSS_SELECTOR, "p.verdict").text == result["verdict"].replace("`", "")
 
 
@@ -270,3 +270,20 @@ def test_every_stream_row_opens_its_own_folder(streamed):
         read.add(f"PR #{s['pr']} {s['folder']}")
         assert folder[data["record"][i]] in read, (s["pr"], s["folder"])
     assert sum(folder[data["record"][i]] != f"PR #{s['pr']} {s['folder']}" for i, s in enumerate(subs)) == 1
+
+
+def test_the_git_figure_draws_the_rebuilt_leaderboard_and_keeps_outliers_in_range():
+    from pgolf.review.output.figure import frontier_png
+    recs = [{"date": f"2026-03-{20 + i}", "values": v, "mean": sum(v) / len(v), "n_errors": 0,
+             "claim_supported": True, "previous": None, "holds_practice": None, "record": f"r{i}"}
+            for i, v in enumerate([[1.2, 1.21], [1.15, 1.16], [10.0], [1.1, 1.12]])]
+    board, chain = frontier_png(recs, {0, 1, 3}), frontier_png(recs)
+    assert board.startswith(b"\x89PNG") and board != chain  # the leaderboard's line, not the practice chain
+
+
+def test_markdown_cells_read_as_written_and_carry_no_tag_or_entity():
+    from pgolf.review.output.markdown import md_cell
+
+    assert md_cell("over the cap: 16,059,704 bytes > 16,000,000 & more") == \
+        "over the cap: 16,059,704 bytes > 16,000,000 & more"
+    assert md_cell("<img src=x onerror=alert(1)> &lt; a|b\nc") == "&lt;img src=x onerror=alert(1)> &amp;lt; a\\|b c"

@@ -114,18 +114,32 @@ def test_the_older_split_is_recognised_not_a_byte_error():
     assert "the older split's 155,770,000" in flag.text
 
 
-def test_only_a_stage_that_may_score_part_of_the_split_off_is_a_warning():
+def test_a_sliding_stage_may_score_fewer_bytes_but_never_more():
     ok = ratio_for(40_540_160)
-    stages = [StageSpec("quantized", 1.09, round(1.09 / ok, 8), 9000),
-              StageSpec("quantized_sliding_window", 1.08, round(1.08 / ok * 1.003, 8), 95000)]
-    r = parse(replace(block(42, 1.08, val_tokens=40_540_160), stages=stages))
+
+    def run(factor):
+        stages = [StageSpec("quantized", 1.09, round(1.09 / ok, 8), 9000),
+                  StageSpec("quantized_sliding_window", 1.08, round(1.08 / ok * factor, 8), 95000)]
+        return parse(replace(block(42, 1.08, val_tokens=40_540_160), stages=stages))
+    fewer, more = run(1 / 1.003), run(1.003)
+    assert implied_bytes(40_540_160, *_stage(fewer)) < STANDARD_BYTES * 0.998
+    assert byte_flags(fewer, fewer.name) == []
+    (flag,) = byte_flags(more, more.name)
+    assert flag.severity == "error" and "`quantized_sliding_window`" in flag.text
+
+
+def _stage(r):
+    s = r.stage("quantized_sliding_window")
+    return s.loss, s.bpb
+
+
+def test_a_custom_tokenizer_is_held_to_the_same_bytes_byte_fallback_counted_three_times():
+    # bytes are a property of the text: a custom tokenizer's own token count must give back 151.08 M too;
+    # 27 byte-fallback pieces counted 3 bytes each inflate it by about 4 %
+    r = parse(block(42, 1.0712, val_tokens=61_020_160, val_bytes=STANDARD_BYTES * 1.0413))
     (flag,) = byte_flags(r, r.name)
-    assert flag.severity == "warn" and "`quantized_sliding_window`" in flag.text
-
-
-def test_an_unknown_split_is_a_warning_not_an_error():
-    r = parse(block(42, 1.0712, val_tokens=40_000_000, val_bytes=STANDARD_BYTES * 1.05))
-    assert [f.severity for f in byte_flags(r, r.name)] == ["warn"]
+    assert flag.severity == "error" and dict(flag.numbers)["diff_pct"] == pytest.approx(4.13, abs=1e-3)
+    assert byte_flags(parse(block(42, 1.0712, val_tokens=61_020_160)), "x") == []  # counted right: no flag
 
 
 def test_without_val_tokens_the_ratio_is_compared_with_other_submissions_of_the_same_tokenizer():
@@ -249,11 +263,13 @@ def test_script_defaults_are_read_statically_and_compared_with_the_printed_block
 # --------------------------------------------------------------------------- time
 
 
-def test_gptq_calibration_past_the_cap_is_an_error_and_a_reserved_one_is_not():
+def test_gptq_calibration_past_the_cap_is_counted_and_a_reserved_one_is_not():
+    # the accounting alone is a warning; calibration on training data with no reserve is the error
+    # (time.gptq_train_data_after_cap, tests/review/rules/test_time_dated.py)
     gptq = ["GPTQ:collecting Hessians from calibration data...", "GPTQ:collected 66 Hessians in 12.5s"]
     late = parse(block(42, 1.0712, train_ms=599_700, extra_lines=gptq))
     (flag,) = time_flags(late, late.name)
-    assert flag.severity == "error" and dict(flag.numbers)["calibration_s"] == 12.5 and "612.2 s" in flag.text
+    assert flag.severity == "warn" and dict(flag.numbers)["calibration_s"] == 12.5 and "612.2 s" in flag.text
     reserved = parse(block(42, 1.0712, train_ms=587_000, extra_lines=["gptq:reserving 13s, effective=587000ms", *gptq]))
     assert time_flags(reserved, reserved.name) == []
 
@@ -307,10 +323,12 @@ def test_check_logs_and_audit_raise_the_same_checks(tmp_path):
     folder = write_folder(tmp_path / "records" / "2026-05-01_Rec", logs)
     pgolf_main(["check-logs", str(folder / "train_seed42.log"), "--threshold", "1.2", "--out", str(tmp_path / "cl")])
     claim = json.loads((tmp_path / "cl" / "claim.json").read_text())
-    assert {f["check"] for f in claim["flags"] if f["severity"] == "error"} >= {"bytes", "time"}
+    assert {f["check"] for f in claim["flags"] if f["severity"] == "error"} >= {"bytes"}
+    assert {f["check"] for f in claim["flags"]} >= {"bytes", "time"}  # the calibration accounting: a warning
     pgolf_main(["audit", str(tmp_path / "records"), "--out", str(tmp_path / "au")])
     records = json.loads((tmp_path / "au" / "records.json").read_text())["records"]
-    assert {f["check"] for f in records[0]["flags"] if f["severity"] == "error"} >= {"bytes", "time"}
+    assert {f["check"] for f in records[0]["flags"] if f["severity"] == "error"} >= {"bytes"}
+    assert {f["check"] for f in records[0]["flags"]} >= {"bytes", "time"}
 
 
 def test_hostile_wrappers_come_back_unpacked_or_with_a_reason():
