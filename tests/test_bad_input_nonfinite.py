@@ -91,11 +91,7 @@ def test_audit_goes_on_past_a_nonfinite_folder(tmp_path):
 
 
 def test_audit_git_goes_on_past_a_nonfinite_pr(tmp_path):
-    repo = tmp_path / "golf"
-    repo.mkdir()
-    gs._git(repo, "init", "-q", "-b", "main")
-    (repo / "README.md").write_text("# Made-up challenge\n")
-    gs._commit_all(repo, "start", "2026-03-17T10:00:00Z")
+    repo = gs.start_repo(tmp_path)
 
     def broken(r):
         gs._record(r, "2026-03-20_Broken", (1.21, 1.2101, 1.2102))

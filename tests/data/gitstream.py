@@ -100,12 +100,18 @@ TABLE = """# Made-up challenge
 """
 
 
-def build_stream(root: Path) -> Path:
+def start_repo(root: Path) -> Path:
+    """A made-up challenge repository `root/golf`: main with one README commit, nothing submitted yet."""
     repo = root / "golf"
     repo.mkdir(parents=True)
     _git(repo, "init", "-q", "-b", "main")
     (repo / "README.md").write_text("# Made-up challenge\n")
     _commit_all(repo, "start", "2026-03-17T10:00:00Z")
+    return repo
+
+
+def build_stream(root: Path) -> Path:
+    repo = start_repo(root)
 
     def naive(r: Path) -> None:
         run = replace(baseline(1337, 1.2244), train_ms=588_136)

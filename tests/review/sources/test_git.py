@@ -18,11 +18,7 @@ GOOD = "2026-03-21_Fine"
 
 @pytest.fixture
 def repo(tmp_path):
-    repo = tmp_path / "golf"
-    repo.mkdir()
-    gs._git(repo, "init", "-q", "-b", "main")
-    (repo / "README.md").write_text("# Made-up challenge\n")
-    gs._commit_all(repo, "start", "2026-03-17T10:00:00Z")
+    repo = gs.start_repo(tmp_path)
     gs._record(repo, GOOD, (1.2098, 1.2101, 1.2102))
     gs._commit_all(repo, "Fine", "2026-03-21T10:00:00Z")
     return repo
