@@ -98,7 +98,9 @@ def _run(world, pr: int, name: str, comments: list[dict]):
 def test_the_action_comments_once_and_edits_that_comment_on_the_next_push(world):
     planted = {"id": 5, "user": {"login": "mallory"}, "body": MARKER + "\nplanted by someone else"}
     steps, comments, calls, summary, out = _run(world, 9, "first", [planted])
-    assert [s.rc for s in steps.values()] == [0, 0, 0, 0, 0], {k: s.stderr for k, s in steps.items()}
+    assert [s.rc for s in steps.values()] == [0, 0, None, 0, 0, 0], {k: s.stderr for k, s in steps.items()}
+    assert steps["cache"].stdout.startswith("uses: actions/cache@")
+    assert list((out.parent / "pgolf-cache" / "review-pr").glob("*.track_10min_16mb.json"))  # kept for the next run
     assert steps["review"].outputs["exit-code"] == "0"
     body = (out / "comment.md").read_text()
     assert "this PR holds as a record" in body and "`2026-03-28_Best`" in body
@@ -120,7 +122,7 @@ def test_the_action_comments_once_and_edits_that_comment_on_the_next_push(world)
     subprocess.run(["git", "-C", str(pushed), "push", "-q", "origin", "HEAD:refs/pull/9/head"], check=True)
 
     steps, comments2, calls2, summary2, out = _run(world, 9, "second", comments)
-    assert [s.rc for s in steps.values()] == [0, 0, 0, 0, 1]  # the job fails: the claim does not hold
+    assert [s.rc for s in steps.values()] == [0, 0, None, 0, 0, 1]  # the job fails: the claim does not hold
     assert steps["review"].outputs["exit-code"] == "1"
     body2 = (out / "comment.md").read_text()
     assert "does not hold: claim not shown" in body2

@@ -7,11 +7,10 @@ sees only the typed values of `pgolf.bot.model`. The calls into pgolf.review, in
   reads, narrowed to one ref: the folders the PR's head adds or changes against its merge base with
   BASE, and BASE's own record folders (each with the PR that merged it). One `git log` of the two
   tips and a `git cat-file --batch-command` for the objects; no other ref is read.
-- `judge.stream.read_submissions(src)`: each folder read and matched (`judge.record.load_record` over
-  git objects).
-- `judge.progression.rebuild(subs, ProgressionSettings())`: audit --git's verdicts (judged copies with
-  `.verdict`), over BASE's record folders and the PR's; the PR's frontier is the record standing on BASE.
-- `judge.published.parse_table(src.main_readme(), track)`: the README table at BASE.
+- `judge.stream.judge_stream(src, ProgressionSettings(), track, load)`: audit --git's own judgment: each
+  folder read and matched (`judge.record.load_record` over git objects, or main's from `pgolf.bot.cache`),
+  the progression rebuilt over BASE's record folders and the PR's (judged copies with `.verdict`; the
+  PR's frontier is the record standing on BASE), and the README table at BASE.
 - `judge.record.compare`, `output.rows.record_dict`, `output.rows.run_rows`, `output.page.record_page`:
   the full report; `read.record.claim_file`, `read.names.labels`, `read.names.seed_from_name`.
 - `judge.progression._sizes(rec)`: the artifact sizes the size verdict reads.
@@ -29,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from statistics import fmean
 
+from pgolf.bot.cache import RecordCache
 from pgolf.bot.fixes import fix_for
 from pgolf.bot.model import Finding, FolderReview, PrReview, SeedRow, Standing
 from pgolf.errors import DataError
@@ -38,11 +38,9 @@ from pgolf.review.judge.progression import (
     Verdict,
     _sizes,
     evidence_problem,
-    rebuild,
 )
-from pgolf.review.judge.published import parse_table
 from pgolf.review.judge.record import compare, load_record
-from pgolf.review.judge.stream import read_submissions
+from pgolf.review.judge.stream import judge_stream
 from pgolf.review.output.page import record_page
 from pgolf.review.output.rows import record_dict, run_rows
 from pgolf.review.read.names import labels, seed_from_name
@@ -54,14 +52,17 @@ _JSON_KEY = re.compile(r'"([A-Za-z_][A-Za-z0-9_]*)"\s*:')
 
 @dataclass(frozen=True)
 class Judged:
-    """A review and the full report page of each folder (file name -> HTML)."""
+    """A review, the full report page of each folder (file name -> HTML) and what the cache had to say."""
 
     review: PrReview
     pages: dict[str, str]
+    warnings: tuple[str, ...] = ()
 
 
-def judge_pr(repo: str | os.PathLike[str], pr: int, *, base: str = "main", track: str = DEFAULT_TRACK) -> Judged:
-    """The record folders PR `pr` adds or changes (refs/pull/N/head), each judged against BASE's standing."""
+def judge_pr(repo: str | os.PathLike[str], pr: int, *, base: str = "main", track: str = DEFAULT_TRACK,
+             cache: str | os.PathLike[str] | None = None) -> Judged:
+    """The record folders PR `pr` adds or changes (refs/pull/N/head), each judged against BASE's standing;
+    main's records at BASE read from (and kept in) the cache folder `cache` when given."""
     start = time.perf_counter()
     ref = f"refs/pull/{pr}/head"
     with stream(repo, refs=ref, track=track, main=base) as src:
@@ -69,12 +70,13 @@ def judge_pr(repo: str | os.PathLike[str], pr: int, *, base: str = "main", track
             raise DataError(f"--pr {pr}: {repo} has no ref {ref}; fetch it first: "
                             f"git fetch origin +pull/{pr}/head:{ref}")
         head = src.objects.git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").strip()
-        subs = read_submissions(src)
-        readme = src.main_readme()
+        kept = RecordCache(cache, src.main, track) if cache is not None else None
+        j = judge_stream(src, ProgressionSettings(), track, kept.loader(src) if kept else None)
         base_sha, deleted = src.main, tuple(path for who, path in src.deleted if who == pr)
-    judged = _judged(subs)
-    table = parse_table(readme, track)
-    best = min(table, key=lambda r: r.score, default=None)
+    if kept is not None:
+        kept.save()
+    judged = [(s, s.verdict) for s in j.submissions]
+    best = min(j.table, key=lambda r: r.score, default=None)
     by_key = {s.key: s for s, _v in judged}
     folders, pages = [], {}
     for i, (sub, v) in enumerate((s, v) for s, v in judged if s.ref == ref):
@@ -84,13 +86,7 @@ def judge_pr(repo: str | os.PathLike[str], pr: int, *, base: str = "main", track
         folders.append(_folder_review(sub, v, front, page))
     review = PrReview(str(repo), pr, head, base_sha, f"{best.key} {best.score}" if best else None, tuple(folders),
                       deleted, time.perf_counter() - start)
-    return Judged(review, pages)
-
-
-def _judged(subs: list[Submission]) -> list[tuple[Submission, Verdict]]:
-    """audit --git's verdict of every submission (the PR's and main's), in their order."""
-    judged, _board, _runs_from = rebuild(subs, ProgressionSettings())
-    return [(s, s.verdict) for s in judged]
+    return Judged(review, pages, tuple(kept.warnings) if kept else ())
 
 
 def judge_folder(folder: str | Path, repo_path: str) -> FolderReview:

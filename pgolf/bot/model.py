@@ -11,6 +11,8 @@ from typing import Any
 HOLDS = "accepted"  # the one verdict status under which a claim holds as a record
 
 
+FORMATS = ("markdown", "github", "json")  # what `review-pr --format` prints on stdout
+
 @dataclass(frozen=True)
 class Finding:
     """One finding: the rule that raised it, where, what, and what would fix it."""

@@ -16,17 +16,19 @@ from pgolf import atomic, provenance
 from pgolf.bot.comment import comment
 from pgolf.bot.github import append_summary, workflow_commands
 from pgolf.bot.judge import DEFAULT_TRACK, judge_pr
+from pgolf.sanitize import terminal
 from pgolf.stats import json_safe
-
-FORMATS = ("markdown", "github", "json")
 
 
 def review_pr(repo: str | os.PathLike[str], pr: int, out: str | os.PathLike[str], *, base: str = "main",
               fmt: str = "markdown", report_url: str | None = None, run_url: str | None = None,
-              track: str = DEFAULT_TRACK) -> int:
+              track: str = DEFAULT_TRACK, cache: str | os.PathLike[str] | None = None) -> int:
     """Write OUT/comment.md, OUT/review.json and OUT/report-K.html (one per folder); print the chosen format
-    on stdout (github: workflow commands, and the comment appended to $GITHUB_STEP_SUMMARY); the exit code."""
-    judged = judge_pr(repo, pr, base=base, track=track)
+    on stdout (github: workflow commands, and the comment appended to $GITHUB_STEP_SUMMARY); the exit code.
+    `cache`: the folder of the cache of main's records (pgolf.bot.cache); None reads them all again."""
+    judged = judge_pr(repo, pr, base=base, track=track, cache=cache)
+    for warning in judged.warnings:
+        print(terminal(f"pgolf review-pr: warning: {warning}"), file=sys.stderr)
     review, out = judged.review, Path(out)
     body = comment(review, report_url, run_url)
     meta = provenance.collect(command="review-pr", repo=str(repo), pr=pr, base=base, track=track)

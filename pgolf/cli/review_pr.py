@@ -4,6 +4,8 @@ Reviews the record folders PR N adds or changes (refs/pull/N/head, read from git
 the PR runs) against the record standing on --base. Writes DIR/comment.md, DIR/review.json and one
 DIR/report-K.html per folder. Exit 0: the claim holds as a record; 1: it does not, or it is held for
 review; 2: a usage or input error (no such repository, PR ref or base).
+main's records at the base are kept in a cache folder between runs (--cache; --no-cache reads them all).
+The judgment is imported only when it runs (scipy, jinja2): `--help` stays fast.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from pgolf.bot.prcheck import FORMATS, review_pr
+from pgolf.bot.model import FORMATS
 from pgolf.cli.types import integer
 
 
@@ -28,8 +30,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--run-url", default=None, help="the CI run whose artifact holds the reports (the comment "
                                                         "points there when --report-url is not given)")
     parser.add_argument("--track", default="track_10min_16mb", help="the records track (track_10min_16mb)")
+    cache = parser.add_mutually_exclusive_group()
+    cache.add_argument("--cache", type=Path, default=None, metavar="DIR",
+                       help="keep main's records at the base in DIR/review-pr/ between runs (default: "
+                            "$XDG_CACHE_HOME/pgolf, else .pgolf-cache beside --out)")
+    cache.add_argument("--no-cache", action="store_true", help="read main's records again; write no cache")
 
 
 def main(args: argparse.Namespace) -> int:
+    from pgolf.bot.cache import default_dir  # noqa: PLC0415 (imported when the verb runs: --help stays fast)
+    from pgolf.bot.prcheck import review_pr  # noqa: PLC0415
+
+    cache = None if args.no_cache else (args.cache or default_dir(args.out))
     return review_pr(args.git, args.pr, args.out, base=args.base, fmt=args.format, report_url=args.report_url,
-                     run_url=args.run_url, track=args.track)
+                     run_url=args.run_url, track=args.track, cache=cache)

@@ -1,7 +1,8 @@
 """Run a composite action's steps the way GitHub's runner does, for tests: each `run:` step of action.yml
 executed with bash, its `${{ }}` expressions resolved from the contexts a pull_request event sets, its
 outputs read from $GITHUB_OUTPUT, `if:` conditions evaluated. Only the expression forms action.yml uses
-are supported (context paths, 'strings', ==, !=, &&); anything else fails the test loudly.
+are supported (context paths, 'strings', ==, !=, &&); anything else fails the test loudly. A `uses:` step
+(actions/cache) needs GitHub's servers: it is listed, not run (rc None), as a fresh runner with no cache.
 
 The stand-in `gh` (GitHub cannot be reached from a test) records every call and serves the PR's comments
 from a JSON file, applying `--jq` with the real jq.
@@ -107,6 +108,9 @@ def run_action(action: Path, contexts: dict, env: dict[str, str], cwd: Path, tmp
         cond = step.get("if")
         if cond is not None and not evaluate(_EXPR.sub(lambda m: m.group(1), cond), ctx):
             results.append(StepResult(sid, None))
+            continue
+        if "uses" in step:  # a GitHub-hosted action (actions/cache) cannot run here: shown as not run
+            results.append(StepResult(sid, None, f"uses: {step['uses']} (not run here)"))
             continue
         output = tmp / f"output-{sid}-{len(results)}"
         output.write_text("")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from pgolf.gitcheck import repo_state
@@ -28,7 +29,9 @@ from pgolf.review.read.bytecount import ratio_entries
 from pgolf.review.read.names import labels
 from pgolf.review.rules.bytes import ratio
 from pgolf.review.rules.inputs import AuditInput
-from pgolf.review.sources.git import DEFAULT_REFS, DEFAULT_TRACK, Stream, stream
+from pgolf.review.sources.git import DEFAULT_REFS, DEFAULT_TRACK, GitSubmission, Stream, stream
+
+Loader = Callable[[GitSubmission], RecordCheck]  # one folder of the stream, read (the bot's cache answers main's)
 
 
 @dataclass
@@ -57,14 +60,34 @@ class StreamAudit:
                 f"{sum(d.in_table and d.in_rebuild for d in self.diff)} of {len(self.table)} table rows agree")
 
 
-def read_submissions(src: Stream) -> list[Submission]:
-    """Every PR x folder of the stream, read and matched; identical folders (one tree id) read once."""
+@dataclass(frozen=True)
+class Judgment:
+    """A stream judged: each submission with its verdict, the rebuilt leaderboard, the README's table."""
+
+    submissions: list[Submission]
+    leaderboard: list[LeaderRow]
+    runs_from: str | None
+    table: list[TableRow]
+
+
+def judge_stream(src: Stream, settings: ProgressionSettings, track: str = DEFAULT_TRACK,
+                 load: Loader | None = None) -> Judgment:
+    """The one judgment of `audit --git` and `review-pr`: read every submission of `src`, rebuild the
+    progression, parse main's README table."""
+    subs = read_submissions(src, load)
+    judged, board, runs_from = rebuild(subs, settings)
+    return Judgment(judged, board, runs_from, parse_table(src.main_readme(), track))
+
+
+def read_submissions(src: Stream, load: Loader | None = None) -> list[Submission]:
+    """Every PR x folder of the stream, read and matched; identical folders (one tree id) read once, by
+    `load` when given (else from the git objects)."""
     by_tree: dict[str, RecordCheck] = {}
     subs = []
     for g in src.submissions:
         rec = by_tree.get(g.tree)
         if rec is None:
-            rec = by_tree[g.tree] = load_record(src.folder(g))
+            rec = by_tree[g.tree] = load(g) if load is not None else load_record(src.folder(g))
         subs.append(Submission(g.pr, g.ref, g.commit, g.date, g.folder, rec, g.on_main, reproduces(rec),
                                timestamp=g.timestamp, opened=g.opened))
     add_ratio_flags(list(by_tree.values()))
@@ -91,12 +114,9 @@ def audit_git(repo: str | os.PathLike[str], *, refs: str = DEFAULT_REFS, track: 
     start = time.perf_counter()
     with stream(repo, refs=refs, track=track) as src:
         warnings = repo_state(repo).warnings(repo)
-        subs = read_submissions(src)
-        readme = src.main_readme()
-    judged, board, runs_from = rebuild(subs, settings or ProgressionSettings())
-    table = parse_table(readme, track)
-    return StreamAudit(str(repo), src.main, src.refs, judged, board, table, diff(table, judged), runs_from,
-                       src.deleted, time.perf_counter() - start, warnings)
+        j = judge_stream(src, settings or ProgressionSettings(), track)
+    return StreamAudit(str(repo), src.main, src.refs, j.submissions, j.leaderboard, j.table,
+                       diff(j.table, j.submissions), j.runs_from, src.deleted, time.perf_counter() - start, warnings)
 
 
 # --------------------------------------------------------------------------- rows (the CSV/JSON edge)

@@ -13,12 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-from pgolf.stats import mean_interval  # noqa: E402
+from pgolf.stats import mean_interval
 
 _PNG_META = {"Software": None}  # deterministic bytes: no version in the file
 
@@ -63,6 +58,11 @@ def frontier_png(records: Sequence[dict[str, Any]], on_board: set[int] | None = 
     `on_board` (indices into `records`) is given (audit --git), else those that hold the practice."""
     points = frontier_points(records)
     chain = [p for p in points if (p.index in on_board if on_board is not None else p.on_chain)]
+    import matplotlib  # noqa: PLC0415 (0.3 s: only the PNG needs it, not the pages or the review bot)
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt  # noqa: PLC0415
+
     fig, ax = plt.subplots(figsize=(9, 5))
     if points:
         lo, hi = _y_range(points, chain)
