@@ -13,7 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from pgolf.cli.check_record import add_progression_arguments
+from pgolf.cli.check_record import add_progression_arguments, review_settings
 from pgolf.cli.types import integer, number
 from pgolf.errors import PgolfError
 from pgolf.review.judge.progression import MAX_STEP_BPB, TOLERATED, ProgressionSettings
@@ -50,14 +50,12 @@ def main(args: argparse.Namespace) -> int:
     if (args.records_dir is None) == (args.git is None):
         raise PgolfError("give RECORDS_DIR or --git REPO (one of them)")
     if args.git is None:
-        result = audit_to(args.out, args.records_dir, pairs=args.pairs, margin_nats=args.margin_nats,
-                          alpha=args.alpha, progression_alpha=args.progression_alpha)
+        result = audit_to(args.out, args.records_dir, pairs=args.pairs, settings=review_settings(args))
         for d in result["records"]:
             print(terminal(d["verdict"]))
         print(terminal(f"{len(result['records'])} records in {result['seconds']:.1f} s; see {args.out / 'report.md'}"))
         return 0
-    settings = ProgressionSettings(alpha=args.progression_alpha, rule_alpha=args.alpha, margin_nats=args.margin_nats,
-                                   min_runs=args.min_runs, runs_from=args.runs_from, max_step_bpb=args.max_step_bpb,
+    settings = ProgressionSettings(review_settings(args), runs_from=args.runs_from, max_step_bpb=args.max_step_bpb,
                                    tolerated=tuple(c.strip() for c in args.tolerate.split(",") if c.strip()))
     a = audit_git_to(args.out, args.git, refs=args.refs, track=args.track, settings=settings)
     for w in a.warnings:

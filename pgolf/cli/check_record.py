@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pgolf.cli.types import number, probability
 from pgolf.review.output.markdown import verdict_holds
-from pgolf.review.settings import MARGIN_NATS, PRACTICE_ALPHA, RULE_ALPHA
+from pgolf.review.settings import MARGIN_NATS, PRACTICE_ALPHA, RULE_ALPHA, ReviewSettings
 from pgolf.review.verbs import check_record_to
 from pgolf.sanitize import terminal
 
@@ -36,9 +36,14 @@ def add_progression_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", required=True, type=Path, help="output folder")
 
 
+def review_settings(args: argparse.Namespace) -> ReviewSettings:
+    """The levels add_progression_arguments parsed (and audit --git's --min-runs, where given)."""
+    return ReviewSettings(rule_alpha=args.alpha, practice_alpha=args.progression_alpha, margin_nats=args.margin_nats,
+                          **({"min_runs": args.min_runs} if hasattr(args, "min_runs") else {}))
+
+
 def main(args: argparse.Namespace) -> int:
     result = check_record_to(args.out, args.folder, previous=args.previous, threshold=args.threshold,
-                             metric=args.metric, margin_nats=args.margin_nats, alpha=args.alpha,
-                             progression_alpha=args.progression_alpha)
+                             metric=args.metric, settings=review_settings(args))
     print(terminal(result["verdict"]))
     return 0 if verdict_holds(result) else 1

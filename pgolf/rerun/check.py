@@ -19,6 +19,7 @@ from pgolf.rerun.report import render_report
 from pgolf.review.judge.record import judge_record, load_record
 from pgolf.review.model import ParsedRun
 from pgolf.review.output.rows import record_dict
+from pgolf.review.settings import ReviewSettings
 
 POWER = 0.8  # of the detectable difference quoted beside a non-rejection
 
@@ -110,7 +111,8 @@ def run_check(check: RerunCheck) -> dict[str, Any]:
     """The record.json of a rerun: check-record's fields over the rerun logs, plus the reproduction."""
     logs, missing = seed_outputs(check)
     rec, stats = judge_record(check.folder, logs=[logs[s] for s in sorted(logs)], previous=check.previous,
-                              threshold=check.threshold, metric=check.metric, alpha=check.alpha)
+                              threshold=check.threshold, metric=check.metric,
+                              settings=ReviewSettings(rule_alpha=check.alpha))
     record = record_dict(rec, stats)  # the JSON edge: record.json carries check-record's fields
     claimed = claimed_scores(check.folder)
     rows = per_seed(rec.runs, logs, claimed, missing)

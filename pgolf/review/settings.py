@@ -7,6 +7,8 @@ no margin (review-practice.md). Three runs were asked for from a date derived fr
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from pgolf.size import SIZE_CAP_BYTES
 
 WORLD_SIZE = 8  # 8xH100
@@ -24,3 +26,16 @@ STANDARD_VAL_TOKENS = frozenset({62_021_632, 45_508_608, 40_540_160, 47_851_520}
 MARGIN_NATS = 0.005  # the written rule's margin over the previous record, in val_loss nats
 RULE_ALPHA = 0.01  # the written rule's level (with the margin)
 PRACTICE_ALPHA = 0.25  # the practice's level (Welch, no margin)
+
+
+@dataclass(frozen=True)
+class ReviewSettings:
+    """The levels every verb judges at: check-record, audit (both modes) and the bot read them from here."""
+
+    rule_alpha: float = RULE_ALPHA
+    practice_alpha: float = PRACTICE_ALPHA
+    margin_nats: float = MARGIN_NATS
+    min_runs: int = MIN_RUNS  # the runs the practice asked for (from a date derived from main)
+
+
+DEFAULTS = ReviewSettings()  # every default of a verb's `settings`

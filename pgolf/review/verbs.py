@@ -13,6 +13,7 @@ import pandas as pd
 
 from pgolf import atomic, provenance, runlock
 from pgolf.review.judge.audit import audit
+from pgolf.review.judge.progression import ProgressionSettings
 from pgolf.review.judge.record import RecordCheck, compare, judge_record
 from pgolf.review.judge.stream import audit_git, matched_share
 from pgolf.review.output.columns import (
@@ -26,19 +27,18 @@ from pgolf.review.output.figure import frontier_png
 from pgolf.review.output.markdown import audit_report, diff_markdown, record_report, stream_report
 from pgolf.review.output.page import audit_page, board_records, record_page, stream_page
 from pgolf.review.output.rows import record_dict, record_row, submission_rows
-from pgolf.review.settings import MARGIN_NATS, PRACTICE_ALPHA, RULE_ALPHA
+from pgolf.review.settings import DEFAULTS, ReviewSettings
 from pgolf.sanitize import csv_row
 from pgolf.stats import json_safe
 
 
 def check_record(folder: str | Path, *, previous: str | Path | RecordCheck | None = None,
-                 threshold: float | None = None, metric: str | None = None, margin_nats: float = MARGIN_NATS,
-                 alpha: float = RULE_ALPHA, progression_alpha: float = PRACTICE_ALPHA,
+                 threshold: float | None = None, metric: str | None = None,
+                 settings: ReviewSettings = DEFAULTS,
                  logs: Sequence[str | Path] | None = None) -> dict[str, Any]:
     """Check one record folder (see the module docstring); returns the record.json content."""
     return record_dict(*judge_record(folder, previous=previous, threshold=threshold, metric=metric,
-                                     margin_nats=margin_nats, alpha=alpha, progression_alpha=progression_alpha,
-                                     logs=logs))
+                                     settings=settings, logs=logs))
 
 
 def csv_text(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None) -> str:
@@ -56,7 +56,11 @@ def csv_text(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = Non
 
 
 def _plain(v: Any) -> Any:
-    """Options as JSON values: paths as text."""
+    """Options as JSON values: paths as text, settings as their fields."""
+    if isinstance(v, ReviewSettings | ProgressionSettings):
+        return _plain(asdict(v))
+    if isinstance(v, dict):
+        return {k: _plain(x) for k, x in v.items()}
     if isinstance(v, list | tuple):
         return [_plain(x) for x in v]
     return str(v) if isinstance(v, Path) else v
@@ -119,7 +123,7 @@ def audit_git_to(out: str | Path, repo: str | Path, **options: Any) -> Any:
                "seconds": a.seconds, "matched": matched, "claimed": claimed, "runs_from": a.runs_from,
                "warnings": a.warnings}
     meta = provenance.collect(command="audit --git", repo=str(repo), main=a.main,
-                              **{k: _plain(v) for k, v in options.items() if k != "settings"})
+                              **{k: _plain(v) for k, v in options.items()})
     atomic.write_group({
         out / "submissions.csv": csv_text(subs, SUBMISSION_COLUMNS),
         out / "leaderboard.csv": csv_text(board, LEADERBOARD_COLUMNS),

@@ -20,7 +20,7 @@ from pgolf.inputs import read_text
 from pgolf.review.judge.record import RecordCheck, compare, load_record
 from pgolf.review.output.rows import record_dict
 from pgolf.review.read.claim import readme_threshold
-from pgolf.review.settings import MARGIN_NATS, PRACTICE_ALPHA, RULE_ALPHA
+from pgolf.review.settings import DEFAULTS, ReviewSettings
 
 
 def record_folders(root: Path) -> list[Path]:
@@ -59,8 +59,8 @@ def read_pairs(path: Path, names: set[str]) -> dict[str, str | None]:
     return out
 
 
-def audit(records_dir: str | Path, *, pairs: str | Path | None = None, margin_nats: float = MARGIN_NATS,
-          alpha: float = RULE_ALPHA, progression_alpha: float = PRACTICE_ALPHA) -> dict[str, Any]:
+def audit(records_dir: str | Path, *, pairs: str | Path | None = None,
+          settings: ReviewSettings = DEFAULTS) -> dict[str, Any]:
     """Check every record folder; returns {"records": [record dicts], "order": [...], "seconds": s}."""
     start = time.perf_counter()
     ordered = chronological([load_record(p) for p in record_folders(Path(records_dir))])
@@ -74,7 +74,6 @@ def audit(records_dir: str | Path, *, pairs: str | Path | None = None, margin_na
         # a README's own `p-value < X: P` test is computed too, to set beside its quote
         threshold = readme_threshold(rec.readme)
         stats = compare(rec, prev, threshold=threshold, threshold_source="README" if threshold is not None else None,
-                        margin_nats=margin_nats, alpha=alpha,
-                        progression_alpha=progression_alpha)
+                        settings=settings)
         results.append(record_dict(rec, stats))
     return {"records": results, "seconds": time.perf_counter() - start}

@@ -26,7 +26,7 @@ from pgolf.review.read.names import labels
 from pgolf.review.read.record import RecordCheck
 from pgolf.review.rules import select
 from pgolf.review.rules.registry import since as rule_since
-from pgolf.review.settings import MARGIN_NATS, MIN_RUNS, PRACTICE_ALPHA, RULE_ALPHA
+from pgolf.review.settings import DEFAULTS, MIN_RUNS, ReviewSettings
 from pgolf.size import SIZE_CAP_BYTES
 
 # The largest improvement one accepted row made over the row before it in the published table is 0.032 bpb
@@ -60,10 +60,7 @@ TOLERATED: tuple[str, ...] = ()  # every rule decides from its `since` date
 
 @dataclass(frozen=True)
 class ProgressionSettings:
-    alpha: float = PRACTICE_ALPHA  # the practice: p < 0.25, no margin
-    rule_alpha: float = RULE_ALPHA  # the rule as written: 0.005 nats at p < 0.01
-    margin_nats: float = MARGIN_NATS
-    min_runs: int = MIN_RUNS
+    review: ReviewSettings = DEFAULTS  # the practice's and the written rule's levels, the runs asked for
     runs_from: str | None = None  # the date from which min_runs were asked for; None: derived from main
     max_step_bpb: float = MAX_STEP_BPB
     rulings: tuple[tuple[str, str], ...] = RULINGS
@@ -240,8 +237,8 @@ def evidence_problem(sub: Submission, settings: ProgressionSettings, runs_from: 
     n = len(sub.values)
     if n == 0:
         return Verdict("claim not shown", "claim not shown: no run with the claimed stage")
-    if runs_from is not None and sub.date >= runs_from and n < settings.min_runs:
-        return Verdict("fewer than 3 runs", f"fewer than {settings.min_runs} runs: {n} (required from {runs_from})")
+    if runs_from is not None and sub.date >= runs_from and n < settings.review.min_runs:
+        return Verdict("fewer than 3 runs", f"fewer than {settings.review.min_runs} runs: {n} (required from {runs_from})")
     return None
 
 
@@ -266,11 +263,11 @@ def _compare(sub: Submission, front: Submission, settings: ProgressionSettings) 
                "as single-run tiny margins were excluded)")
         return Verdict("accepted" if better else "not better", why, front.key, front.pr, method="scores")
     margin, _ = st.attempt(st.progression_test, new, old, _margin_bpb(sub, settings))
-    ok = plain.holds(settings.alpha)
+    ok = plain.holds(settings.review.practice_alpha)
     why = (f"{'beats' if ok else 'not better than'} {front.key} (p = {plain.p_value:.3g}, one-sided Welch, "
            f"n = {len(new)} vs {len(old)})")
     return Verdict("accepted" if ok else "not better", why, front.key, front.pr, plain.p_value,
-                   margin.p_value if margin else None, margin.holds(settings.rule_alpha) if margin else None,
+                   margin.p_value if margin else None, margin.holds(settings.review.rule_alpha) if margin else None,
                    "welch")
 
 
@@ -293,9 +290,9 @@ def _margin_bpb(sub: Submission, settings: ProgressionSettings) -> float:
     """The written margin (0.005 nats) in bpb through the runs' own val_bpb/val_loss; sp1024's ratio when the
     runs print no val_loss."""
     runs = [r for r in sub.evidence.record.counted if r.val_loss and r.val_bpb]
-    conv, _ = st.attempt(st.nats_margin_to_bpb, settings.margin_nats, [r.val_loss for r in runs],
+    conv, _ = st.attempt(st.nats_margin_to_bpb, settings.review.margin_nats, [r.val_loss for r in runs],
                          [r.val_bpb for r in runs]) if runs else (None, None)
-    return conv.margin_bpb if conv else settings.margin_nats * SP1024_BPB_PER_NAT
+    return conv.margin_bpb if conv else settings.review.margin_nats * SP1024_BPB_PER_NAT
 
 
 def derive_runs_date(subs: Sequence[Submission], min_runs: int = MIN_RUNS) -> str | None:
@@ -334,7 +331,7 @@ def rebuild(subs: Sequence[Submission], settings: ProgressionSettings
             ) -> tuple[list[Submission], list[LeaderRow], str | None]:
     """Every submission judged: copies of `subs` (same order) with their `verdict` set; the rebuilt
     leaderboard (best first); and the runs date used."""
-    runs_from = settings.runs_from if settings.runs_from is not None else derive_runs_date(subs, settings.min_runs)
+    runs_from = settings.runs_from if settings.runs_from is not None else derive_runs_date(subs, settings.review.min_runs)
     # by the day its evidence landed, then PR number (creation order): a folder added to an old PR later is
     # judged against the frontier standing when it landed, not where its PR number would put it
     position = chronological_positions(subs)

@@ -2,8 +2,8 @@
 
 API (stable; the rerun side builds on it):
 
-    judge_record(folder, *, previous=None, threshold=None, metric=None, margin_nats=0.005,
-                 alpha=0.01, progression_alpha=0.25, logs=None) -> (RecordCheck, Comparison)
+    judge_record(folder, *, previous=None, threshold=None, metric=None, settings=ReviewSettings(),
+                 logs=None) -> (RecordCheck, Comparison)
 
 and `pgolf.review.verbs.check_record(...)` (same arguments) returns it as the content of record.json
 (`output.rows.record_dict`). `folder` is the claim folder (its submission.json and,
@@ -13,9 +13,9 @@ is another record folder (or a `RecordCheck`). Keys of the dict: record, folder,
 std, claimed_bpb, claimed_val_loss, claim_supported, stage, stage_source, runs (one dict per
 log: file, seed, world_size, steps, train_time_ms, eval_time_ms, total_eval_time_ms,
 total_bytes, stage, val_loss, val_bpb, counted, error), flags ({severity, run, text}),
-previous, p_previous (one-sided Welch, no margin), p_previous_margin (0.005 nats in bpb),
-margin_bpb, holds_practice (p_previous < progression_alpha), holds_rule (p_previous_margin <
-alpha), threshold, p_threshold, holds_threshold, runs_needed, stages (each log's every stage: val_loss,
+previous, p_previous (one-sided Welch, no margin), p_previous_margin (the margin in bpb),
+margin_bpb, holds_practice (p_previous < settings.practice_alpha), holds_rule (p_previous_margin <
+settings.rule_alpha), threshold, p_threshold, holds_threshold, runs_needed, stages (each log's every stage: val_loss,
 val_bpb, eval_time_ms), verdict.
 
 Lower level: `load_record(folder, logs=None, metric=None) -> RecordCheck` reads and matches
@@ -54,7 +54,7 @@ from pgolf.review.rules import run_scope
 from pgolf.review.rules.apply import run_flags, set_flags
 from pgolf.review.rules.evidence import evidence_flags
 from pgolf.review.rules.inputs import RecordInput, RecordRunInput
-from pgolf.review.settings import MARGIN_NATS, PRACTICE_ALPHA, RULE_ALPHA
+from pgolf.review.settings import DEFAULTS, ReviewSettings
 from pgolf.review.sources.folder import FolderFiles, read_text
 
 
@@ -137,9 +137,7 @@ class Comparison:
     n: int
     mean: float | None
     std: float | None
-    margin_nats: float
-    alpha: float
-    progression_alpha: float
+    settings: ReviewSettings
     margin_bpb: float | None
     bpb_per_nat: float | None
     against: PreviousTest
@@ -149,8 +147,10 @@ class Comparison:
 
     def flat(self) -> dict[str, Any]:
         """One level of keys, as record.json and records.csv have them."""
-        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("against", "vs_threshold")}
-        return {**out, **asdict(self.against), **asdict(self.vs_threshold)}
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("against", "vs_threshold", "settings")}
+        levels = {"margin_nats": self.settings.margin_nats, "alpha": self.settings.rule_alpha,
+                  "progression_alpha": self.settings.practice_alpha}
+        return {**out, **levels, **asdict(self.against), **asdict(self.vs_threshold)}
 
 
 def _against(bpb: list[float], previous: RecordCheck, margin_bpb: float | None, why_no_margin: str | None,
@@ -173,27 +173,25 @@ def _vs_threshold(bpb: list[float], threshold: float | None, source: str | None,
 
 
 def compare(rec: RecordCheck, previous: RecordCheck | None = None, *, threshold: float | None = None,
-            threshold_source: str | None = None, margin_nats: float = MARGIN_NATS, alpha: float = RULE_ALPHA,
-            progression_alpha: float = PRACTICE_ALPHA) -> Comparison:
+            threshold_source: str | None = None, settings: ReviewSettings = DEFAULTS) -> Comparison:
     """The statistics of one record: against `previous` (no margin and with the margin in bpb), the threshold,
     and the runs needed for 80% power against the bound it must beat."""
-    bpb = rec.values
+    bpb, margin_nats, alpha = rec.values, settings.margin_nats, settings.rule_alpha
     loss = [r.val_loss for r in rec.counted if r.val_loss is not None and r.val_bpb is not None]
     conv, why = st.attempt(st.nats_margin_to_bpb, margin_nats, loss, bpb) if len(loss) == len(bpb) else (None, "no val_loss")
     margin_bpb = conv.margin_bpb if conv else None
-    against = _against(bpb, previous, margin_bpb, why, alpha, progression_alpha) if previous else PreviousTest()
+    against = _against(bpb, previous, margin_bpb, why, alpha, settings.practice_alpha) if previous else PreviousTest()
     bound = threshold if threshold is not None else (
         previous.mean - (margin_bpb or 0.0) if previous is not None and previous.mean else None)
     power, _ = st.attempt(st.power_one_sample, bpb, bound, alpha) if bound is not None else (None, None)
-    return Comparison(len(bpb), rec.mean, stdev(bpb) if len(bpb) >= 2 else None, margin_nats, alpha,
-                      progression_alpha, margin_bpb, conv.bpb_per_nat if conv else None, against,
+    return Comparison(len(bpb), rec.mean, stdev(bpb) if len(bpb) >= 2 else None, settings, margin_bpb, conv.bpb_per_nat if conv else None, against,
                       _vs_threshold(bpb, threshold, threshold_source, alpha), power.n_for_power if power else None,
                       bound)
 
 
 def judge_record(folder: str | Path, *, previous: str | Path | RecordCheck | None = None,
-                 threshold: float | None = None, metric: str | None = None, margin_nats: float = MARGIN_NATS,
-                 alpha: float = RULE_ALPHA, progression_alpha: float = PRACTICE_ALPHA,
+                 threshold: float | None = None, metric: str | None = None,
+                 settings: ReviewSettings = DEFAULTS,
                  logs: Sequence[str | Path] | None = None) -> tuple[RecordCheck, Comparison]:
     """check_record's typed result: the record read, matched and flagged, and its statistics."""
     root = Path(folder)
@@ -206,5 +204,5 @@ def judge_record(folder: str | Path, *, previous: str | Path | RecordCheck | Non
     from_readme = readme_threshold(rec.readme) if threshold is None else None
     stats = compare(rec, prev, threshold=threshold if threshold is not None else from_readme,
                     threshold_source="--threshold" if threshold is not None else "README" if from_readme else None,
-                    margin_nats=margin_nats, alpha=alpha, progression_alpha=progression_alpha)
+                    settings=settings)
     return rec, stats

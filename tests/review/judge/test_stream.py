@@ -12,6 +12,7 @@ from scipy import stats
 
 from pgolf.review.judge.progression import ProgressionSettings, rebuild
 from pgolf.review.judge.stream import audit_git
+from pgolf.review.settings import ReviewSettings
 from tests.data import gitstream as gs
 
 
@@ -103,7 +104,7 @@ def test_rebuilt_leaderboard_and_its_difference_from_the_table(audited):
 
 
 def test_settings_change_the_rebuild(audited):
-    strict = ProgressionSettings(min_runs=3, runs_from="2026-03-01")  # three runs from the start
+    strict = ProgressionSettings(ReviewSettings(min_runs=3), runs_from="2026-03-01")  # three runs from the start
     judged, board, runs_from = rebuild(audited.submissions, strict)
     judged_by_name = {(s.pr, s.record.name): s for s in judged}
     naive = judged_by_name[(2, "2026-03-20_Better")]
