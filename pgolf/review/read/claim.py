@@ -134,26 +134,33 @@ def _leaves(data: Any, prefix: str = "", depth: int = 0) -> list[tuple[str, Any]
 # later submissions used, then the same inside a `results`/`validation`/`summary` block.
 _HEADLINE_KEYS = ("val_bpb", "mean_val_bpb", "val_bpb_mean", "score_bpb_mean", "bpb", "mean_bpb",
                   "final_val_bpb", "final_validation_bpb")
-_HEADLINE_PATTERNS = (re.compile(r"^val_bpb_\d+seed_mean$"), re.compile(r"^(?:variant|submission|final)_\w*bpb_mean$"))
+_HEADLINE_PATTERNS = (re.compile(r"^val_bpb_\d+seed_mean$"), re.compile(r"^(?:variant|submission|final)_\w*bpb_mean$"),
+                      re.compile(r"^(?:average|avg|mean)_\w*bpb$"))  # `average_ttt_bpb`: the mean of the runs
 _BLOCKS = ("results", "validation", "summary", "metrics", "result")
+
+
+def _score(v: Any) -> Decimal | None:
+    """A claimed score: a finite number above 0 (a `0.0` left in a template is a placeholder, no claim)."""
+    n = _number(v)
+    return n if n is not None and n > 0 else None
 
 
 def _headline_in(block: dict[str, Any], prefix: str) -> tuple[str, Decimal] | None:
     for key in _HEADLINE_KEYS:
-        if (v := _number(block.get(key))) is not None:
+        if (v := _score(block.get(key))) is not None:
             return prefix + key, v
     for key, value in block.items():
-        if isinstance(key, str) and any(p.match(key) for p in _HEADLINE_PATTERNS) and _number(value) is not None:
-            return prefix + key, _number(value)
+        if isinstance(key, str) and any(p.match(key) for p in _HEADLINE_PATTERNS) and _score(value) is not None:
+            return prefix + key, _score(value)
     return None
 
 
 def _headline(data: dict[str, Any]) -> tuple[str | None, Decimal | None]:
     """The claimed val_bpb and the key it sits under (`score` counts when `score_metric` says bpb, or is absent)."""
     found = _headline_in(data, "")
-    if found is None and _number(data.get("score")) is not None \
+    if found is None and _score(data.get("score")) is not None \
             and "bpb" in str(data.get("score_metric", "bpb")).lower():
-        found = ("score", _number(data["score"]))
+        found = ("score", _score(data["score"]))
     for block in _BLOCKS:
         if found is None and isinstance(data.get(block), dict):
             found = _headline_in(data[block], block + ".")
@@ -177,21 +184,29 @@ def _seed_key(seed: Any) -> int | None:
     return _int(seed)
 
 
-def _bpb_of(entry: dict[str, Any]) -> Decimal | None:
-    for key in ("val_bpb", "bpb", *sorted(k for k in entry if isinstance(k, str) and k.endswith("val_bpb"))):
-        if (v := _number(entry.get(key))) is not None:
+def _words(key: str) -> set[str]:
+    return set(key.lower().replace(".", "_").split("_"))
+
+
+def _bpb_of(entry: dict[str, Any], headline_key: str = "") -> Decimal | None:
+    """A seed's val_bpb: `val_bpb` or `bpb`, else the `*val_bpb` key sharing most words with the headline's key
+    (`average_ttt_bpb` -> `quantized_ttt_val_bpb`, not `pre_quant_val_bpb`)."""
+    others = sorted((k for k in entry if isinstance(k, str) and k.endswith("val_bpb")),
+                    key=lambda k: -len(_words(k) & _words(headline_key)))
+    for key in ("val_bpb", "bpb", *others):
+        if (v := _score(entry.get(key))) is not None:
             return v
     return None
 
 
-def _seed_entry(seed: Any, entry: Any) -> SeedClaim | None:
+def _seed_entry(seed: Any, entry: Any, headline_key: str = "") -> SeedClaim | None:
     s = _seed_key(seed)
     if s is None:
         return None
     if not isinstance(entry, dict):  # `seeds: {"42": 1.0712}`
-        return SeedClaim(seed=s, val_bpb=_number(entry))
-    return SeedClaim(seed=s, val_bpb=_bpb_of(entry),
-                     val_loss=_number(entry.get("val_loss")),
+        return SeedClaim(seed=s, val_bpb=_score(entry))
+    return SeedClaim(seed=s, val_bpb=_bpb_of(entry, headline_key),
+                     val_loss=_score(entry.get("val_loss")),
                      artifact_bytes=_int(entry.get("artifact_bytes", entry.get("bytes_total"))),
                      steps=_int(entry.get("steps")))
 
@@ -203,17 +218,19 @@ def _seed_blocks(data: dict[str, Any]) -> list[Any]:
     results = data.get("results")
     if isinstance(results, dict):
         blocks += [results.get("seeds"), results.get("seed_results"), results]
+    elif isinstance(results, list):  # `results: [{"seed": 42, ...}, ...]`
+        blocks.append(results)
     return blocks + [data.get("seeds")]
 
 
-def _per_seed(data: dict[str, Any]) -> tuple[dict[int, SeedClaim], list[int]]:
+def _per_seed(data: dict[str, Any], headline_key: str = "") -> tuple[dict[int, SeedClaim], list[int]]:
     """The per-seed claims, and the seeds listed more than once (a list collapses them silently otherwise)."""
     for block in _seed_blocks(data):
         entries: list[SeedClaim | None] = []
         if isinstance(block, dict):
-            entries = [_seed_entry(k, v) for k, v in block.items() if _is_seed_key(k)]
+            entries = [_seed_entry(k, v, headline_key) for k, v in block.items() if _is_seed_key(k)]
         elif isinstance(block, list) and block and all(isinstance(e, dict) for e in block):
-            entries = [_seed_entry(e.get("seed"), e) for e in block]
+            entries = [_seed_entry(e.get("seed"), e, headline_key) for e in block]
         elif isinstance(block, list) and isinstance(data.get("seed_scores"), list):
             entries = [_seed_entry(s, v) for s, v in zip(block, data["seed_scores"], strict=False)]
         elif isinstance(block, list):  # only the seeds, no scores
@@ -280,12 +297,15 @@ def read_claim_bytes(data: bytes, p: str) -> Claim:
     """A submission.json's bytes as a Claim; `p` names the file in errors and warnings."""
     data, warning = parse_json_object(data, p)
     key, headline = _headline(data)
-    seeds, twice = _per_seed(data)
+    seeds, twice = _per_seed(data, key or "")
     loss_key = next((k for k in ("val_loss", "mean_val_loss", "val_loss_mean") if k in data), None)
     date = _DATE.search(str(data.get("date", ""))) if data.get("date") else None
+    zero = [k for k in ("val_bpb", "val_loss") if _number(data.get(k)) == 0]
+    notes = [warning] if warning else []
+    notes += [f"{p}: {k} 0 is a placeholder, not a claim" for k in zero]
     return Claim(
-        file=str(p), headline_key=key, val_bpb=headline, warnings=[warning] if warning else [],
-        val_loss=_number(data.get(loss_key)) if loss_key else None,
+        file=str(p), headline_key=key, val_bpb=headline, warnings=notes,
+        val_loss=_score(data.get(loss_key)) if loss_key else None,
         nonfinite=[k for k, v in _leaves(data) if _nonfinite(v)],
         bytes_total=_int(_first(data, "bytes_total", "artifact_bytes", "artifact_size_bytes", "total_bytes")),
         bytes_code=_int(_first(data, "bytes_code", "code_bytes")),
@@ -324,10 +344,19 @@ def readme_p_values(text: str) -> list[str]:
 _README_RESULT = re.compile(r"\b(?:val_)?bpb\b[^\d\n]{0,24}?(\d\.\d{3,})", re.IGNORECASE)
 
 
+# a README number that is no result of its own: another PR's score, the baseline's, a target or an expectation
+_NOT_OWN = re.compile(r"#\d|\bPR\b|baseline|target|expect|previous|prior|pending|placeholder|~", re.IGNORECASE)
+_RANGE_AFTER = re.compile(r"\**\s*(?:-|–|to)\s*\d\.\d")
+
+
 def readme_result(text: str) -> Decimal | None:
-    """The first val_bpb a README states, as printed (the fallback when submission.json cannot say it)."""
-    m = _README_RESULT.search(text)
-    return Decimal(m.group(1)) if m else None
+    """The first val_bpb a README states as its own result, as printed (the fallback when submission.json cannot
+    say it): not a number its line quotes from another PR or the baseline, a target, or one end of a range."""
+    for m in _README_RESULT.finditer(text):
+        before = text[text.rfind("\n", 0, m.start()) + 1:m.start(1)]
+        if not _NOT_OWN.search(before) and not _RANGE_AFTER.match(text, m.end()):
+            return Decimal(m.group(1))
+    return None
 
 
 def readme_threshold(text: str) -> float | None:

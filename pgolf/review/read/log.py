@@ -21,8 +21,9 @@ Robustness rules (why they exist)
 - Patterns are anchored at the start of a line and need numbers, so the code dump (whose
   f-strings hold the same words) never matches; text before the first `=====` separator is
   skipped when it looks like Python.
-- A file that does not end in a newline was cut off while writing: its last, partial line
-  is dropped (a cut `val_bpb:1.19` would otherwise read as 1.19).
+- A file that does not end in a newline may have been cut off while writing: its last line is
+  dropped as partial (a cut `val_bpb:1.19` would otherwise read as 1.19) unless it reads whole
+  (`text._whole`: a unit at its end, its key's decimals, an earlier line's shape).
 - Unknown lines are ignored. A log with no stage is not an exception: `ParsedRun.error`
   says so, naming the file, and the other runs still count.
 """

@@ -331,6 +331,17 @@ def runs_once(runs: list[ParsedRun]) -> list[ParsedRun]:
     return [r for r in runs if id(r) in kept]
 
 
+def other_setting(r: ParsedRun, claimed: Sequence[ParsedRun]) -> str | None:
+    """How a log's setting differs from the claimed run's (GPUs, wall-clock cap): a development run beside
+    the claimed one (2 GPUs for 2400 s beside 8 GPUs for 600 s), never pooled with it; None when the same."""
+    for c in claimed[:1]:
+        for what, mine, theirs in (("world size", r.world_size, c.world_size),
+                                   ("wall-clock cap", r.max_wallclock_seconds, c.max_wallclock_seconds)):
+            if mine is not None and theirs is not None and mine != theirs:
+                return f"{what} {mine:g}, the claimed run's {theirs:g}"
+    return None
+
+
 def match(rec: RecordCheck, metric: str | None) -> None:
     """The stage under test, whether the claim is shown, and the runs counted."""
     claim, runs = rec.claim, rec.runs
@@ -348,7 +359,8 @@ def match(rec: RecordCheck, metric: str | None) -> None:
     once = runs_once(runs)
     rec.counted = [r for r in _pick_runs(once, claim, rec.stage) if r.ok] if rec.stage else []
     rec.headline_runs = list(rec.counted)
-    every = [r for r in once if r.ok and (r in rec.counted or not _NOT_A_RUN.search(r.file))
+    every = [r for r in once if r.ok and (r in rec.counted or not _NOT_A_RUN.search(r.file) and
+                                         not other_setting(r, rec.counted))
              and (not claim or not claim.seeds or run_seed(r) in claim.seeds)]
     if claim and not claim.seed_values and len(rec.counted) == 1 and len(every) > 1:
         rec.counted = every  # a one-run headline (early records): every run is the evidence, as their READMEs test

@@ -20,9 +20,31 @@ def clean_lines(text: str) -> tuple[list[str], str | None]:
     text = text.replace("\0", "")  # a log padded with NUL bytes would hide its separator line
     lines = text.splitlines()
     partial = None
-    if text and not text.endswith(("\n", "\r")):
+    if text and not text.endswith(("\n", "\r")) and not _whole(lines):
         partial, lines = lines[-1].rstrip(), lines[:-1]  # the last line was cut while being written
     return [_TIMESTAMP.sub("", ln.rstrip()) for ln in lines], partial
+
+
+def _shape(line: str) -> str:
+    """A line with its numbers' integer parts blurred and their decimals counted: `step:9/9 val_bpb:9.9999`."""
+    return re.sub(r"\d+(?:\.(\d+))?", lambda m: "9" + ("." + "9" * len(m.group(1)) if m.group(1) else ""),
+                  _TIMESTAMP.sub("", line.rstrip()))
+
+
+def _whole(lines: list[str]) -> bool:
+    """Is the last line, with no newline after it, whole? Many logs are written without a final newline. The
+    last line is whole when it ends in a unit (`eval_time:5599ms`), or its last `key:number` has the decimals
+    that key has on an earlier line (`val_bpb:1.2284` after `val_bpb:1.2199`), or 8 of them (an `_exact`
+    line), or an earlier line has its shape; a cut `val_bpb:1.19` after `val_bpb:1.2199` is none of these."""
+    last = _TIMESTAMP.sub("", lines[-1].rstrip()) if lines else ""
+    if re.search(r"\d(?:ms|s|bytes|MB|%)\)?$", last) or re.search(r"\d\.\d{8}$", last):
+        return True
+    if m := re.search(r"(\w+)[:=]\s*\d+\.(\d+)$", last):
+        same = re.compile(rf"\b{re.escape(m.group(1))}[:=]\s*\d+\.\d{{{len(m.group(2))}}}(?!\d)")
+        if any(same.search(ln) for ln in lines[-400:-1]):
+            return True
+    shape = _shape(last)
+    return bool(last) and any(_shape(ln) == shape for ln in lines[-400:-1])
 
 
 def dump_lines(lines: list[str]) -> list[str]:

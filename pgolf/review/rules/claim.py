@@ -7,7 +7,16 @@ from __future__ import annotations
 from pgolf.review.model import Finding
 from pgolf.review.read.claim import matches
 from pgolf.review.read.names import seed_from_name
-from pgolf.review.read.record import companion, headline, headline_seed, not_claimed_file, run_seed, shows
+from pgolf.review.read.readme import readme_selected
+from pgolf.review.read.record import (
+    companion,
+    headline,
+    headline_seed,
+    not_claimed_file,
+    other_setting,
+    run_seed,
+    shows,
+)
 from pgolf.review.rules.inputs import RecordInput, RecordRunInput
 from pgolf.review.rules.log import SEED_NAME
 from pgolf.review.rules.registry import rule
@@ -219,11 +228,17 @@ def companion_log(x: RecordRunInput) -> list[Finding]:
                     "not counted", x.who)]
 
 
+def _ranked(x: RecordInput) -> list:
+    """The readable logs the headline could be formed from: of the claimed seeds, when seeds are named."""
+    c = x.rec.claim
+    return [r for r in x.rec.runs if r.ok and (c is None or not c.seeds or run_seed(r) in c.seeds)]
+
+
 def _picked(x: RecordInput) -> bool:
-    """The headline is formed from some of the readable logs (no per-seed claim)."""
+    """The headline is formed from some of the readable logs (no per-seed score claimed)."""
     rec = x.rec
-    ranked = [r for r in rec.runs if r.ok]
-    return bool(rec.claim and not rec.claim.seeds and rec.claim_supported and 0 < len(rec.headline_runs) < len(ranked))
+    return bool(rec.claim and not rec.claim.seed_values and rec.claim_supported
+                and 0 < len(rec.headline_runs) < len(_ranked(x)))
 
 
 @rule("claim.best_of", severity="warn", scope="headline", source=SEEDS)
@@ -235,7 +250,7 @@ def best_of(x: RecordInput) -> list[Finding]:
     >>> texts(best_of(record(submission_json='{"val_bpb": 1.15}', **logs)))
     ['warn: the headline is the mean of the best 2 of 3 logs: runs picked after the fact?']
     """
-    head, ranked = x.rec.headline_runs, [r for r in x.rec.runs if r.ok]
+    head, ranked = x.rec.headline_runs, _ranked(x)
     if not _picked(x) or len(head) <= 1:
         return []
     return [Finding(f"the headline is the mean of the best {len(head)} of {len(ranked)} logs: runs picked after the "
@@ -251,7 +266,7 @@ def one_run(x: RecordInput) -> list[Finding]:
     >>> texts(one_run(record(submission_json='{"val_bpb": 1.10}', **logs)))
     ["warn: the headline is the best run's score (train_seed1.log), not the mean of the 3 logs; all 3 are tested"]
     """
-    head, ranked = x.rec.headline_runs, [r for r in x.rec.runs if r.ok]
+    head, ranked = x.rec.headline_runs, _ranked(x)
     if not _picked(x) or len(head) != 1:
         return []
     which = "the best" if head[0].val_bpb == min(r.val_bpb for r in ranked) else "one"
@@ -275,3 +290,37 @@ def headline_is_seed(x: RecordInput) -> list[Finding]:
         return []
     return [Finding(f"the headline {rec.claim.val_bpb} is seed {seed}'s score, not the mean of the "
                     f"{len(rec.counted)} claimed runs ({rec.mean:.6f}); the mean is tested")]
+
+
+@rule("claim.selected_seeds", severity="warn", scope="headline", source=SEEDS)
+def selected_seeds(x: RecordInput) -> list[Finding]:
+    r"""The README says its logs are the best of more runs (`the top 3 of 5 seeds`, `only the best 3 logs`):
+    runs picked after the fact, whose mean is biased low.
+
+    >>> from pgolf.review.rules.examples import record, texts
+    >>> texts(selected_seeds(record(submission_json='{"val_bpb": 1.2}', train_seed1_log="seed:1\nfinal val_loss:2 val_bpb:1.2",
+    ...                             README_md="We ran 5 seeds and report the top 3 of 5.")))
+    ["warn: the README says the logs are selected runs ('top 3 of 5'): a mean of picked runs is biased low"]
+    """
+    found = readme_selected(x.rec.readme)
+    if found is None:
+        return []
+    return [Finding(f"the README says the logs are selected runs ({found[2]!r}): a mean of picked runs is biased "
+                    "low", numbers=(("selected", found[0]), ("of", found[1])))]
+
+
+@rule("claim.not_pooled", severity="warn", scope="claim-run", source=SEEDS)
+def not_pooled(x: RecordRunInput) -> list[Finding]:
+    r"""A log run in another setting than the claimed runs (2 GPUs for 2400 s beside 8 GPUs for 600 s): a
+    development run, not pooled with the claimed runs; its own errors do not decide the submission.
+
+    >>> from pgolf.review.rules.examples import record_run, texts
+    >>> run = "world_size:{} grad_accum_steps:1\nmax_wallclock_seconds:{}\nseed:1\nfinal val_loss:2 val_bpb:{}"
+    >>> texts(not_pooled(record_run("train_v1.txt", submission_json='{"val_bpb": 1.2000}',
+    ...     train_v0_txt=run.format(8, 600, "1.2300"), train_v1_txt=run.format(2, 2400, "1.1900"),
+    ...     train_v2_txt=run.format(8, 600, "1.2000"))))
+    ["warn: world size 2, the claimed run's 8: a development run beside the claimed ones, not pooled"]
+    """
+    rec, r = x.rec, x.run
+    why = other_setting(r, rec.counted) if r.ok and r not in rec.counted else None
+    return [Finding(f"{why}: a development run beside the claimed ones, not pooled", x.run.name)] if why else []
