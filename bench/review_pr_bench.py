@@ -1,14 +1,16 @@
-"""`review-pr` on the challenge's real repository: seconds per PR, and its verdict against `audit --git`'s.
+"""`review-pr` on the challenge's real repository: seconds per PR (cold, warm, no cache), and its verdict
+against `audit --git`'s for every record PR.
 
-    python bench/review_pr_bench.py --git REPO [--sample 200] [--cli 20] [--seed 0] [--out FILE.json]
+    python bench/review_pr_bench.py --git REPO [--sample 120] [--cli 20] [--seed 0] [--out FILE.json]
 
-audit --git runs once over the whole stream (its verdicts are the reference). Then, for each record PR
-of the stream (a random --sample of them, or all with --sample 0), the bot's judgment runs in this
-process exactly as the verb does (read the PR ref, its merge base and main's state, judge, render the
-full reports) and is timed; its verdict per folder is compared with audit --git's. --cli PRs are also
-run as `python -m pgolf review-pr` subprocesses, timed from start to exit (what a CI step pays,
-interpreter start and imports included). Prints the machine, the timings, the agreement and each
-disagreement with both verdicts' reasons.
+audit --git runs once over the whole stream (its verdicts are the reference). Then every record PR of
+the stream is judged in this process as the verb does (read the PR ref, its merge base and main's
+state, judge, render the full reports) with a warm cache of main's records, and its verdict per folder
+is compared with audit --git's; each difference gets its cause. A seeded --sample of PRs is also timed
+cold (an empty cache folder: read main, write the cache) and with no cache, and checked to give the same
+review as the warm run. --cli PRs of the sample run as `python -m pgolf review-pr` subprocesses, warm and
+with --no-cache, timed from start to exit (what a CI step pays: interpreter start and imports included).
+Prints the machine, the timings, their ratios, the agreement and the differences by cause.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import json
 import os
 import platform
 import random
+import re
 import statistics
 import subprocess
 import sys
@@ -26,10 +29,13 @@ import time
 from collections import Counter
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
 from pgolf.bot.judge import judge_pr  # noqa: E402
 from pgolf.review.judge.stream import audit_git  # noqa: E402
+
+_PR_IN = re.compile(r"#(\d+)")
 
 
 def machine() -> dict[str, object]:
@@ -37,61 +43,113 @@ def machine() -> dict[str, object]:
             "load_average": os.getloadavg(), "date": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())}
 
 
-def _quantiles(xs: list[float]) -> dict[str, float]:
+def quantiles(xs: list[float]) -> dict[str, float]:
     xs = sorted(xs)
     return {"n": len(xs), "median": statistics.median(xs), "p90": xs[int(0.9 * (len(xs) - 1))], "max": xs[-1]}
+
+
+def timed(pr: int, repo: Path, cache: Path | None) -> tuple[float, str]:
+    t = time.perf_counter()
+    judged = judge_pr(repo, pr, cache=cache)
+    review = judged.review.as_dict()
+    review.pop("seconds")
+    return time.perf_counter() - t, json.dumps([review, judged.pages], sort_keys=True, default=str)
+
+
+def cause(row: dict[str, object], merged: set[int]) -> str:
+    """Why the bot's verdict differs from audit --git's: what the bot cannot see (other PRs' refs)."""
+    audit, bot = row["audit"], row["bot"]
+    named = [int(n) for n in _PR_IN.findall(str(row["audit_reasons"]))]
+    if audit == "duplicate":
+        return "audit --git: a duplicate of another PR's logs " + (
+            "(a merged one)" if named and named[0] in merged else "(an open or closed PR, never merged)")
+    if audit == "reproduction":
+        return "audit --git: a reproduction of " + (
+            "a merged PR" if named and named[0] in merged else "a PR that was never merged")
+    if row["audit_evidence_from"] is not None:
+        return "audit --git: judged on another PR's reproduction of it"
+    if row["audit_frontier"] != row["bot_frontier"]:
+        front = _PR_IN.search(str(row["audit_frontier"] or ""))
+        if front and int(front.group(1)) not in merged:
+            return "another standing record: audit --git's frontier is a PR that was never merged"
+        return "another standing record: the frontiers differ"
+    if "fewer than" in f"{audit} {bot}":
+        return "the date from which 3 runs are required"
+    return f"other ({audit} -> {bot})"
+
+
+def cli_times(prs: list[int], repo: Path, cache: Path) -> dict[str, dict[str, float]]:
+    out: dict[str, list[float]] = {"warm": [], "no_cache": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        for pr in prs:
+            for kind, flag in (("warm", ["--cache", str(cache)]), ("no_cache", ["--no-cache"])):
+                t = time.perf_counter()
+                subprocess.run([sys.executable, "-m", "pgolf", "review-pr", "--git", str(repo), "--pr", str(pr),
+                                "--out", f"{tmp}/{pr}", "--format", "json", *flag], capture_output=True, check=False,
+                               env={**os.environ, "PYTHONPATH": str(ROOT)})
+                out[kind].append(time.perf_counter() - t)
+    return {k: quantiles(v) for k, v in out.items() if v}
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--git", required=True, type=Path)
-    ap.add_argument("--sample", type=int, default=200, help="record PRs to judge (0: all)")
-    ap.add_argument("--cli", type=int, default=20, help="of those, how many also as a subprocess")
+    ap.add_argument("--sample", type=int, default=120, help="record PRs timed cold and with no cache")
+    ap.add_argument("--cli", type=int, default=20, help="of those, how many also as subprocesses")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, default=None)
-    ap.add_argument("--no-compare", action="store_true", help="time only: PRs from the refs, no audit --git")
     args = ap.parse_args()
 
     start = time.perf_counter()
-    if args.no_compare:
-        refs = subprocess.run(["git", "-C", str(args.git), "for-each-ref", "--format=%(refname)", "refs/pull/*/head"],
-                              capture_output=True, text=True, check=True).stdout.split()
-        full, prs = {}, sorted({int(r.split("/")[2]) for r in refs})
-    else:
-        audited = audit_git(args.git)
-        full = {(s.pr, s.folder): audited.verdict(s) for s in audited.submissions if s.pr is not None}
-        prs = sorted({pr for pr, _ in full})
+    audited = audit_git(args.git)
     audit_s = time.perf_counter() - start
-    chosen = prs if args.sample == 0 else sorted(random.Random(args.seed).sample(prs, min(args.sample, len(prs))))
-    seconds, rows = [], []
-    for pr in chosen:
-        t = time.perf_counter()
-        review = judge_pr(args.git, pr).review
-        seconds.append(time.perf_counter() - t)
-        for f in review.folders:
-            ref = full.get((pr, f.folder))
-            rows.append({"pr": pr, "folder": f.folder, "bot": f.status, "audit": ref.status if ref else None,
-                         "bot_reasons": f.reasons, "audit_reasons": ref.reasons if ref else None,
-                         "bot_frontier": f.standing.key if f.standing else None,
-                         "audit_frontier": ref.frontier if ref else None})
-    cli = []
+    full = {(s.pr, s.folder): audited.verdict(s) for s in audited.submissions if s.pr is not None}
+    # whose runs audit --git judged: a later PR's reproduction, which the bot cannot see
+    rerun_by = {(s.pr, s.folder): s.evidence.pr for s in audited.submissions if s.evidence is not s}
+    merged = {s.pr for s in audited.submissions if s.on_main and s.pr is not None}
+    prs = sorted({pr for pr, _ in full})
+    chosen = sorted(random.Random(args.seed).sample(prs, min(args.sample, len(prs))))
     with tempfile.TemporaryDirectory() as tmp:
-        for pr in chosen[:: max(1, len(chosen) // args.cli)][: args.cli] if args.cli else []:
+        cache = Path(tmp) / "warm"
+        timed(prs[0], args.git, cache)  # fills the cache: every later run is warm
+        warm, rows, same_review = {}, [], []
+        for pr in prs:
             t = time.perf_counter()
-            subprocess.run([sys.executable, "-m", "pgolf", "review-pr", "--git", str(args.git), "--pr", str(pr),
-                            "--out", f"{tmp}/{pr}", "--format", "json"], capture_output=True, check=False,
-                           env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])})
-            cli.append(time.perf_counter() - t)
-    same = [r for r in rows if r["bot"] == r["audit"]]
-    differ = [r for r in rows if r["bot"] != r["audit"]]
-    result = {"machine": machine(), "audit_git_seconds": audit_s, "prs": len(chosen), "folders": len(rows),
-              "judge_seconds": _quantiles(seconds), "cli_seconds": _quantiles(cli) if cli else None,
-              "agree": len(same), "disagree": len(differ),
-              "disagreements_by_pair": Counter(f"{r['audit']} -> {r['bot']}" for r in differ).most_common(),
+            review = judge_pr(args.git, pr, cache=cache).review
+            warm[pr] = time.perf_counter() - t
+            for f in review.folders:
+                ref = full.get((pr, f.folder))
+                rows.append({"pr": pr, "folder": f.folder, "bot": f.status, "audit": ref.status if ref else None,
+                             "bot_reasons": f.reasons, "audit_reasons": ref.reasons if ref else None,
+                             "bot_frontier": f.standing.key if f.standing else None,
+                             "audit_frontier": ref.frontier if ref else None,
+                             "audit_evidence_from": rerun_by.get((pr, f.folder))})
+        cold, plain = [], []
+        for i, pr in enumerate(chosen):
+            t_cold, r_cold = timed(pr, args.git, Path(tmp) / f"cold{i}")
+            t_plain, r_plain = timed(pr, args.git, None)
+            _, r_warm = timed(pr, args.git, cache)
+            cold.append(t_cold)
+            plain.append(t_plain)
+            same_review.append(r_cold == r_plain == r_warm)
+        cli = cli_times(chosen[:: max(1, len(chosen) // max(args.cli, 1))][: args.cli], args.git, cache) \
+            if args.cli else None
+    differ = [{**r, "cause": cause(r, merged)} for r in rows if r["bot"] != r["audit"]]
+    sample_warm = [warm[pr] for pr in chosen]
+    result = {"machine": machine(), "audit_git_seconds": audit_s, "prs": len(prs), "folders": len(rows),
+              "warm_seconds_all_prs": quantiles(list(warm.values())),
+              "slowest_warm": sorted(warm.items(), key=lambda kv: -kv[1])[:5],
+              "sample": len(chosen), "sample_seconds": {"cold": quantiles(cold), "warm": quantiles(sample_warm),
+                                                        "no_cache": quantiles(plain)},
+              "ratio_no_cache_to_warm_median": statistics.median(plain) / statistics.median(sample_warm),
+              "ratio_cold_to_warm_median": statistics.median(cold) / statistics.median(sample_warm),
+              "sample_same_review_cold_warm_no_cache": f"{sum(same_review)} of {len(same_review)}",
+              "cli_seconds": cli, "agree": len(rows) - len(differ), "disagree": len(differ),
+              "causes": Counter(d["cause"] for d in differ).most_common(),
+              "disagreements_by_pair": Counter(f"{d['audit']} -> {d['bot']}" for d in differ).most_common(),
               "disagreements": differ}
-    text = json.dumps(result, indent=2, default=str)
     if args.out:
-        args.out.write_text(text + "\n")
+        args.out.write_text(json.dumps(result, indent=2, default=str) + "\n")
     print(json.dumps({k: v for k, v in result.items() if k != "disagreements"}, indent=2, default=str))
     return 0
 

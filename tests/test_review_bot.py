@@ -14,6 +14,7 @@ import pytest
 
 from pgolf.bot.comment import MARKER, MAX_COMMENT, ZWJ, text
 from pgolf.bot.prcheck import review_pr
+from pgolf.review.sources.git import stream
 from tests.data import gitstream as gs
 
 HOSTILE = "<img src=x onerror=alert(1)> @octocat [click](https://evil.example/x) #1 **bold** | cell"
@@ -129,3 +130,17 @@ def test_findings_name_rule_file_line_and_fix(repo, tmp_path):
     shown = subprocess.run(["git", "-C", str(repo), "show", f"refs/pull/11/head:{seed['file']}"], capture_output=True,
                            text=True, check=True).stdout.splitlines()[seed["line"] - 1]
     assert shown.startswith("quantized_ttt_phased") and "1.1899" in shown  # the line printing the claimed stage
+
+
+def test_mains_folders_are_dated_as_their_prs_own_rows_are(repo):
+    """review-pr reads one ref: a record main merged (a merge commit) is dated from the merged branch's head,
+    as audit --git dates that PR's row (a squash merge has no branch on main: its commit's time)."""
+    with stream(repo) as src:
+        full = {(g.pr, g.folder): g for g in src.submissions if g.on_main}
+    with stream(repo, refs="refs/pull/10/head") as src:
+        one = {(g.pr, g.folder): g for g in src.submissions if g.on_main and g.ref == "main"}
+    merged = [k for k in one if k[0] in (1, 2)]  # `Merge pull request #N`
+    assert merged and all((one[k].date, one[k].timestamp, one[k].opened) ==
+                          (full[k].date, full[k].timestamp, full[k].opened) for k in merged)
+    squashed = (4, f"{gs.TRACK}/2026-03-25_Good")
+    assert one[squashed].date == full[squashed].date and one[squashed].opened == one[squashed].timestamp

@@ -267,6 +267,8 @@ def _with_main(objects: GitObjects, graph: CommitGraph, main_sha: str, track_pat
         if (pr, path) in keyed:
             i = keyed[(pr, path)]
             out[i] = replace(out[i], on_main=True)
-        else:
-            out.append(GitSubmission(pr, "main", commit, _day(when), when, path, oid, on_main=True))
+        else:  # dated from the merged branch's head, as that PR's own row is when its ref is read (review-pr)
+            parents = graph.parents.get(commit, ())
+            when = graph.times.get(parents[1], when) if len(parents) > 1 else when
+            out.append(GitSubmission(pr, "main", commit, _day(when), when, path, oid, on_main=True, opened=when))
     return sorted(out, key=lambda s: (s.pr is None, s.pr or 0, s.timestamp, s.folder))
