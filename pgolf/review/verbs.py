@@ -103,7 +103,8 @@ def audit_to(out: str | Path, records_dir: str | Path, **options: Any) -> dict[s
 
 @runlock.holds_out
 def audit_git_to(out: str | Path, repo: str | Path, **options: Any) -> Any:
-    """audit_git(repo, **options), then DIR/submissions.csv, leaderboard.csv, diff.csv, diff.md, runs.csv,
+    """audit_git(repo, **options), then DIR/submissions.csv, leaderboard.csv, leaderboard_free.csv (the PR-order
+    rebuild), diff.csv, diff.md, runs.csv,
     records.csv, records.json, frontier.png, index.html and report.md, as one group."""
 
 
@@ -127,6 +128,7 @@ def audit_git_to(out: str | Path, repo: str | Path, **options: Any) -> Any:
     atomic.write_group({
         out / "submissions.csv": csv_text(subs, SUBMISSION_COLUMNS),
         out / "leaderboard.csv": csv_text(board, LEADERBOARD_COLUMNS),
+        out / "leaderboard_free.csv": csv_text([asdict(r) for r in a.free_leaderboard], LEADERBOARD_COLUMNS),
         out / "diff.csv": csv_text(diff, DIFF_COLUMNS),
         out / "diff.md": diff_markdown(diff),
         out / "runs.csv": csv_text(runs, ["pr", "commit", "folder", *RUN_COLUMNS]),

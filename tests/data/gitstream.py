@@ -150,3 +150,88 @@ def build_stream(root: Path) -> Path:
     (repo / "README.md").write_text(TABLE)
     _commit_all(repo, "README: leaderboard", "2026-03-30T10:00:00Z")
     return repo
+
+
+# --------------------------------------------------------------------------- a history for the chronology
+
+def spread(mean: float) -> tuple[float, float, float]:
+    """Three seeds around `mean` (mean exact to 1e-9): the Welch tests of the chronology fixture."""
+    return (round(mean - 0.0003, 6), round(mean + 0.0001, 6), round(mean + 0.0002, 6))
+
+
+ALPHA, ALPHA_V2, BETA = spread(1.2150), spread(1.2050), spread(1.2100)
+GAMMA_V1, GAMMA, DELTA = spread(1.2040), spread(1.2010), spread(1.2000)
+EPSILON, ZETA = spread(1.1900), spread(1.1950)
+
+
+def _steps(repo: Path, number: int, steps: list[tuple[str, object]]) -> str:
+    """A PR of several commits (date, change(repo)) off main, refs/pull/N/head at the last; back on main."""
+    _git(repo, "checkout", "-q", "-b", f"pr{number}", "main", date=steps[0][0])
+    for date, change in steps:
+        change(repo)
+        _commit_all(repo, f"PR {number} at {date}", date)
+    head = _git(repo, "rev-parse", "HEAD").strip()
+    _git(repo, "update-ref", f"refs/pull/{number}/head", head)
+    _git(repo, "checkout", "-q", "main", date=steps[-1][0])
+    return head
+
+
+def _table(repo: Path, rows: list[tuple[str, float, int]], date: str) -> None:
+    """main's README with a leaderboard of (name, score, PR) rows, committed on main at `date`."""
+    lines = ["# Made-up challenge", "", "## Leaderboard", "", "| Run | Score | Author | Summary | Date | Info |",
+             "|-----|------:|--------|---------|------|------|"]
+    lines += [f"| {name} | {score:.4f} | x | {name} | {date[:10]} | [info](https://github.com/example/golf/pull/{pr}) |"
+              for name, score, pr in rows]
+    (repo / "README.md").write_text("\n".join(lines) + "\n")
+    _commit_all(repo, "README: leaderboard", date)
+
+
+def build_chronology(root: Path) -> Path:
+    """A stream whose PR order, merge order and evidence dates differ (tests/review/judge/test_chrono.py):
+
+    - #1 NaiveBaseline, merged and listed on 03-17.
+    - #2 opens 03-18 with Alpha (1.2150); its folder is replaced by AlphaV2 (1.2050) on 03-22.
+    - #3 Beta (1.2100) opens 03-20, is merged and listed on 03-21: AlphaV2 landed after it, and is judged
+      against it (in PR order #2 came first and would be judged against the baseline).
+    - #4 Gamma opens 03-23 (1.2040, beats Beta) and pushes new logs (1.2010) on 03-26, after #5 Delta
+      (1.2000, opened 03-24) was merged and listed on 03-25: merge order differs from PR order, the head
+      does not beat Delta, the earlier version beat Beta: #4 holds at its version 1.
+    - #6 Epsilon (1.1900) is merged and listed on 03-27, then dropped from the table and deleted from main
+      on 03-29 (reverted): "removed".
+    - #7 Zeta (1.1950, 03-30) beats the standing Delta; the PR-order rebuild compares it with Epsilon.
+    """
+    repo = start_repo(root)
+    names = {"Alpha": "2026-03-18_Alpha", "Beta": "2026-03-20_Beta", "Gamma": "2026-03-23_Gamma",
+             "Delta": "2026-03-24_Delta", "Epsilon": "2026-03-27_Epsilon", "Zeta": "2026-03-30_Zeta"}
+
+    def naive(r: Path) -> None:
+        _folder(r, "2026-03-17_NaiveBaseline", {"train.log": baseline(1337, 1.2244)},
+                {"val_bpb": 1.2244, "date": "2026-03-17"})
+
+    _pr(repo, 1, "main", "2026-03-17T11:00:00Z", naive)
+    _merge(repo, 1, "2026-03-17T12:00:00Z")
+    _table(repo, [("Naive Baseline", 1.2244, 1)], "2026-03-17T13:00:00Z")
+
+    def replace_alpha(r: Path) -> None:
+        _git(r, "rm", "-q", "-r", f"{TRACK}/{names['Alpha']}")
+        _record(r, "2026-03-22_AlphaV2", ALPHA_V2)
+
+    _steps(repo, 2, [("2026-03-18T11:00:00Z", lambda r: _record(r, names["Alpha"], ALPHA)),
+                     ("2026-03-22T11:00:00Z", replace_alpha)])
+    _pr(repo, 3, "main", "2026-03-20T11:00:00Z", lambda r: _record(r, names["Beta"], BETA))
+    _merge(repo, 3, "2026-03-21T10:00:00Z")
+    _table(repo, [("Beta", 1.2100, 3), ("Naive Baseline", 1.2244, 1)], "2026-03-21T11:00:00Z")
+    _steps(repo, 4, [("2026-03-23T11:00:00Z", lambda r: _record(r, names["Gamma"], GAMMA_V1)),
+                     ("2026-03-26T11:00:00Z", lambda r: _record(r, names["Gamma"], GAMMA))])
+    _pr(repo, 5, "main", "2026-03-24T11:00:00Z", lambda r: _record(r, names["Delta"], DELTA))
+    _merge(repo, 5, "2026-03-25T10:00:00Z")
+    delta_row = ("Delta", 1.2000, 5)
+    _table(repo, [delta_row, ("Beta", 1.2100, 3), ("Naive Baseline", 1.2244, 1)], "2026-03-25T11:00:00Z")
+    _pr(repo, 6, "main", "2026-03-27T09:00:00Z", lambda r: _record(r, names["Epsilon"], EPSILON))
+    _merge(repo, 6, "2026-03-27T10:00:00Z")
+    _table(repo, [("Epsilon", 1.1900, 6), delta_row, ("Beta", 1.2100, 3), ("Naive Baseline", 1.2244, 1)],
+           "2026-03-27T11:00:00Z")
+    _git(repo, "rm", "-q", "-r", f"{TRACK}/{names['Epsilon']}")
+    _table(repo, [delta_row, ("Beta", 1.2100, 3), ("Naive Baseline", 1.2244, 1)], "2026-03-29T11:00:00Z")
+    _pr(repo, 7, "main", "2026-03-30T11:00:00Z", lambda r: _record(r, names["Zeta"], ZETA))
+    return repo

@@ -47,11 +47,30 @@ def test_a_shared_folder_dates_from_its_first_commit_and_a_replacement_from_its_
     _git(repo, "update-ref", "refs/pull/4/head",
          _commit(repo, {"Old/train.log": None, "New/train.log": "new\n"}, "2026-04-11T12:00:00Z"))
     with stream(repo) as s:
-        dates = {(g.pr, g.folder.rsplit("/", 1)[-1]): g.date for g in s.submissions}
-    # the shared folder: from the commit that added it on both branches, whatever each head did later
-    assert dates[(2, "Shared")] == dates[(3, "Shared")] == "2026-03-20"
+        got = {(g.pr, g.folder.rsplit("/", 1)[-1]): g for g in s.submissions}
+    dates = {k: g.date for k, g in got.items()}
+    # the shared folder: from the commit that added it on both branches; #2's later README is no new evidence
+    assert dates[(2, "Shared")] == dates[(3, "Shared")] == "2026-03-20" and got[(2, "Shared")].earlier == ()
     assert dates[(3, "Other")] == "2026-03-22"
     assert dates[(4, "New")] == "2026-04-11"  # the replacement, not the PR's first folder
+
+
+def test_new_logs_make_a_version_and_a_renamed_folder_keeps_its_date(tmp_path):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    _git(repo, "init", "-q", "-b", "main")
+    _commit(repo, {"Base/README.md": "base\n"}, "2026-03-17T12:00:00Z")
+    _git(repo, "checkout", "-qb", "a")
+    first = _commit(repo, {"Typo/train.log": "run 1\n"}, "2026-03-20T12:00:00Z")
+    second = _commit(repo, {"Typo/train.log": "run 2\n"}, "2026-03-22T12:00:00Z")
+    _git(repo, "mv", f"{TRACK}/Typo", f"{TRACK}/Fixed")  # renamed, same files
+    _git(repo, "commit", "-qm", "rename", date="2026-03-25T12:00:00Z")
+    _git(repo, "update-ref", "refs/pull/2/head", _git(repo, "rev-parse", "HEAD").strip())
+    with stream(repo) as s:
+        (sub,) = [g for g in s.submissions if g.pr == 2]
+    assert sub.folder.endswith("/Fixed") and sub.date == "2026-03-22"  # the logs of `second`, renamed later
+    assert second != sub.commit
+    assert [v.commit for v in sub.earlier] == [first]
 
 
 def test_a_folder_that_landed_after_its_pr_opened_stands_where_it_landed():

@@ -27,6 +27,7 @@ from pgolf.review.read.record import RecordCheck
 from pgolf.review.rules import select
 from pgolf.review.rules.registry import since as rule_since
 from pgolf.review.settings import DEFAULTS, MIN_RUNS, ReviewSettings
+from pgolf.review.sources.landed import Version
 from pgolf.size import SIZE_CAP_BYTES
 
 # The largest improvement one accepted row made over the row before it in the published table is 0.032 bpb
@@ -105,6 +106,10 @@ class Submission:
     opened: int = 0  # when its PR opened (its branch's first commit); 0: unknown
     reproduced_by: list[Submission] = field(default_factory=list)
     verdict: Verdict | None = None  # set by rebuild() on the judged copy it returns
+    earlier: tuple[Version, ...] = ()  # the folder's earlier versions on its branch, newest first
+    version: int = 0  # the version judged: 0 the head, k the k-th before it (its commit is `commit`)
+    free: Verdict | None = None  # the PR-order rebuild's verdict, beside the dated one
+    chrono: tuple[Flag, ...] = ()  # the chronology's flags (rules/chrono.py)
 
     @property
     def key(self) -> str:
@@ -112,9 +117,27 @@ class Submission:
 
     @property
     def evidence(self) -> Submission:
-        """Whose runs stand for this submission: its latest reproduction's, else its own."""
-        with_runs = [s for s in self.reproduced_by if s.record.values]
+        """Whose runs stand for this submission: its latest reproduction's with at least as many runs as its
+        own, else its own."""
+        with_runs = [s for s in self.reproduced_by if s.record.values
+                     and len(s.record.values) >= len(self.record.values)]
         return with_runs[-1] if with_runs else self
+
+    @property
+    def smaller_rerun(self) -> Submission | None:
+        """The latest reproduction that has runs, but fewer than this submission's own (it does not count)."""
+        fewer = [s for s in self.reproduced_by if 0 < len(s.record.values) < len(self.record.values)]
+        return fewer[-1] if fewer else None
+
+    @property
+    def ident(self) -> tuple[int | None, str, str]:
+        """Which submission this is, through its judged copies and versions: PR, ref and folder."""
+        return self.pr, self.ref, self.folder
+
+    @property
+    def first_seen(self) -> int:
+        """When its first version landed: of two copies of one folder, the first pushed is the original."""
+        return min([self.timestamp, *(v.timestamp for v in self.earlier)])
 
     @property
     def values(self) -> list[float]:
@@ -245,7 +268,7 @@ def evidence_problem(sub: Submission, settings: ProgressionSettings, runs_from: 
 # --------------------------------------------------------------------------- the progression
 
 
-def _compare(sub: Submission, front: Submission, settings: ProgressionSettings) -> Verdict:
+def compare_to(sub: Submission, front: Submission, settings: ProgressionSettings) -> Verdict:
     new, old = sub.values, front.values
     step = fmean(old) - fmean(new)
     if step > settings.max_step_bpb:
@@ -304,7 +327,7 @@ def derive_runs_date(subs: Sequence[Submission], min_runs: int = MIN_RUNS) -> st
     return None
 
 
-def _baseline(subs: Sequence[Submission], name: str) -> Submission | None:
+def baseline_of(subs: Sequence[Submission], name: str) -> Submission | None:
     found = [s for s in subs if name and name.lower() in s.record.name.lower() and s.values]
     return next((s for s in found if s.on_main), found[0] if found else None)
 
@@ -336,7 +359,7 @@ def rebuild(subs: Sequence[Submission], settings: ProgressionSettings
     # judged against the frontier standing when it landed, not where its PR number would put it
     position = chronological_positions(subs)
     order = sorted(range(len(subs)), key=lambda i: (subs[i].pr is None, position[i], subs[i].pr or 0, subs[i].folder))
-    front = _baseline([subs[i] for i in order], settings.baseline)
+    front = baseline_of([subs[i] for i in order], settings.baseline)
     chain: list[tuple[Submission, Verdict | None]] = [(front, None)] if front else []
     verdicts: list[Verdict | None] = [None] * len(subs)
     original = originals([subs[i] for i in order])
@@ -358,7 +381,7 @@ def _judge(sub: Submission, first: Submission, front: Submission | None, subs: S
     if sub.reproduces is not None and any(sub in s.reproduced_by for s in subs):
         return Verdict("reproduction", f"reproduces PR #{sub.reproduces}: its runs are that submission's evidence")
     problem = evidence_problem(sub, settings, runs_from)
-    return problem or (_compare(sub, front, settings) if front else
+    return problem or (compare_to(sub, front, settings) if front else
                        Verdict("accepted", "the first submission with evidence: no frontier before it"))
 
 

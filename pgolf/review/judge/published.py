@@ -9,7 +9,7 @@ the table agree and why they differ.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from statistics import fmean
@@ -49,6 +49,8 @@ class DiffRow:
     in_table: bool
     in_rebuild: bool
     reason: str
+    listed: str = ""  # the date the table first listed the row
+    displaced: str = ""  # the record standing when its evidence landed, which it beat
 
 
 def _cells(line: str) -> list[str]:
@@ -162,9 +164,10 @@ def _p_note(row: TableRow, q: QuotedComparison | None) -> str:
     return note
 
 
-def diff(rows: Sequence[TableRow], subs: Sequence[Submission]) -> list[DiffRow]:
+def diff(rows: Sequence[TableRow], subs: Sequence[Submission],
+         listed: Callable[[Submission], str] = lambda s: "") -> list[DiffRow]:
     """Rows in both; table rows the rebuild does not accept (why); submissions it accepts that the table lacks.
-    `subs`: the judged submissions (each with its verdict)."""
+    `subs`: the judged submissions (each with its verdict); `listed`: the date the table listed one."""
     out: list[DiffRow] = []
     seen: list[Submission] = []
     for row in rows:
@@ -177,10 +180,11 @@ def diff(rows: Sequence[TableRow], subs: Sequence[Submission]) -> list[DiffRow]:
         v = sub.verdict
         reason = ("in both" if v.accepted else f"the rebuild does not accept it: {v.reasons}") + _p_note(
             row, quoted_comparison(row, sub, subs))
-        out.append(DiffRow(sub.pr, sub.folder, str(row.score), True, v.accepted, reason))
+        out.append(DiffRow(sub.pr, sub.folder, str(row.score), True, v.accepted, reason, listed(sub),
+                           (v.frontier or "") if v.accepted else ""))
     for sub in subs:
         v = sub.verdict
         if v.accepted and not any(sub is s for s in seen):
             out.append(DiffRow(sub.pr, sub.folder, f"{fmean(sub.values):.5f}" if sub.values else "", False, True,
-                               f"accepted by the rebuild, not in the table: {v.reasons}"))
+                               f"accepted by the rebuild, not in the table: {v.reasons}", "", v.frontier or ""))
     return out

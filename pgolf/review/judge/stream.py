@@ -2,8 +2,9 @@
 
 Each PR x folder is read once through git objects (a folder pushed unchanged in several PRs is the
 same tree, read once), matched to its claim, flagged, attached to the PR it reproduces, and judged
-in PR order against the frontier (pgolf.review.judge.progression). The repository README's table at main
-is parsed and compared with the rebuild (pgolf.review.judge.published).
+against the record standing when its evidence landed (pgolf.review.judge.order: the README table and main
+from their own history), with the PR-order rebuild (pgolf.review.judge.progression) beside it. The
+repository README's table at main is parsed and compared with the rebuild (pgolf.review.judge.published).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from pgolf.gitcheck import repo_state
+from pgolf.review.judge.order import judge_dated
 from pgolf.review.judge.progression import (
     LeaderRow,
     ProgressionSettings,
@@ -25,11 +27,13 @@ from pgolf.review.judge.progression import (
 )
 from pgolf.review.judge.published import DiffRow, TableRow, diff, parse_table
 from pgolf.review.judge.record import RecordCheck, load_record
+from pgolf.review.judge.standing import Standing, standing
 from pgolf.review.read.bytecount import ratio_entries
 from pgolf.review.read.names import labels
 from pgolf.review.rules.bytes import ratio
 from pgolf.review.rules.inputs import AuditInput
 from pgolf.review.sources.git import DEFAULT_REFS, DEFAULT_TRACK, GitSubmission, Stream, stream
+from pgolf.review.sources.landed import Version
 
 Loader = Callable[[GitSubmission], RecordCheck]  # one folder of the stream, read (the bot's cache answers main's)
 
@@ -47,6 +51,8 @@ class StreamAudit:
     deleted: list[tuple[int | None, str]]
     seconds: float
     warnings: list[str] = field(default_factory=list)  # what the clone cannot show (gitcheck: a shallow clone)
+    free_leaderboard: list[LeaderRow] = field(default_factory=list)  # the PR-order rebuild's
+    standing: Standing | None = None  # the table's and main's history
 
     @staticmethod
     def verdict(sub: Submission) -> Verdict:
@@ -68,15 +74,41 @@ class Judgment:
     leaderboard: list[LeaderRow]
     runs_from: str | None
     table: list[TableRow]
+    free_leaderboard: list[LeaderRow] = field(default_factory=list)  # the PR-order rebuild's
+    standing: Standing | None = None
+
+    def diff(self) -> list[DiffRow]:
+        return diff(self.table, self.submissions, self.listed)
+
+    def listed(self, sub: Submission) -> str:
+        """The date the table first listed `sub` ("" where it never did)."""
+        found = self.standing.listed(sub) if self.standing is not None else None
+        return found.since if found else ""
 
 
 def judge_stream(src: Stream, settings: ProgressionSettings, track: str = DEFAULT_TRACK,
                  load: Loader | None = None) -> Judgment:
-    """The one judgment of `audit --git` and `review-pr`: read every submission of `src`, rebuild the
-    progression, parse main's README table."""
+    """The one judgment of `audit --git` and `review-pr`: read every submission of `src`, judge each against
+    the record standing at its evidence date (the PR-order rebuild beside it), parse main's README table."""
     subs = read_submissions(src, load)
-    judged, board, runs_from = rebuild(subs, settings)
-    return Judgment(judged, board, runs_from, parse_table(src.main_readme(), track))
+    free, free_board, _ = rebuild(subs, settings)
+    subs = [replace(s, free=f.verdict) for s, f in zip(subs, free, strict=True)]
+    history = standing(src.readme_history(), src.events, subs, track)
+    judged = judge_dated(subs, history, settings, version_loader(src))
+    return Judgment(judged.submissions, judged.leaderboard, judged.runs_from, parse_table(src.main_readme(), track),
+                    free_board, history)
+
+
+def version_loader(src: Stream) -> Callable[[Submission, Version], RecordCheck]:
+    """Reads a submission's folder at one of its earlier versions (each tree once)."""
+    cache: dict[str, RecordCheck] = {}
+
+    def load(sub: Submission, v: Version) -> RecordCheck:
+        if v.tree not in cache:
+            g = GitSubmission(sub.pr, sub.ref, v.commit, sub.date, v.timestamp, sub.folder, v.tree)
+            cache[v.tree] = load_record(src.folder(g))
+        return cache[v.tree]
+    return load
 
 
 def read_submissions(src: Stream, load: Loader | None = None) -> list[Submission]:
@@ -89,7 +121,7 @@ def read_submissions(src: Stream, load: Loader | None = None) -> list[Submission
         if rec is None:
             rec = by_tree[g.tree] = load(g) if load is not None else load_record(src.folder(g))
         subs.append(Submission(g.pr, g.ref, g.commit, g.date, g.folder, rec, g.on_main, reproduces(rec),
-                               timestamp=g.timestamp, opened=g.opened))
+                               timestamp=g.timestamp, opened=g.opened, earlier=g.earlier))
     add_ratio_flags(list(by_tree.values()))
     attach_reproductions(subs)
     return subs
@@ -115,8 +147,8 @@ def audit_git(repo: str | os.PathLike[str], *, refs: str = DEFAULT_REFS, track: 
     with stream(repo, refs=refs, track=track) as src:
         warnings = repo_state(repo).warnings(repo)
         j = judge_stream(src, settings or ProgressionSettings(), track)
-    return StreamAudit(str(repo), src.main, src.refs, j.submissions, j.leaderboard, j.table,
-                       diff(j.table, j.submissions), j.runs_from, src.deleted, time.perf_counter() - start, warnings)
+    return StreamAudit(str(repo), src.main, src.refs, j.submissions, j.leaderboard, j.table, j.diff(), j.runs_from,
+                       src.deleted, time.perf_counter() - start, warnings, j.free_leaderboard, j.standing)
 
 
 # --------------------------------------------------------------------------- rows (the CSV/JSON edge)

@@ -11,6 +11,7 @@ RECORD_COLUMNS = ["record", "date", "n", "mean_bpb", "std", "claimed_bpb", "clai
                   "n_errors", "flags"]
 SUBMISSION_COLUMNS = ["pr", "ref", "commit", "date", "folder", "on_main", "n", "mean_bpb", "claimed_bpb",
                       "claim_supported", "stage", "verdict", "reasons", "flags", "frontier_pr", "p_frontier",
-                      "p_frontier_margin", "holds_rule", "reproduces", "evidence_from"]
+                      "p_frontier_margin", "holds_rule", "reproduces", "evidence_from", "version", "version_commit",
+                      "free_verdict", "free_reasons"]
 LEADERBOARD_COLUMNS = ["rank", "pr", "folder", "mean_bpb", "n", "previous_pr", "p_previous", "method"]
-DIFF_COLUMNS = ["pr", "folder", "score", "in_table", "in_rebuild", "reason"]
+DIFF_COLUMNS = ["pr", "folder", "score", "in_table", "in_rebuild", "reason", "listed", "displaced"]

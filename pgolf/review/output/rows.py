@@ -99,9 +99,11 @@ def submission_row(sub: Submission, v: Verdict) -> dict[str, object]:
             "on_main": sub.on_main, "n": len(values), "mean_bpb": sum(values) / len(values) if values else None,
             "claimed_bpb": float(c.val_bpb) if c and c.val_bpb is not None else None,
             "claim_supported": rec.claim_supported, "stage": rec.stage, "verdict": v.status, "reasons": v.reasons,
-            "flags": "; ".join(f"{f.severity}: {f}" for f in rec.flags), "frontier_pr": v.frontier_pr,
+            "flags": "; ".join(f"{f.severity}: {f}" for f in [*rec.flags, *sub.chrono]), "frontier_pr": v.frontier_pr,
             "p_frontier": v.p_frontier, "p_frontier_margin": v.p_frontier_margin, "holds_rule": v.holds_rule,
-            "reproduces": sub.reproduces, "evidence_from": sub.evidence.pr if sub.evidence is not sub else None}
+            "reproduces": sub.reproduces, "evidence_from": sub.evidence.pr if sub.evidence is not sub else None,
+            "version": sub.version, "version_commit": sub.commit if sub.version else None,
+            "free_verdict": sub.free.status if sub.free else None, "free_reasons": sub.free.reasons if sub.free else None}
 
 
 def submission_rows(a: StreamAudit) -> list[dict[str, object]]:

@@ -22,11 +22,11 @@ from pgolf.review.model import Finding, Flag, Severity
 
 # What a rule looks at; the driver that applies a scope gives its typed input (see the family modules).
 Scope = Literal["log", "run", "counted", "scored", "folder", "headline", "file", "claim", "claim-run",
-                "claimed-size", "readme", "audit", "previous"]
+                "claimed-size", "readme", "audit", "previous", "chrono"]
 CHECKS = ("bytes", "code", "config", "time")  # the evidence checks: the page's sections, --tolerate's old words
 # The order in which the families' rules apply within a scope (then the order of the functions in the module),
 # so that reports keep one order. A new family is one more name here and one more import in rules/__init__.py.
-FAMILIES = ("runs", "bytes", "time", "size", "log", "code", "config", "claim", "files")
+FAMILIES = ("runs", "bytes", "time", "size", "log", "code", "config", "claim", "files", "chrono")
 
 
 @dataclass(frozen=True)

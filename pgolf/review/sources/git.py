@@ -13,21 +13,30 @@ pygit2 or dulwich would add a dependency for those two calls; the git CLI is on 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 
 from pgolf.errors import DataError
 from pgolf.gitcheck import submodule_note
 from pgolf.review.sources.gitobjects import GitObjects
-from pgolf.review.sources.landed import landed_times, opened_time
+from pgolf.review.sources.landed import (
+    MainEvent,
+    ReadmeVersion,
+    Version,
+    folder_versions,
+    main_events,
+    opened_time,
+    readme_history,
+)
 
 DEFAULT_REFS = "refs/pull/*/head"
 DEFAULT_TRACK = "track_10min_16mb"
 _PR_OF_REF = re.compile(r"refs/pull/(\d+)/")
-# `Merge pull request #123 from ...`, `Merge PR #1868: ...`, a squash merge `Title (#123)`
-_PR_OF_SUBJECT = re.compile(r"^Merge (?:pull request|PR) #(\d+)\b|\(#(\d+)\)\s*$")
+MAX_EARLIER = 4  # earlier versions of a folder kept for the judge (when the head does not hold)
 @dataclass
 class GitFolder:
     """One record folder inside a commit: implements review.source.FolderFiles over git objects."""
@@ -83,12 +92,13 @@ class GitSubmission:
     pr: int | None
     ref: str
     commit: str
-    date: str  # the day its evidence landed (the commit that added the folder on the branch), YYYY-MM-DD (UTC)
-    timestamp: int  # that commit's Unix time: orders submissions of one day, and copies (the first is the original)
+    date: str  # the day its evidence landed (the commit that brought the folder's files), YYYY-MM-DD (UTC)
+    timestamp: int  # that commit's Unix time: orders submissions, and copies (the first is the original)
     folder: str  # path in the repository
     tree: str  # the folder's tree id: two refs with the same id hold the same files
     on_main: bool = False  # the folder is on main (merged)
     opened: int = 0  # Unix time of the branch's first commit after the merge base (when the PR opened, about)
+    earlier: tuple[Version, ...] = ()  # the folder's earlier versions on the branch, newest first
 
 
 # --------------------------------------------------------------------------- the commit graph
@@ -175,20 +185,12 @@ def _day(timestamp: int) -> str:
     return dt.datetime.fromtimestamp(timestamp, dt.UTC).date().isoformat()
 
 
-def merged_by(objects: GitObjects, main: str, track_path: str) -> dict[str, tuple[int | None, str, int]]:
+def merged_by(events: list[MainEvent]) -> dict[str, tuple[int | None, str, int]]:
     """Folder name -> (PR, commit, time) of the first commit on main's first-parent line that added it."""
     out: dict[str, tuple[int | None, str, int]] = {}
-    log = objects.git("log", "--first-parent", "--diff-merges=first-parent", "--reverse", "--name-status",
-                      "--format=%x00%H %ct %s", main, "--", track_path + "/")
-    pr, commit, when = None, "", 0
-    for line in log.splitlines():
-        if line.startswith("\0"):
-            sha, ct, subject = (line[1:].split(" ", 2) + [""])[:3]
-            m = _PR_OF_SUBJECT.search(subject)
-            pr, commit, when = (int(m.group(1) or m.group(2)) if m else None), sha, int(ct)
-        elif line.startswith("A\t") and line[2:].startswith(track_path + "/"):
-            name = line[2 + len(track_path) + 1:].split("/", 1)[0]
-            out.setdefault(name, (pr, commit, when))
+    for e in events:
+        if e.kind == "A":
+            out.setdefault(e.name, (e.pr, e.commit, e.timestamp))
     return out
 
 
@@ -201,6 +203,11 @@ class Stream:
     main: str  # main's commit
     refs: int  # refs matched
     deleted: list[tuple[int | None, str]]  # (PR, folder) a ref deletes: no submission
+    events: list[MainEvent] = field(default_factory=list)  # record folders added to and deleted from main
+
+    def readme_history(self) -> list[ReadmeVersion]:
+        """main's README.md at each commit that changed it, oldest first: the table as of any date."""
+        return readme_history(self.objects, self.main)
 
     def folder(self, sub: GitSubmission) -> GitFolder:
         where = f"PR #{sub.pr}" if sub.pr is not None else sub.ref
@@ -219,17 +226,27 @@ class Stream:
         self.objects.close()
 
 
+def evidence_files(objects: GitObjects) -> Callable[[str], frozenset[tuple[str, str]]]:
+    """A folder tree's evidence: its files but the Markdown ones (a README edit is no new evidence); cached."""
+    @functools.cache
+    def files(tree: str) -> frozenset[tuple[str, str]]:
+        return frozenset((p, oid) for p, oid in objects.walk(tree) if not p.lower().endswith(".md"))
+    return files
+
+
 def _ref_submissions(objects: GitObjects, graph: CommitGraph, entry: dict[str, int], ref: StreamRef,
-                     track_path: str) -> tuple[list[GitSubmission], list[tuple[int | None, str]]]:
+                     track_path: str, evidence: Callable[[str], object]
+                     ) -> tuple[list[GitSubmission], list[tuple[int | None, str]]]:
     base = graph.merge_base(ref.commit, entry)
     head = _folders(objects, graph.trees.get(ref.commit), track_path)
     before = _folders(objects, graph.trees.get(base), track_path) if base else {}
     changed = {name: oid for name, oid in sorted(head.items()) if before.get(name) != oid}
-    landed = landed_times(graph, entry, ref.commit, base, changed,
-                          lambda tree: _folders(objects, tree, track_path))
+    versions = folder_versions(graph, entry, ref.commit, base, changed,
+                               lambda tree: _folders(objects, tree, track_path), evidence)
     opened = opened_time(graph, entry, ref.commit, base)
-    subs = [GitSubmission(ref.pr, ref.ref, ref.commit, _day(landed[name]), landed[name], f"{track_path}/{name}", oid,
-                          opened=opened) for name, oid in changed.items()]
+    subs = [GitSubmission(ref.pr, ref.ref, ref.commit, _day(v[0].timestamp), v[0].timestamp, f"{track_path}/{name}",
+                          oid, opened=opened, earlier=tuple(v[1:1 + MAX_EARLIER]))
+            for name, oid in changed.items() if (v := versions[name])]
     return subs, [(ref.pr, f"{track_path}/{name}") for name in sorted(before.keys() - head.keys())]
 
 
@@ -244,19 +261,20 @@ def stream(repo: str | os.PathLike[str], *, refs: str = DEFAULT_REFS, track: str
     track_path = f"records/{track}"
     subs: list[GitSubmission] = []
     deleted: list[tuple[int | None, str]] = []
+    evidence = evidence_files(objects)
     for ref in matched:
-        got, gone = _ref_submissions(objects, graph, entry, ref, track_path)
+        got, gone = _ref_submissions(objects, graph, entry, ref, track_path, evidence)
         subs += got
         deleted += gone
-    subs = _with_main(objects, graph, main_sha, track_path, subs)
-    return Stream(objects, subs, main_sha, len(matched), deleted)
+    events = main_events(objects, main_sha, track_path)
+    subs = _with_main(objects, graph, main_sha, track_path, subs, merged_by(events))
+    return Stream(objects, subs, main_sha, len(matched), deleted, events)
 
 
 def _with_main(objects: GitObjects, graph: CommitGraph, main_sha: str, track_path: str,
-               subs: list[GitSubmission]) -> list[GitSubmission]:
+               subs: list[GitSubmission], by_merge: dict[str, tuple[int | None, str, int]]) -> list[GitSubmission]:
     """Mark the PR rows whose folder is on main; main's folders no PR row holds become rows of their own."""
     on_main = _folders(objects, graph.trees[main_sha], track_path)
-    by_merge = merged_by(objects, main_sha, track_path)
     keyed = {(s.pr, s.folder): i for i, s in enumerate(subs)}
     out = list(subs)
     for name, oid in sorted(on_main.items()):

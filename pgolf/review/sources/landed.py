@@ -1,13 +1,20 @@
-"""When a folder's evidence landed on its branch: the commit that added it (issue 28's chronology).
+"""When a folder's evidence landed on its branch, and what main held when (issue 28's chronology).
 
-A PR is judged by when its evidence landed: a folder replaced by a new one after the PR opened dates from
-the replacement, and a folder first committed on another PR's branch dates from that commit on both (the
-lower PR number then holds the original).
+A PR is a history: each commit of its branch that changed a record folder's files is a version of that
+folder, dated by that commit. The version judged dates from the commit that brought its files: a folder
+replaced after the PR opened dates from the replacement, a renamed folder (the same files under another
+name) keeps its date, and a folder first committed on another PR's branch dates from that commit on both
+(the lower PR number then holds the original).
+
+Main's side: the README at each commit that changed it (the published table as of any date), and each
+record folder's arrival on main (the merge) and removal from it (a revert).
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Protocol
 
 
@@ -18,33 +25,142 @@ class Graph(Protocol):
     times: Mapping[str, int]
     trees: Mapping[str, str]
 
+
+class Git(Protocol):
+    """What main's history needs from sources/gitobjects.GitObjects."""
+
+    def git(self, *args: str) -> str: ...
+
+    def info(self, what: str) -> tuple[str, int] | None: ...
+
+    def blob(self, oid: str, label: str) -> bytes: ...
+
+
 MAX_VERSIONS = 64  # commits of one branch walked back
+# `Merge pull request #123 from ...`, `Merge PR #1868: ...`, a squash merge `Title (#123)`
+PR_OF_SUBJECT = re.compile(r"^Merge (?:pull request|PR) #(\d+)\b|\(#(\d+)\)\s*$")
 
 
-def landed_times(graph: Graph, entry: dict[str, int], head: str, base: str | None, folders: dict[str, str],
-                 folders_at: Callable[[str | None], dict[str, str]]) -> dict[str, int]:
-    """Each folder's landing time: the time of the oldest commit of the branch (first parents, back to the merge
-    base or main) from which on the folder exists. `folders_at(tree)` lists a commit tree's record folders."""
-    out = {name: graph.times.get(head, 0) for name in folders}
-    todo, c = set(folders), head
+@dataclass(frozen=True)
+class Version:
+    """One version of a record folder on a branch: the commit that brought these files, and its time."""
+
+    commit: str
+    tree: str
+    timestamp: int
+
+
+def _first_parent(graph: Graph, c: str) -> str | None:
+    return (graph.parents.get(c) or (None,))[0]
+
+
+def _on_main_before(entry: Mapping[str, int], head: str) -> Callable[[str], bool]:
+    """Whether a commit was on main before `head` came in (a merged branch's own commits came in with it)."""
+    limit = entry.get(head, len(entry) + 1)
+    return lambda c: entry.get(c, limit) < limit
+
+
+def folder_versions(graph: Graph, entry: Mapping[str, int], head: str, base: str | None, folders: dict[str, str],
+                    folders_at: Callable[[str | None], dict[str, str]],
+                    evidence: Callable[[str], object] = lambda tree: tree) -> dict[str, list[Version]]:
+    """Each folder's versions on the branch, newest first: walking first parents back to the merge base (or main),
+    a commit whose parent held other evidence (or no such folder) starts a version. `folders` is the head's
+    name -> tree; `folders_at(tree)` lists a commit tree's record folders; `evidence(tree)` is what counts as
+    a change (by default every file; the stream leaves the READMEs out)."""
+    out: dict[str, list[Version]] = {name: [] for name in folders}
+    name_at, tree_at = {n: n for n in folders}, dict(folders)  # by head name: its name and files at `c`
+    todo, c, held_c = set(folders), head, folders_at(graph.trees.get(head))
+    on_main = _on_main_before(entry, head)
     for _ in range(MAX_VERSIONS):
-        parent = (graph.parents.get(c) or (None,))[0]
-        if not todo or parent is None or parent == base or parent in entry:
+        parent = _first_parent(graph, c)
+        if not todo or parent is None or parent == base or on_main(parent):
             break
         held = folders_at(graph.trees.get(parent))
-        todo &= held.keys()  # a folder missing from the parent was added at `c`: it landed then
-        for name in todo:
-            out[name] = graph.times.get(parent, out[name])
-        c = parent
+        gone = [m for m in held if m not in held_c]  # folders `c` renamed or deleted
+        for n in sorted(todo):
+            old = held.get(name_at[n])
+            if old is None and gone:  # renamed at `c`: the same evidence keeps its date
+                name_at[n], old = _renamed_from(gone, held, tree_at[n], evidence)
+            if old is None or evidence(old) != evidence(tree_at[n]):
+                out[n].append(Version(c, tree_at[n], graph.times.get(c, 0)))
+                if old is None:  # added at `c`
+                    todo.discard(n)
+            tree_at[n] = old or tree_at[n]
+        c, held_c = parent, held
+    for n in todo:  # the oldest commit walked holds them
+        out[n].append(Version(c, tree_at[n], graph.times.get(c, 0)))
     return out
 
 
-def opened_time(graph: Graph, entry: dict[str, int], head: str, base: str | None) -> int:
+def _renamed_from(gone: list[str], held: dict[str, str], tree: str,
+                  evidence: Callable[[str], object]) -> tuple[str, str | None]:
+    """The folder a renamed one was: the vanished one with the same evidence, else the only one that vanished."""
+    same = [m for m in gone if evidence(held[m]) == evidence(tree)]
+    name = same[0] if same else gone[0] if len(gone) == 1 else None
+    return (name, held[name]) if name is not None else ("", None)
+
+
+def opened_time(graph: Graph, entry: Mapping[str, int], head: str, base: str | None) -> int:
     """The time of the branch's first commit after the merge base (first parents): about when the PR opened."""
-    c, when = head, graph.times.get(head, 0)
+    c, when, on_main = head, graph.times.get(head, 0), _on_main_before(entry, head)
     for _ in range(MAX_VERSIONS):
-        parent = (graph.parents.get(c) or (None,))[0]
-        if parent is None or parent == base or parent in entry:
+        parent = _first_parent(graph, c)
+        if parent is None or parent == base or on_main(parent):
             break
         when, c = graph.times.get(parent, when), parent
     return when
+
+
+# --------------------------------------------------------------------------- main's history
+
+
+@dataclass(frozen=True)
+class ReadmeVersion:
+    """main's README.md as a commit on main's first-parent line left it."""
+
+    commit: str
+    timestamp: int
+    text: str
+
+
+@dataclass(frozen=True)
+class MainEvent:
+    """A record folder added to (`A`) or deleted from (`D`) main, by a commit on main's first-parent line."""
+
+    name: str
+    kind: str
+    pr: int | None  # the PR the commit's subject names (a merge or a squash)
+    commit: str
+    timestamp: int
+
+
+def readme_history(objects: Git, main: str) -> list[ReadmeVersion]:
+    """main's README.md at each first-parent commit that changed it, oldest first (one `git log`, then blobs)."""
+    out = []
+    for line in reversed(objects.git("log", "--first-parent", "--format=%H %ct", main, "--", "README.md").split("\n")):
+        if len(parts := line.split()) == 2:
+            what = f"{parts[0]}:README.md"
+            found = objects.info(what)
+            text = objects.blob(what, f"README.md at {parts[0][:12]}").decode("utf-8", "replace") \
+                if found is not None and found[0] == "blob" else ""
+            out.append(ReadmeVersion(parts[0], int(parts[1]), text))
+    return out
+
+
+def main_events(objects: Git, main: str, track_path: str) -> list[MainEvent]:
+    """Every record folder added to or deleted from main, oldest first (one `git log --name-status`)."""
+    log = objects.git("log", "--first-parent", "--diff-merges=first-parent", "--reverse", "--name-status",
+                      "--format=%x00%H %ct %s", main, "--", track_path + "/")
+    out: list[MainEvent] = []
+    pr, commit, when, seen = None, "", 0, set()
+    for line in log.splitlines():
+        if line.startswith("\0"):
+            sha, ct, subject = (line[1:].split(" ", 2) + [""])[:3]
+            m = PR_OF_SUBJECT.search(subject)
+            pr, commit, when, seen = (int(m.group(1) or m.group(2)) if m else None), sha, int(ct), set()
+        elif line[:2] in ("A\t", "D\t") and line[2:].startswith(track_path + "/"):
+            name = line[2 + len(track_path) + 1:].split("/", 1)[0]
+            if (line[0], name) not in seen:
+                seen.add((line[0], name))
+                out.append(MainEvent(name, line[0], pr, commit, when))
+    return out

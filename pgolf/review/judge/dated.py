@@ -1,0 +1,48 @@
+"""A submission in time: its evidence date, its earlier versions, and what the chronology rules say of it.
+
+A submission's evidence date is the commit date (in its PR's own history) of the commit that brought the
+files of the version judged (sources/landed.py). When the head does not hold, its earlier versions are
+judged, newest first: each is the same submission with that version's files, commit and date.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import replace
+
+from pgolf.review.judge.progression import Submission, Verdict
+from pgolf.review.judge.record import RecordCheck
+from pgolf.review.judge.standing import Listing, day
+from pgolf.review.model import Flag
+from pgolf.review.rules import run_scope
+from pgolf.review.rules.chrono import ChronoInput
+from pgolf.review.sources.landed import Version
+
+# Reads one version's folder (the same path at another tree): the stream's git objects.
+Loader = Callable[[Submission, Version], RecordCheck]
+# Verdicts an earlier version may change: its own evidence failed, or it came later than what it beat.
+REJUDGED = ("not better", "error flag", "claim not shown", "over the cap", "size not shown", "held for review",
+            "fewer than 3 runs")
+
+
+def earlier_versions(sub: Submission, load: Loader) -> Iterator[Submission]:
+    """`sub` at each of its earlier versions, newest first (read only when asked for)."""
+    for k, v in enumerate(sub.earlier, start=1):
+        yield replace(sub, record=load(sub, v), commit=v.commit, timestamp=v.timestamp, date=day(v.timestamp),
+                      version=k)
+
+
+def chrono_flags(sub: Submission, front: Listing | None, dropped: Listing | None, head: Verdict | None) -> list[Flag]:
+    """The chronology rules on one judged submission: `front` the record standing at its evidence date,
+    `dropped` the listing that took it back, `head` the head's verdict where an earlier version was judged."""
+    free = sub.free
+    rerun = sub.smaller_rerun if sub.evidence is sub else None
+    x = ChronoInput(
+        sub.date, day(sub.opened) if sub.opened else None,
+        front.sub.key if front else None, front.where if front else None, front.since if front else None,
+        free.frontier if free is not None and free.frontier else None,
+        dropped.where if dropped else None, dropped.since if dropped else None,
+        day(dropped.end) if dropped and dropped.end else None, dropped.end_commit if dropped else None,
+        sub.version, sub.commit if sub.version else None, head.reasons if head is not None else None,
+        len(sub.record.values), rerun.key if rerun else None, len(rerun.record.values) if rerun else 0)
+    return run_scope("chrono", x)

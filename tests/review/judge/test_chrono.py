@@ -1,0 +1,68 @@
+"""The chronology as the organizers applied it (issue 28 part 5), on a repository the test builds with real git
+(tests/data/gitstream.build_chronology): a replaced folder, merge order against PR order, a head that does not
+hold while an earlier version does, a row listed then dropped, and the PR-order rebuild beside it."""
+
+from __future__ import annotations
+
+import pytest
+from scipy import stats
+
+from pgolf.review.judge.stream import audit_git
+from tests.data import gitstream as gs
+
+
+@pytest.fixture(scope="module")
+def audited(tmp_path_factory):
+    return audit_git(gs.build_chronology(tmp_path_factory.mktemp("chrono")))
+
+
+def by_pr(a):
+    return {s.pr: s for s in a.submissions}
+
+
+def welch(new, old):
+    return stats.ttest_ind(new, old, equal_var=False, alternative="less").pvalue
+
+
+def test_a_replaced_folder_is_judged_from_its_new_evidence_against_what_stood_then(audited):
+    alpha = by_pr(audited)[2]
+    assert alpha.folder.endswith("_AlphaV2") and alpha.date == "2026-03-22"
+    # Beta (#3, opened after #2) was merged and listed on 03-21: AlphaV2 landed after it
+    assert alpha.verdict.frontier_pr == 3 and alpha.verdict.accepted
+    assert alpha.verdict.p_frontier == pytest.approx(welch(gs.ALPHA_V2, gs.BETA), rel=1e-9)
+    assert [f.rule for f in alpha.chrono] == ["chrono.replaced"]
+
+
+def test_merge_order_decides_and_an_earlier_version_holds_where_the_head_does_not(audited):
+    gamma = by_pr(audited)[4]
+    # the head (03-26) came after Delta (#5) was merged: not better than it; version 1 (03-23) beats Beta
+    assert gamma.version == 1 and gamma.date == "2026-03-23" and gamma.verdict.accepted
+    assert sorted(gamma.values) == pytest.approx(sorted(gs.GAMMA_V1))
+    assert gamma.verdict.p_frontier == pytest.approx(welch(gs.GAMMA_V1, gs.BETA), rel=1e-9)
+    version = next(f for f in gamma.chrono if f.rule == "chrono.version")
+    assert "the head: not better than #5 2026-03-24_Delta" in version.text
+    assert gamma.free.status == "not better"  # the PR-order rebuild judged the head against Delta
+
+
+def test_a_row_listed_then_dropped_is_removed_and_stands_no_more(audited):
+    subs = by_pr(audited)
+    epsilon = subs[6]
+    assert epsilon.verdict.status == "removed"
+    assert epsilon.verdict.reasons.startswith("removed: listed in the table on 2026-03-27, dropped from it by ")
+    assert "on 2026-03-29 (the judge alone: beats #5" in epsilon.verdict.reasons
+    zeta = subs[7]  # after the removal Delta stands again; in PR order Epsilon was the frontier
+    assert zeta.verdict.accepted and zeta.verdict.frontier_pr == 5
+    assert zeta.free.status == "not better" and zeta.free.frontier_pr == 6
+    assert "not #6 2026-03-27_Epsilon before it in PR order" in next(f.text for f in zeta.chrono)
+
+
+def test_the_diff_says_when_a_row_was_listed_and_what_it_displaced(audited):
+    rows = {d.pr: d for d in audited.diff}
+    assert (rows[5].listed, rows[5].displaced) == ("2026-03-25", "#3 2026-03-20_Beta")
+    assert (rows[3].listed, rows[3].displaced) == ("2026-03-21", "#1 2026-03-17_NaiveBaseline")
+    assert rows[7].listed == "" and not rows[7].in_table
+
+
+def test_both_leaderboards(audited):
+    assert [r.pr for r in audited.leaderboard] == [7, 5, 4, 2, 3, 1]
+    assert [r.pr for r in audited.free_leaderboard] == [6, 5, 2, 3, 1]
