@@ -65,7 +65,7 @@ def _copies(subs: Sequence[Submission]) -> dict[int, list[Submission]]:
 def judge_dated(subs: Sequence[Submission], standing: Standing, settings: ProgressionSettings,
                 load: Loader | None = None) -> Judged:
     """Every submission judged against the record standing at its evidence date (`subs` carry `free`)."""
-    runs_from = settings.runs_from if settings.runs_from is not None else derive_runs_date(subs, settings.min_runs)
+    runs_from = settings.runs_from if settings.runs_from is not None else derive_runs_date(subs, settings.review.min_runs)
     order = sorted(subs, key=lambda s: (s.timestamp, s.pr or 0, s.folder))
     ctx = _Context(standing, settings, runs_from, baseline_of(order, settings.baseline), load, _copies(subs), {})
     reproductions = {(r.pr, r.folder, r.commit) for s in subs for r in s.reproduced_by}
