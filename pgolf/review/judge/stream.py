@@ -87,14 +87,16 @@ class Judgment:
 
 
 def judge_stream(src: Stream, settings: ProgressionSettings, track: str = DEFAULT_TRACK,
-                 load: Loader | None = None) -> Judgment:
+                 load: Loader | None = None, versions: bool = False) -> Judgment:
     """The one judgment of `audit --git` and `review-pr`: read every submission of `src`, judge each against
-    the record standing at its evidence date (the PR-order rebuild beside it), parse main's README table."""
+    the record standing at its evidence date (the PR-order rebuild beside it), parse main's README table.
+    `versions`: where a head does not hold, judge its earlier versions (audit --git: which version the
+    organizers could accept); review-pr judges the head pushed."""
     subs = read_submissions(src, load)
     free, free_board, _ = rebuild(subs, settings)
     subs = [replace(s, free=f.verdict) for s, f in zip(subs, free, strict=True)]
     history = standing(src.readme_history(), src.events, subs, track)
-    judged = judge_dated(subs, history, settings, version_loader(src))
+    judged = judge_dated(subs, history, settings, version_loader(src) if versions else None)
     return Judgment(judged.submissions, judged.leaderboard, judged.runs_from, parse_table(src.main_readme(), track),
                     free_board, history)
 
@@ -146,7 +148,7 @@ def audit_git(repo: str | os.PathLike[str], *, refs: str = DEFAULT_REFS, track: 
     start = time.perf_counter()
     with stream(repo, refs=refs, track=track) as src:
         warnings = repo_state(repo).warnings(repo)
-        j = judge_stream(src, settings or ProgressionSettings(), track)
+        j = judge_stream(src, settings or ProgressionSettings(), track, versions=True)
     return StreamAudit(str(repo), src.main, src.refs, j.submissions, j.leaderboard, j.table, j.diff(), j.runs_from,
                        src.deleted, time.perf_counter() - start, warnings, j.free_leaderboard, j.standing)
 
