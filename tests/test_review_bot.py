@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from pgolf.bot.comment import MARKER, MAX_COMMENT, ZWJ, text
+from pgolf.bot.comment import MARKER, MAX_COMMENT, MAX_FOLDERS, MAX_SEEDS, ZWJ, text
 from pgolf.bot.prcheck import review_pr
 from pgolf.review.sources.git import stream
 from tests.data import gitstream as gs
@@ -144,3 +144,21 @@ def test_mains_folders_are_dated_as_their_prs_own_rows_are(repo):
                           (full[k].date, full[k].timestamp, full[k].opened) for k in merged)
     squashed = (4, f"{gs.TRACK}/2026-03-25_Good")
     assert one[squashed].date == full[squashed].date and one[squashed].opened == one[squashed].timestamp
+
+
+def test_a_pr_with_many_folders_and_seeds_gets_a_bounded_comment(tmp_path):
+    repo = gs.start_repo(tmp_path)
+    seeds = tuple(range(1, MAX_SEEDS + 3))
+
+    def many(r):
+        for k in range(MAX_FOLDERS + 2):
+            gs._record(r, f"2026-03-2{k % 10}_Many{k}_\u202e@team", tuple(1.2 + i / 1e4 for i in seeds), seeds=seeds)
+
+    gs._pr(repo, 1, "main", "2026-03-20T11:00:00Z", many)
+    done = run_verb("--git", repo, "--pr", 1, "--out", tmp_path / "out", "--no-cache")
+    body = (tmp_path / "out" / "comment.md").read_text()
+    assert done.returncode in (0, 1) and len(body) <= MAX_COMMENT
+    assert body.count("\n### ") == MAX_FOLDERS and "… 2 more record folders in review.json" in body
+    assert body.count(f"{len(seeds) - MAX_SEEDS} more in the full report") == MAX_FOLDERS
+    assert "\u202e" not in body and not re.search(r"@\w", re.sub(r"`[^`\n]*`", "", body))
+    assert len(json.loads((tmp_path / "out" / "review.json").read_text())["folders"]) == MAX_FOLDERS + 2
