@@ -23,7 +23,7 @@ START, END = "<!-- real-comments -->", "<!-- /real-comments -->"
 def quoted(pr: int, repo: Path, title: str) -> str:
     with tempfile.TemporaryDirectory() as out:
         done = subprocess.run([sys.executable, "-m", "pgolf", "review-pr", "--git", str(repo), "--pr", str(pr),
-                               "--out", out], capture_output=True, text=True, cwd=ROOT)
+                               "--out", out, "--no-cache"], capture_output=True, text=True, cwd=ROOT)
         if done.returncode == 2:
             raise SystemExit(done.stderr)
         body = (Path(out) / "comment.md").read_text()
