@@ -120,7 +120,7 @@ def test_log_reader_reads_any_number_and_flags_what_is_not_a_score(loss, bpb):
     run = read_log_text(f"final_int8_zlib_roundtrip val_loss:{loss} val_bpb:{bpb}\n", "a.log")
     stage = run.stage("final_int8_zlib_roundtrip")
     assert stage is not None
-    run.choose(None)
+    run = run.chosen(None)
     flagged = nonfinite(RunInput(run, "a.log"))
     score_ok = all(math.isfinite(float(t)) and abs(float(t)) < 1e30 for t in (loss, bpb))
     assert bool(flagged) == (not score_ok)

@@ -11,7 +11,7 @@ sees only the typed values of `pgolf.bot.model`. The calls into pgolf.review, in
   folder read and matched (`judge.record.load_record` over git objects, or main's from `pgolf.bot.cache`),
   the progression rebuilt over BASE's record folders and the PR's (judged copies with `.verdict`; the
   PR's frontier is the record standing on BASE), and the README table at BASE.
-- `judge.record.compare`, `output.rows.record_dict`, `output.rows.run_rows`, `output.page.record_page`:
+- `judge.record.compare`, `judge.record.RecordResult`, `output.rows.run_rows`, `output.page.record_page`:
   the full report; `read.record.claim_file`, `read.names.labels`, `read.names.seed_from_name`.
 - `judge.progression._sizes(rec)`: the artifact sizes the size verdict reads.
 - Flags: `Flag.rule` (the registered rule's id), `.severity`, `.run`, `.text`, `.check`.
@@ -39,10 +39,10 @@ from pgolf.review.judge.progression import (
     _sizes,
     evidence_problem,
 )
-from pgolf.review.judge.record import compare, load_record
+from pgolf.review.judge.record import RecordResult, compare, load_record
 from pgolf.review.judge.stream import judge_stream
 from pgolf.review.output.page import record_page
-from pgolf.review.output.rows import record_dict, run_rows
+from pgolf.review.output.rows import run_rows
 from pgolf.review.read.names import labels, seed_from_name
 from pgolf.review.read.record import RecordCheck, claim_file
 from pgolf.review.sources.git import DEFAULT_TRACK, stream
@@ -82,7 +82,7 @@ def judge_pr(repo: str | os.PathLike[str], pr: int, *, base: str = "main", track
     for i, (sub, v) in enumerate((s, v) for s, v in judged if s.ref == ref):
         front = by_key.get(v.frontier) if v.frontier else None
         page = f"report-{i + 1}.html"
-        pages[page] = record_page(record_dict(sub.record, compare(sub.record, front.record if front else None)))
+        pages[page] = record_page(RecordResult(sub.record, compare(sub.record, front.record if front else None)))
         folders.append(_folder_review(sub, v, front, page))
     review = PrReview(str(repo), pr, head, base_sha, f"{best.key} {best.score}" if best else None, tuple(folders),
                       deleted, time.perf_counter() - start)

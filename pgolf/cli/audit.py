@@ -17,6 +17,7 @@ from pgolf.cli.check_record import add_progression_arguments, review_settings
 from pgolf.cli.types import integer, number
 from pgolf.errors import PgolfError
 from pgolf.review.judge.progression import MAX_STEP_BPB, TOLERATED, ProgressionSettings
+from pgolf.review.output.markdown import verdict_sentence
 from pgolf.review.settings import MIN_RUNS
 from pgolf.review.sources.git import DEFAULT_REFS, DEFAULT_TRACK
 from pgolf.review.verbs import audit_git_to, audit_to
@@ -51,9 +52,9 @@ def main(args: argparse.Namespace) -> int:
         raise PgolfError("give RECORDS_DIR or --git REPO (one of them)")
     if args.git is None:
         result = audit_to(args.out, args.records_dir, pairs=args.pairs, settings=review_settings(args))
-        for d in result["records"]:
-            print(terminal(d["verdict"]))
-        print(terminal(f"{len(result['records'])} records in {result['seconds']:.1f} s; see {args.out / 'report.md'}"))
+        for r in result.results:
+            print(terminal(verdict_sentence(r)))
+        print(terminal(f"{len(result.results)} records in {result.seconds:.1f} s; see {args.out / 'report.md'}"))
         return 0
     settings = ProgressionSettings(review_settings(args), runs_from=args.runs_from, max_step_bpb=args.max_step_bpb,
                                    tolerated=tuple(c.strip() for c in args.tolerate.split(",") if c.strip()))

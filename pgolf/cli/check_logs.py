@@ -12,8 +12,9 @@ import sys
 from pathlib import Path
 
 from pgolf.cli.types import number, number_text, probability
-from pgolf.review.judge.loose import LooseOptions, check_logs_to
+from pgolf.review.judge.loose import LooseOptions
 from pgolf.review.settings import MARGIN_NATS, RULE_ALPHA
+from pgolf.review.verbs import check_logs_to
 from pgolf.sanitize import terminal
 
 
@@ -36,8 +37,8 @@ def main(args: argparse.Namespace) -> int:
                            margin_nats=args.margin_nats, alpha=args.alpha, target_power=args.target_power,
                            claimed_std=args.claimed_std, claimed_p=args.claimed_p)
     result = check_logs_to(args.out, args.logs, options)
-    for r in result["runs"] + result["previous"]:
+    for r in result.runs + result.previous:
         if r.error:
             print(terminal(f"pgolf check-logs: dropped {r.file}: {r.error}"), file=sys.stderr)
-    print(terminal(result["claim"]["verdict"]))
-    return 0 if result["claim"]["p_value"] is not None else 1
+    print(terminal(result.verdict))
+    return 0 if result.test.result is not None else 1

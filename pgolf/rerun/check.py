@@ -16,7 +16,7 @@ from pgolf.errors import PgolfError
 from pgolf.inputs import read_json
 from pgolf.rerun.claim import claimed_scores
 from pgolf.rerun.report import render_report
-from pgolf.review.judge.record import judge_record, load_record
+from pgolf.review.judge.record import RecordResult, judge_record, load_record
 from pgolf.review.model import ParsedRun
 from pgolf.review.output.rows import record_dict
 from pgolf.review.settings import ReviewSettings
@@ -107,15 +107,15 @@ def _mean(values: Sequence[float]) -> float | None:
     return sum(values) / len(values) if values else None
 
 
-def run_check(check: RerunCheck) -> dict[str, Any]:
-    """The record.json of a rerun: check-record's fields over the rerun logs, plus the reproduction."""
+def run_check(check: RerunCheck) -> tuple[dict[str, Any], RecordResult]:
+    """The record.json of a rerun (check-record's fields over the rerun logs, plus the reproduction), and the
+    record check it carries (for the report)."""
     logs, missing = seed_outputs(check)
-    rec, stats = judge_record(check.folder, logs=[logs[s] for s in sorted(logs)], previous=check.previous,
-                              threshold=check.threshold, metric=check.metric,
-                              settings=ReviewSettings(rule_alpha=check.alpha))
-    record = record_dict(rec, stats)  # the JSON edge: record.json carries check-record's fields
+    judged = judge_record(check.folder, logs=[logs[s] for s in sorted(logs)], previous=check.previous,
+                          threshold=check.threshold, metric=check.metric, settings=ReviewSettings(rule_alpha=check.alpha))
+    record = record_dict(judged)  # the JSON edge: record.json carries check-record's fields
     claimed = claimed_scores(check.folder)
-    rows = per_seed(rec.runs, logs, claimed, missing)
+    rows = per_seed(judged.record.runs, logs, claimed, missing)
     rerun = [r["rerun_bpb"] for r in rows if r["rerun_bpb"] is not None]
     values, source = claimed_values(check.folder, claimed, check.metric)
     result = {**record, **reproduction(rerun, values, check.reproduce_alpha), "rerun": check.name,
@@ -123,10 +123,11 @@ def run_check(check: RerunCheck) -> dict[str, Any]:
               "seeds": list(check.seeds), "missing_seeds": list(missing), "complete": not missing}
     result["provenance"] = provenance.collect(
         command="rerun-check", logs=[{"file": str(p), "sha256": atomic.sha256_file(p)} for p in logs.values()])
-    return result
+    return result, judged
 
 
 def write_check(check: RerunCheck, out: Path) -> dict[str, Any]:
-    result = run_check(check)
-    atomic.write_group({out / "record.json": atomic.json_text(result), out / "report.md": render_report(result)})
+    result, judged = run_check(check)
+    atomic.write_group({out / "record.json": atomic.json_text(result),
+                        out / "report.md": render_report(result, judged)})
     return result

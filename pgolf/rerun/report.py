@@ -7,6 +7,7 @@ import re
 from typing import Any
 
 from pgolf import stats as st
+from pgolf.review.judge.record import RecordResult
 from pgolf.review.output.markdown import record_report
 
 
@@ -33,7 +34,7 @@ def seeds_table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def render_report(r: dict[str, Any]) -> str:
+def render_report(r: dict[str, Any], judged: RecordResult) -> str:
     lines = [f"# Rerun {r['rerun']}: {r['folder']}", "", f"**Verdict:** {verdict(r)}.", ""]
     if r["missing_seeds"]:
         lines += [f"**Missing:** seed(s) {', '.join(map(str, r['missing_seeds']))} left no rerun (failed, timed "
@@ -51,5 +52,5 @@ def render_report(r: dict[str, Any]) -> str:
     else:
         lines += ["- no spread to size the test by"]
     # check-record's own report, its headings two levels down (under this one)
-    lines += ["", "## Record check over the rerun logs", "", re.sub(r"(?m)^#", "###", record_report(r))]
+    lines += ["", "## Record check over the rerun logs", "", re.sub(r"(?m)^#", "###", record_report(judged))]
     return "\n".join(lines).rstrip() + "\n"

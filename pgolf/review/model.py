@@ -2,7 +2,7 @@
 The first file a newcomer reads.
 
 A `ParsedRun` is one run of one train log: every stage it printed (`Stage`), its sizes, times, seed and
-split; `choose()` sets the stage under test. It holds what the log says, nothing judged.
+split; `chosen()` returns a copy with the stage under test set. It holds what the log says, nothing judged.
 
 A `Flag` is one finding of one registered rule (`pgolf.review.rules`): the rule's id, its severity
 for this finding, the run(s) it names, the sentence a reviewer reads, and the numbers behind it.
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
@@ -117,7 +117,7 @@ class ParsedRun:
     error: str | None = None
     unreadable: str | None = None  # why the file could not be read (a missing blob, over the size bound)
     stages: dict[str, Stage] = field(default_factory=dict)  # canonical name -> stage
-    # the stage under test, set by choose(); check-logs and check-record fill them
+    # the stage under test, set on the copy chosen() returns; check-logs and check-record fill them
     metric: str | None = None
     val_loss: float | None = None
     val_bpb: float | None = None
@@ -179,26 +179,22 @@ class ParsedRun:
             return self.model_bytes + code
         return None
 
-    def choose(self, name: str | None) -> None:
-        """Make `name` (any spelling; None: default_stage) the stage under test, or set `error`."""
+    def chosen(self, name: str | None) -> ParsedRun:
+        """A copy with `name` (any spelling; None: default_stage) as the stage under test, or with `error` set
+        (the stage chosen before, if any, stays). The run itself is left as the reader read it."""
         if self.unreadable:  # nothing was read: the reason stays the run's error, whatever stage is asked for
-            self.error = self.unreadable
-            return
+            return replace(self, error=self.unreadable)
         cut = _CUT_STAGE.match(self.partial_line or "")
         if cut and (name is None or canonical_stage(cut.group(1)) == canonical_stage(name)):
-            self.error = f"the log is cut off inside its last line `{self.partial_line}`"
-            return
-        chosen = self.stage(name) if name else self.default_stage()
-        if chosen is None:
-            self.error = (f"no `{name}` line (stages in this log: {self.seen()})" if name and self.stages
-                          else self._no_stage())
-            return
-        if chosen.bpb is None or not math.isfinite(chosen.bpb):
-            self.error = f"`{chosen.name}` printed val_bpb {chosen.bpb}: not a score"
-            return
-        self.metric, self.val_loss, self.val_bpb = chosen.name, chosen.loss, chosen.bpb
-        self.exact, self.eval_time_ms = chosen.exact_val_bpb is not None, chosen.eval_time_ms
-        self.error = None
+            return replace(self, error=f"the log is cut off inside its last line `{self.partial_line}`")
+        stage = self.stage(name) if name else self.default_stage()
+        if stage is None:
+            return replace(self, error=f"no `{name}` line (stages in this log: {self.seen()})" if name and self.stages
+                           else self._no_stage())
+        if stage.bpb is None or not math.isfinite(stage.bpb):
+            return replace(self, error=f"`{stage.name}` printed val_bpb {stage.bpb}: not a score")
+        return replace(self, metric=stage.name, val_loss=stage.loss, val_bpb=stage.bpb,
+                       exact=stage.exact_val_bpb is not None, eval_time_ms=stage.eval_time_ms, error=None)
 
     def _no_stage(self) -> str:
         where = f" (log ends at step {self.steps}/{self.iterations})" if self.steps is not None else ""
@@ -207,13 +203,6 @@ class ParsedRun:
 
     def seen(self) -> str:
         return ", ".join(f"`{s.name}`" for s in self.ordered_stages()) or "none"
-
-    def row(self) -> dict[str, Any]:
-        """Flat dict for runs.csv (stages and hyperparameters left out)."""
-        d = asdict(self)
-        for key in ("stages", "hyperparameters", "seed_stages", "printed_config"):
-            d.pop(key)
-        return d
 
 
 @dataclass(frozen=True)

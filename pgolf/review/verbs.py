@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -12,10 +11,11 @@ from typing import Any
 import pandas as pd
 
 from pgolf import atomic, provenance, runlock
-from pgolf.review.judge.audit import audit
+from pgolf.review.judge.audit import Audit, audit
+from pgolf.review.judge.loose import LooseOptions, LooseResult, check_logs
 from pgolf.review.judge.progression import ProgressionSettings
-from pgolf.review.judge.record import RecordCheck, compare, judge_record
-from pgolf.review.judge.stream import audit_git, matched_share
+from pgolf.review.judge.record import RecordCheck, RecordResult, compare, judge_record
+from pgolf.review.judge.stream import StreamAudit, audit_git
 from pgolf.review.output.columns import (
     DIFF_COLUMNS,
     LEADERBOARD_COLUMNS,
@@ -24,9 +24,11 @@ from pgolf.review.output.columns import (
     SUBMISSION_COLUMNS,
 )
 from pgolf.review.output.figure import frontier_png
+from pgolf.review.output.loose import loose_report
 from pgolf.review.output.markdown import audit_report, diff_markdown, record_report, stream_report
-from pgolf.review.output.page import audit_page, board_records, record_page, stream_page
-from pgolf.review.output.rows import record_dict, record_row, submission_rows
+from pgolf.review.output.page import audit_page, loose_page, record_page, stream_page
+from pgolf.review.output.rows import claim_dict, record_dict, record_row, run_row, submission_rows
+from pgolf.review.output.views import board_records, stream_summary, unique_records
 from pgolf.review.settings import DEFAULTS, ReviewSettings
 from pgolf.sanitize import csv_row
 from pgolf.stats import json_safe
@@ -36,9 +38,9 @@ def check_record(folder: str | Path, *, previous: str | Path | RecordCheck | Non
                  threshold: float | None = None, metric: str | None = None,
                  settings: ReviewSettings = DEFAULTS,
                  logs: Sequence[str | Path] | None = None) -> dict[str, Any]:
-    """Check one record folder (see the module docstring); returns the record.json content."""
-    return record_dict(*judge_record(folder, previous=previous, threshold=threshold, metric=metric,
-                                     settings=settings, logs=logs))
+    """Check one record folder (see pgolf.review.judge.record); returns the record.json content."""
+    return record_dict(judge_record(folder, previous=previous, threshold=threshold, metric=metric,
+                                    settings=settings, logs=logs))
 
 
 def csv_text(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None) -> str:
@@ -68,61 +70,59 @@ def _plain(v: Any) -> Any:
 
 @runlock.holds_out
 def check_record_to(out: str | Path, folder: str | Path, **options: Any) -> dict[str, Any]:
-    """check_record(folder, **options), then DIR/runs.csv, record.json, report.md and report.html."""
-    result = check_record(folder, **options)
+    """judge_record(folder, **options), then DIR/runs.csv, record.json, report.md and report.html; returns
+    record.json's content."""
+    judged = judge_record(folder, **options)
+    result = record_dict(judged)
     out = Path(out)
     runs_csv = csv_text(result["runs"])
     files = [{"file": r["file"], "sha256": sha} for r, sha in zip(result["runs"], result.pop("sha256s"), strict=True)]
     result["provenance"] = provenance.collect(command="check-record", folder=str(folder), files=files,
                                               **{k: _plain(v) for k, v in options.items()})
     atomic.write_group({out / "runs.csv": runs_csv, out / "record.json": atomic.json_text(result),
-                        out / "report.md": record_report(result), out / "report.html": record_page(result)})
+                        out / "report.md": record_report(judged), out / "report.html": record_page(judged)})
     return result
 
 
 @runlock.holds_out
-def audit_to(out: str | Path, records_dir: str | Path, **options: Any) -> dict[str, Any]:
+def audit_to(out: str | Path, records_dir: str | Path, **options: Any) -> Audit:
     """audit(records_dir, **options), then DIR/runs.csv, records.csv, records.json, frontier.png, index.html,
     report.md."""
-
-    result = audit(records_dir, **options)
+    a = audit(records_dir, **options)
+    settings = options.get("settings", DEFAULTS)
     out = Path(out)
-    records = result["records"]
+    records = [record_dict(r) for r in a.results]
     runs = [{k: r.get(k) for k in RUN_COLUMNS} for d in records for r in d["runs"]]
-    rows = [record_row(d) for d in records]
     meta = provenance.collect(command="audit", records_dir=str(records_dir),
                               **{k: _plain(v) for k, v in options.items()})
     atomic.write_group({
-        out / "runs.csv": csv_text(runs, RUN_COLUMNS), out / "records.csv": csv_text(rows, RECORD_COLUMNS),
-        out / "frontier.png": frontier_png(records), out / "index.html": audit_page(records, result["seconds"]),
-        out / "records.json": atomic.json_text({"records": records, "seconds": result["seconds"], "provenance": meta}),
-        out / "report.md": audit_report([{**row, "flag_list": d["flags"]} for row, d in
-                                         zip(rows, records, strict=True)], result["seconds"])})
-    return result
+        out / "runs.csv": csv_text(runs, RUN_COLUMNS),
+        out / "records.csv": csv_text([record_row(d) for d in records], RECORD_COLUMNS),
+        out / "frontier.png": frontier_png(a.results), out / "index.html": audit_page(a.results, a.seconds, settings),
+        out / "records.json": atomic.json_text({"records": records, "seconds": a.seconds, "provenance": meta}),
+        out / "report.md": audit_report(a.results, a.seconds, settings=settings)})
+    return a
 
 
 @runlock.holds_out
-def audit_git_to(out: str | Path, repo: str | Path, **options: Any) -> Any:
+def audit_git_to(out: str | Path, repo: str | Path, **options: Any) -> StreamAudit:
     """audit_git(repo, **options), then DIR/submissions.csv, leaderboard.csv, leaderboard_free.csv (the PR-order
-    rebuild), diff.csv, diff.md, runs.csv,
-    records.csv, records.json, frontier.png, index.html and report.md, as one group."""
-
-
+    rebuild), diff.csv, diff.md, runs.csv, records.csv, records.json, frontier.png, index.html and report.md, as
+    one group."""
     a = audit_git(repo, **options)
     out = Path(out)
     subs = submission_rows(a)
-    unique = list({id(s.record): s for s in a.submissions}.values())
-    records = [{**record_dict(s.record, compare(s.record)), "pr": s.pr, "commit": s.commit, "path": s.folder,
-                "verdict_status": a.verdict(s).status} for s in unique]
+    unique = unique_records(a)
+    settings = options["settings"].review if options.get("settings") else DEFAULTS
+    results = [RecordResult(s.record, compare(s.record, settings=settings)) for s in unique]
+    records = [{**record_dict(r), "pr": s.pr, "commit": s.commit, "path": s.folder,
+                "verdict_status": a.verdict(s).status} for s, r in zip(unique, results, strict=True)]
     # pr, commit and folder as submissions.csv writes them: the two tables join on them
     runs = [{"pr": d["pr"], "commit": d["commit"], "folder": d["path"], **{k: r.get(k) for k in RUN_COLUMNS}}
             for d in records for r in d["runs"]]
     board = [asdict(r) for r in a.leaderboard]
     diff = [asdict(r) for r in a.diff]
-    matched, claimed = matched_share(a)
-    summary = {"repo": str(repo), "main": a.main, "refs": a.refs, "submissions": len(a.submissions),
-               "seconds": a.seconds, "matched": matched, "claimed": claimed, "runs_from": a.runs_from,
-               "warnings": a.warnings}
+    summary = stream_summary(a)
     meta = provenance.collect(command="audit --git", repo=str(repo), main=a.main,
                               **{k: _plain(v) for k, v in options.items()})
     atomic.write_group({
@@ -130,12 +130,29 @@ def audit_git_to(out: str | Path, repo: str | Path, **options: Any) -> Any:
         out / "leaderboard.csv": csv_text(board, LEADERBOARD_COLUMNS),
         out / "leaderboard_free.csv": csv_text([asdict(r) for r in a.free_leaderboard], LEADERBOARD_COLUMNS),
         out / "diff.csv": csv_text(diff, DIFF_COLUMNS),
-        out / "diff.md": diff_markdown(diff),
+        out / "diff.md": diff_markdown(a.diff),
         out / "runs.csv": csv_text(runs, ["pr", "commit", "folder", *RUN_COLUMNS]),
         out / "records.csv": csv_text([{"pr": d["pr"], **record_row(d)} for d in records], ["pr", *RECORD_COLUMNS]),
-        out / "frontier.png": frontier_png(records, board_records(a)),
-        out / "index.html": stream_page(a, summary, subs, records, board, diff),
-        out / "records.json": atomic.json_text(json_safe({"summary": summary, "submissions": subs, "records": records,
-                                                          "leaderboard": board, "diff": diff, "provenance": meta})),
-        out / "report.md": stream_report(summary, board, diff, dict(Counter(r["verdict"] for r in subs)))})
+        out / "frontier.png": frontier_png(results, board_records(a)),
+        out / "index.html": stream_page(a, summary, results),
+        out / "records.json": atomic.json_text(json_safe({"summary": asdict(summary), "submissions": subs,
+                                                          "records": records, "leaderboard": board, "diff": diff,
+                                                          "provenance": meta})),
+        out / "report.md": stream_report(summary, a)})
     return a
+
+
+@runlock.holds_out
+def check_logs_to(out: str | Path, logs: Sequence[str], o: LooseOptions) -> LooseResult:
+    """check_logs, then DIR/runs.csv, claim.json, report.md and report.html."""
+    result = check_logs(logs, o)
+    out = Path(out)
+    rows = [{"role": "claim", **run_row(r)} for r in result.runs]
+    rows += [{"role": "previous", **run_row(r)} for r in result.previous]
+    claim = claim_dict(result)
+    files = [{"file": r.file, "sha256": r.sha256} for r in result.runs + result.previous]
+    claim["provenance"] = provenance.collect(command="check-logs", logs=files, metric_arg=o.metric,
+                                             margin_nats=o.margin_nats)
+    atomic.write_group({out / "runs.csv": csv_text(rows), out / "claim.json": atomic.json_text(claim),
+                        out / "report.md": loose_report(result), out / "report.html": loose_page(result)})
+    return result

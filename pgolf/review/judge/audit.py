@@ -12,15 +12,22 @@ from __future__ import annotations
 import csv
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from pgolf.errors import DataError
 from pgolf.inputs import read_text
-from pgolf.review.judge.record import RecordCheck, compare, load_record
-from pgolf.review.output.rows import record_dict
+from pgolf.review.judge.record import RecordCheck, RecordResult, compare, load_record
 from pgolf.review.read.claim import readme_threshold
 from pgolf.review.settings import DEFAULTS, ReviewSettings
+
+
+@dataclass(frozen=True)
+class Audit:
+    """Every record of a leaderboard judged, in chronological order, and the seconds it took."""
+
+    results: tuple[RecordResult, ...]
+    seconds: float
 
 
 def record_folders(root: Path) -> list[Path]:
@@ -60,8 +67,8 @@ def read_pairs(path: Path, names: set[str]) -> dict[str, str | None]:
 
 
 def audit(records_dir: str | Path, *, pairs: str | Path | None = None,
-          settings: ReviewSettings = DEFAULTS) -> dict[str, Any]:
-    """Check every record folder; returns {"records": [record dicts], "order": [...], "seconds": s}."""
+          settings: ReviewSettings = DEFAULTS) -> Audit:
+    """Check every record folder, each against its previous."""
     start = time.perf_counter()
     ordered = chronological([load_record(p) for p in record_folders(Path(records_dir))])
     by_name = {r.name: r for r in ordered}
@@ -75,5 +82,5 @@ def audit(records_dir: str | Path, *, pairs: str | Path | None = None,
         threshold = readme_threshold(rec.readme)
         stats = compare(rec, prev, threshold=threshold, threshold_source="README" if threshold is not None else None,
                         settings=settings)
-        results.append(record_dict(rec, stats))
-    return {"records": results, "seconds": time.perf_counter() - start}
+        results.append(RecordResult(rec, stats))
+    return Audit(tuple(results), time.perf_counter() - start)

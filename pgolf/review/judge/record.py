@@ -3,10 +3,10 @@
 API (stable; the rerun side builds on it):
 
     judge_record(folder, *, previous=None, threshold=None, metric=None, settings=ReviewSettings(),
-                 logs=None) -> (RecordCheck, Comparison)
+                 logs=None) -> RecordResult(record: RecordCheck, stats: Comparison)
 
 and `pgolf.review.verbs.check_record(...)` (same arguments) returns it as the content of record.json
-(`output.rows.record_dict`). `folder` is the claim folder (its submission.json and,
+(`output.rows.record_dict`, the JSON edge). `folder` is the claim folder (its submission.json and,
 unless `logs` is given, every train log under it, recursively); `logs=[...]` checks those log
 files against the folder's claim instead (a rerun's logs against the submission). `previous`
 is another record folder (or a `RecordCheck`). Keys of the dict: record, folder, date, n, mean,
@@ -153,6 +153,15 @@ class Comparison:
         return {**out, **levels, **asdict(self.against), **asdict(self.vs_threshold)}
 
 
+@dataclass(frozen=True)
+class RecordResult:
+    """One record judged: read, matched and flagged (`record`), and its statistics (`stats`). What every
+    renderer of a record takes (record.json, report.md, the page); `output.rows.record_dict` flattens it."""
+
+    record: RecordCheck
+    stats: Comparison
+
+
 def _against(bpb: list[float], previous: RecordCheck, margin_bpb: float | None, why_no_margin: str | None,
              alpha: float, progression_alpha: float) -> PreviousTest:
     plain, why_p = st.attempt(st.progression_test, bpb, previous.values, 0.0)
@@ -192,7 +201,7 @@ def compare(rec: RecordCheck, previous: RecordCheck | None = None, *, threshold:
 def judge_record(folder: str | Path, *, previous: str | Path | RecordCheck | None = None,
                  threshold: float | None = None, metric: str | None = None,
                  settings: ReviewSettings = DEFAULTS,
-                 logs: Sequence[str | Path] | None = None) -> tuple[RecordCheck, Comparison]:
+                 logs: Sequence[str | Path] | None = None) -> RecordResult:
     """check_record's typed result: the record read, matched and flagged, and its statistics."""
     root = Path(folder)
     if not root.is_dir() and logs is None:
@@ -205,4 +214,4 @@ def judge_record(folder: str | Path, *, previous: str | Path | RecordCheck | Non
     stats = compare(rec, prev, threshold=threshold if threshold is not None else from_readme,
                     threshold_source="--threshold" if threshold is not None else "README" if from_readme else None,
                     settings=settings)
-    return rec, stats
+    return RecordResult(rec, stats)

@@ -1,6 +1,6 @@
 """The audit's figure: bpb over date, each record's runs and mean with its t-interval, flags, the progression.
 
-`frontier_points(records)` is what both drawings show; `frontier_png` draws it with matplotlib for
+`frontier_points(results)` is what both drawings show; `frontier_png` draws it with matplotlib for
 report.md, `frontier_plot` lays it out in page coordinates for the SVG of index.html.
 """
 
@@ -11,8 +11,9 @@ import io
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
+from pgolf.review.judge.record import RecordResult
+from pgolf.review.model import errors
 from pgolf.stats import mean_interval
 
 _PNG_META = {"Software": None}  # deterministic bytes: no version in the file
@@ -36,27 +37,28 @@ class FrontierPoint:
     label: str
 
 
-def frontier_points(records: Sequence[dict[str, Any]]) -> list[FrontierPoint]:
+def frontier_points(results: Sequence[RecordResult]) -> list[FrontierPoint]:
     """Records with a date and runs only (the others are in the tables, not on the time axis)."""
     out = []
-    for i, d in enumerate(records):
+    for i, r in enumerate(results):
+        rec, against = r.record, r.stats.against
         try:
-            x = dt.date.fromisoformat(d.get("date") or "")
+            x = dt.date.fromisoformat(rec.date or "")
         except ValueError:
             continue
-        if not d["values"]:
+        if not rec.values or rec.mean is None:
             continue
-        out.append(FrontierPoint(i, x, tuple(d["values"]), d["mean"], _half_width(d["values"]),
-                                 d["n_errors"] > 0 or d["claim_supported"] is False,
-                                 bool(d.get("holds_practice") or not d.get("previous")), d["record"]))
+        out.append(FrontierPoint(i, x, tuple(rec.values), rec.mean, _half_width(rec.values),
+                                 bool(errors(rec.flags)) or rec.claim_supported is False,
+                                 bool(against.holds_practice or not against.previous), rec.name))
     return out
 
 
-def frontier_png(records: Sequence[dict[str, Any]], on_board: set[int] | None = None) -> bytes:
+def frontier_png(results: Sequence[RecordResult], on_board: set[int] | None = None) -> bytes:
     """Every record's mean and 95% t-interval over date (red: an error flag), clipped to the range the page's
     SVG shows, and the step line through the progression: the records of the rebuilt leaderboard when
-    `on_board` (indices into `records`) is given (audit --git), else those that hold the practice."""
-    points = frontier_points(records)
+    `on_board` (indices into `results`) is given (audit --git), else those that hold the practice."""
+    points = frontier_points(results)
     chain = [p for p in points if (p.index in on_board if on_board is not None else p.on_chain)]
     import matplotlib  # noqa: PLC0415 (0.3 s: only the PNG needs it, not the pages or the review bot)
 

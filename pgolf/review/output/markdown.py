@@ -3,10 +3,26 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from pgolf import stats as st
+from pgolf.review.judge.published import DiffRow
+from pgolf.review.judge.record import RecordResult
+from pgolf.review.judge.stream import StreamAudit
+from pgolf.review.model import Flag
+from pgolf.review.output.views import (
+    RunLine,
+    StreamSummary,
+    claim_text,
+    claimed_bpb,
+    claimed_p_value,
+    n_errors,
+    run_lines,
+)
+from pgolf.review.read.claim import readme_p_values
+from pgolf.review.settings import DEFAULTS, ReviewSettings
 
 
 def _fmt(v: Any, spec: str = "") -> str:
@@ -27,31 +43,30 @@ def verdict_holds(d: Mapping[str, object]) -> bool:
     return not d.get("previous") or d.get("holds_practice") is True
 
 
-def verdict_sentence(d: dict[str, Any]) -> str:
+def verdict_sentence(result: RecordResult) -> str:
     """One sentence: is the claim shown, does it beat the previous record, how many error flags."""
-    parts = []
-    if d.get("claim_supported") is True:
-        parts.append(f"claim {d.get('claim_text') or 'per seed'} is shown by `{d['stage']}`")
-    elif d.get("claim_supported") is False:
-        parts.append(f"claim {d.get('claim_text') or 'per seed'} is NOT shown by any stage of the logs")
-    else:
-        parts.append(f"no claim to match; tested `{d.get('stage')}`")
-    if d.get("mean") is not None:
-        parts[-1] += f" (n = {d['n']}, mean {d['mean']:.5f})"
-    if d.get("previous"):
-        if d.get("p_previous") is None:
-            parts.append(f"cannot test against {d['previous']} ({d.get('previous_error')})")
+    rec, stats = result.record, result.stats
+    claim, a = claim_text(rec) or "per seed", stats.against
+    parts = [f"claim {claim} is shown by `{rec.stage}`" if rec.claim_supported is True
+             else f"claim {claim} is NOT shown by any stage of the logs" if rec.claim_supported is False
+             else f"no claim to match; tested `{rec.stage}`"]
+    if stats.mean is not None:
+        parts[-1] += f" (n = {stats.n}, mean {stats.mean:.5f})"
+    if a.previous:
+        if a.p_previous is None:
+            parts.append(f"cannot test against {a.previous} ({a.previous_error})")
         else:
-            parts.append(f"against {d['previous']}: p = {_p(d['p_previous'])} without margin "
-                         f"({'holds' if d['holds_practice'] else 'does not hold'} at {d['progression_alpha']:g}), "
-                         f"p = {_p(d['p_previous_margin'])} with the {d['margin_nats']:g}-nat margin "
-                         f"({'holds' if d['holds_rule'] else 'does not hold'} at {d['alpha']:g})")
-    if d.get("threshold") is not None:
-        parts.append(f"mean < {d['threshold']:g}: p = {_p(d.get('p_threshold'))}"
-                     if d.get("p_threshold") is not None else f"cannot test mean < {d['threshold']:g}")
-    errors = d.get("n_errors", 0)
+            parts.append(f"against {a.previous}: p = {_p(a.p_previous)} without margin "
+                         f"({'holds' if a.holds_practice else 'does not hold'} at {stats.settings.practice_alpha:g}), "
+                         f"p = {_p(a.p_previous_margin)} with the {stats.settings.margin_nats:g}-nat margin "
+                         f"({'holds' if a.holds_rule else 'does not hold'} at {stats.settings.rule_alpha:g})")
+    t = stats.vs_threshold
+    if t.threshold is not None:
+        parts.append(f"mean < {t.threshold:g}: p = {_p(t.p_threshold)}" if t.p_threshold is not None
+                     else f"cannot test mean < {t.threshold:g}")
+    errors = n_errors(rec)
     parts.append(f"{errors} error flag(s)" if errors else "no error flag")
-    return f"{d['record']}: " + "; ".join(parts)
+    return f"{rec.name}: " + "; ".join(parts)
 
 
 RUN_COLUMNS = [("file", "", "run"), ("seed", "", "seed"), ("world_size", "", "GPUs"), ("steps", "", "steps"),
@@ -61,180 +76,78 @@ RUN_COLUMNS = [("file", "", "run"), ("seed", "", "seed"), ("world_size", "", "GP
                ("counted", "", "counted")]
 
 
-def runs_table(rows: Sequence[dict[str, Any]]) -> str:
+def runs_table(lines: Sequence[RunLine]) -> str:
     head = "| " + " | ".join(c[2] for c in RUN_COLUMNS) + " |\n" + "|---" * len(RUN_COLUMNS) + "|\n"
     body = []
-    for r in rows:
-        cells = [_fmt(r.get(k), spec) for k, spec, _ in RUN_COLUMNS]
-        if r.get("error"):
-            cells[8] = f"**{r['error']}**"
+    for r in lines:
+        cells = [_fmt(getattr(r, k), spec) for k, spec, _ in RUN_COLUMNS]
+        if r.error:
+            cells[8] = f"**{r.error}**"
         body.append("| " + " | ".join(cells) + " |")
     return head + "\n".join(body) + "\n"
 
 
-def flags_list(flags: Sequence[dict[str, str]]) -> list[str]:
-    return [f"- **{f['severity']}** {f['run'] + ': ' if f['run'] else ''}{f['text']}" for f in flags] or ["- none"]
+def flags_list(flags: Sequence[Flag]) -> list[str]:
+    return [f"- **{f.severity}** {f.run + ': ' if f.run else ''}{f.text}" for f in flags] or ["- none"]
 
 
-def record_report(d: dict[str, Any]) -> str:
-    lines = [f"# Record check: {d['record']}", "", f"**Verdict:** {d['verdict']}.", "",
-             f"Claimed stage: `{d['stage']}` (from {d['stage_source']}); date {d['date'] or 'unknown'}.", ""]
-    lines += ["## Runs", "", runs_table(d["runs"]), "## Flags", "", *flags_list(d["flags"]), ""]
-    lines += ["## Statistics", "", *(f"- {line}" for line in record_statistics(d))]
-    if d.get("ignored"):
-        lines += ["", "Files read that are no train log: " + ", ".join(d["ignored"])]
+def record_report(result: RecordResult) -> str:
+    rec = result.record
+    lines = [f"# Record check: {rec.name}", "", f"**Verdict:** {verdict_sentence(result)}.", "",
+             f"Claimed stage: `{rec.stage}` (from {rec.stage_source}); date {rec.date or 'unknown'}.", ""]
+    lines += ["## Runs", "", runs_table(run_lines(rec)), "## Flags", "", *flags_list(rec.flags), ""]
+    lines += ["## Statistics", "", *(f"- {line}" for line in record_statistics(result))]
+    if rec.ignored:
+        lines += ["", "Files read that are no train log: " + ", ".join(rec.ignored)]
     return "\n".join(lines).rstrip() + "\n"
 
 
-def record_statistics(d: dict[str, Any]) -> list[str]:
+def record_statistics(result: RecordResult) -> list[str]:
     """The statistics of one record (both rules: the practice without margin, the rule with it), one line each."""
-    lines = [f"n = {d['n']}, mean val_bpb {_fmt(d['mean'], '.6f')}, sample std {_fmt(d['std'], '.6f')}",
-             f"margin {d['margin_nats']:g} nats = {_fmt(d['margin_bpb'], '.6f')} bpb "
-             f"(bpb/val_loss {_fmt(d['bpb_per_nat'], '.6f')} from these runs)"]
-    if d.get("previous"):
-        lines += [f"previous {d['previous']}: n = {d['previous_n']}, mean {_fmt(d['previous_mean'], '.6f')}; "
-                  f"one-sided {d.get('previous_method') or 'Welch'} test p = {_p(d['p_previous'])} (no margin, "
-                  f"vs {d['progression_alpha']:g}) and p = {_p(d['p_previous_margin'])} (margin, vs {d['alpha']:g})"]
-    if d.get("threshold") is not None:
-        src = " (the threshold the README tests)" if d.get("threshold_source") == "README" else ""
-        lines += [f"one-sample t-test of mean < {d['threshold']:g}{src}: p = {_p(d['p_threshold'])}"]
-    lines += [f"runs needed for 80% power at the observed spread: {_fmt(d['runs_needed'])}"]
-    quoted = [f"submission.json p_value {d['claimed_p_value']:g}"] if d.get("claimed_p_value") is not None else []
-    quoted += [f"README p = {p}" for p in d.get("readme_p_values") or []]
+    s, a, t, levels = result.stats, result.stats.against, result.stats.vs_threshold, result.stats.settings
+    lines = [f"n = {s.n}, mean val_bpb {_fmt(s.mean, '.6f')}, sample std {_fmt(s.std, '.6f')}",
+             f"margin {levels.margin_nats:g} nats = {_fmt(s.margin_bpb, '.6f')} bpb "
+             f"(bpb/val_loss {_fmt(s.bpb_per_nat, '.6f')} from these runs)"]
+    if a.previous:
+        lines += [f"previous {a.previous}: n = {a.previous_n}, mean {_fmt(a.previous_mean, '.6f')}; "
+                  f"one-sided {a.previous_method or 'Welch'} test p = {_p(a.p_previous)} (no margin, "
+                  f"vs {levels.practice_alpha:g}) and p = {_p(a.p_previous_margin)} (margin, vs {levels.rule_alpha:g})"]
+    if t.threshold is not None:
+        src = " (the threshold the README tests)" if t.threshold_source == "README" else ""
+        lines += [f"one-sample t-test of mean < {t.threshold:g}{src}: p = {_p(t.p_threshold)}"]
+    lines += [f"runs needed for 80% power at the observed spread: {_fmt(s.runs_needed)}"]
+    claimed_p = claimed_p_value(result.record)
+    quoted = [f"submission.json p_value {claimed_p:g}"] if claimed_p is not None else []
+    quoted += [f"README p = {p}" for p in readme_p_values(result.record.readme)]
     if quoted:
         lines += [f"quoted: {'; '.join(quoted)} (computed above)"]
     return lines
 
 
-AUDIT_COLUMNS = [("record", "", "record"), ("date", "", "date"), ("n", "", "n"), ("mean_bpb", ".5f", "mean bpb"),
-                 ("claimed_bpb", "", "claimed"), ("claim_supported", "", "shown"), ("previous", "", "previous"),
-                 ("p_previous", "p", "p"), ("p_previous_margin", "p", "p (margin)"),
-                 ("holds_practice", "", "practice"), ("holds_rule", "", "rule"), ("n_errors", "", "errors")]
+AUDIT_COLUMNS: list[tuple[str, Callable[[RecordResult], Any], str, str]] = [
+    ("record", lambda r: r.record.name, "", "record"), ("date", lambda r: r.record.date, "", "date"),
+    ("n", lambda r: r.stats.n, "", "n"), ("mean_bpb", lambda r: r.stats.mean, ".5f", "mean bpb"),
+    ("claimed_bpb", lambda r: claimed_bpb(r.record), "", "claimed"),
+    ("claim_supported", lambda r: r.record.claim_supported, "", "shown"),
+    ("previous", lambda r: r.stats.against.previous, "", "previous"),
+    ("p_previous", lambda r: r.stats.against.p_previous, "p", "p"),
+    ("p_previous_margin", lambda r: r.stats.against.p_previous_margin, "p", "p (margin)"),
+    ("holds_practice", lambda r: r.stats.against.holds_practice, "", "practice"),
+    ("holds_rule", lambda r: r.stats.against.holds_rule, "", "rule"), ("n_errors", lambda r: n_errors(r.record), "", "errors")]
 
 
-def audit_report(rows: Sequence[dict[str, Any]], seconds: float, figure: str = "frontier.png") -> str:
-    head = "| " + " | ".join(c[2] for c in AUDIT_COLUMNS) + " |\n" + "|---" * len(AUDIT_COLUMNS) + "|\n"
-    body = ["| " + " | ".join(_p(r.get(k)) if spec == "p" else _fmt(r.get(k), spec) for k, spec, _ in AUDIT_COLUMNS)
-            + " |" for r in rows]
-    lines = [f"# Leaderboard audit: {len(rows)} record folders", "",
+def audit_report(results: Sequence[RecordResult], seconds: float, figure: str = "frontier.png",
+                 settings: ReviewSettings = DEFAULTS) -> str:
+    head = "| " + " | ".join(c[3] for c in AUDIT_COLUMNS) + " |\n" + "|---" * len(AUDIT_COLUMNS) + "|\n"
+    body = ["| " + " | ".join(_p(get(r)) if spec == "p" else _fmt(get(r), spec) for _, get, spec, _ in AUDIT_COLUMNS)
+            + " |" for r in results]
+    lines = [f"# Leaderboard audit: {len(results)} record folders", "",
              f"Each record against the best-scoring record before it (or --pairs); practice: one-sided Welch p < "
-             f"the progression alpha without margin; rule: with the 0.005-nat margin at alpha. Took {seconds:.1f} s.",
-             "", head + "\n".join(body), "", f"![frontier]({figure})", "", "## Flags", ""]
-    for r in rows:
-        if r["flag_list"]:
-            lines += [f"### {r['record']}", "", *flags_list(r["flag_list"]), ""]
-    return "\n".join(lines).rstrip() + "\n"
-
-
-# --------------------------------------------------------------------------- check-logs
-
-
-def runs_table_loose(runs: Sequence[Any]) -> str:
-    """The runs of check-logs (ParsedRun objects)."""
-    head = ("| run | seed | world size | grad accum | steps | cap (s) | train (s) | total bytes | stage "
-            "| val_loss | val_bpb | eval (s) |\n" + "|---" * 12 + "|\n")
-    rows = []
-    for r in runs:
-        rows.append("| " + " | ".join([
-            r.name, _fmt(r.seed), _fmt(r.world_size), _fmt(r.grad_accum_steps),
-            f"{r.steps}/{r.iterations}" if r.steps is not None else "-", _fmt(r.max_wallclock_seconds, "g"),
-            _fmt(None if r.train_time_ms is None else r.train_time_ms / 1000, ".1f"),
-            _fmt(r.artifact_total(), ","), _fmt(r.metric) if r.ok else f"**{r.error}**",
-            _fmt(r.val_loss, ".8g"), _fmt(r.val_bpb, ".8g"),
-            _fmt(None if r.eval_time_ms is None else r.eval_time_ms / 1000, ".1f"),
-        ]) + " |")
-    return head + "\n".join(rows) + "\n"
-
-
-def welch_sentence(w: dict[str, Any], unit: str, alpha: float) -> str:
-    if "error" in w:
-        return f"cannot test ({w['error']})"
-    verdict = "holds" if w["holds"] else "does not hold"
-    needed = f"{-w['margin']:+.4f}" if w["margin"] else "0"
-    return (f"new mean {w['mean_new']:.4f} vs previous {w['mean_old']:.4f} {unit}: difference "
-            f"{w['diff']:+.4f}, needed < {needed}; one-sided Welch t = {w['t']:.2f}, "
-            f"df = {w['df']:.1f}, p = {st.format_p(w['p_value'])}: {verdict} at alpha = {alpha:g}")
-
-
-def _loose_test(c: dict[str, Any]) -> list[str]:
-    if c.get("t") is None:
-        return [f"- {c['verdict']}"]
-    out = [f"- one-sided one-sample t-test of mean < {c['threshold']:g}: n = {c['n']}, mean = {c['mean']:.6f}, "
-           f"sample std (n - 1) = {c['std']:.6f} (dividing by n: {c['std_ddof0']:.6f}), t = {c['t']:.3f}, "
-           f"df = {c['df']}, p = {c['p_value']:.8f}",
-           f"- {c['confidence']:.0%} t-interval for the mean: [{c['ci'][0]:.6f}, {c['ci'][1]:.6f}]; "
-           f"one-sided upper bound {c['bound']:.6f}"]
-    if c.get("std_convention"):
-        sc = c["std_convention"]
-        out.append(f"- claimed std: {sc.get('note', sc.get('error'))}")
-    if c.get("claimed_p"):
-        cp = c["claimed_p"]
-        out.append(f"- claimed p {cp['printed']:g}: computed {cp['computed']:.8f} "
-                   f"({'matches' if cp['matches'] else 'does not match'} at the printed digits)")
-    return out
-
-
-def _loose_power(p: dict[str, Any]) -> list[str]:
-    if "error" in p:
-        return [f"- cannot estimate: {p['error']}"]
-    return [f"- effect size (threshold - mean) / std = {p['effect_size']:.2f}; power of this test with "
-            f"n = {p['n']} at alpha = {p['alpha']:g}: {p['power_at_n']:.2f}",
-            f"- runs at which the observed mean and std would give p < {p['alpha']:g}: {_fmt(p['n_for_p'])} "
-            "(expected t reaches the critical value: about even odds)",
-            f"- runs for {p['target_power']:.0%} power if the observed mean and std are the truth "
-            f"(noncentral t): {_fmt(p['n_for_power'])}",
-            f"- both take the std of {p['n']} runs as the truth; with so few runs it is itself uncertain, "
-            "so read these as a rough guide"]
-
-
-def _loose_margin(m: dict[str, Any]) -> list[str]:
-    if "error" in m:
-        return [f"- cannot convert: {m['error']}"]
-    return [f"The challenge states its margin in val_loss nats; these runs' own ratio converts it: "
-            f"bpb = val_loss / ln 2 x tokens / bytes, so bpb / val_loss = {m['bpb_per_nat']:.6f} "
-            f"(mean over {m['n']} runs, from {m['ratio_min']:.6f} to {m['ratio_max']:.6f} with the printed "
-            f"rounding; {m['tokens_per_byte']:.4f} tokens per byte). A margin of {m['margin_nats']:g} nats is "
-            f"{m['margin_bpb']:.6f} bpb."]
-
-
-def loose_statistics(c: dict[str, Any]) -> list[str]:
-    """The test, the runs needed, the margin and the comparison with previous runs of check-logs, one line each."""
-    lines = [line.removeprefix("- ") for line in _loose_test(c) + _loose_power(c["power"]) + _loose_margin(c["margin"])]
-    if c.get("welch"):
-        w = c["welch"]
-        lines += [f"previous, bpb, no margin: {welch_sentence(w['bpb_no_margin'], 'bpb', c['alpha'])}",
-                  f"previous, bpb, margin {w['margin_nats']:g} nats in bpb: "
-                  f"{welch_sentence(w['bpb_margin'], 'bpb', c['alpha'])}",
-                  f"previous, val_loss, margin {w['margin_nats']:g} nats: "
-                  f"{welch_sentence(w['nats_margin'], 'nats', c['alpha'])}"]
-    return lines
-
-
-def loose_report(result: dict[str, Any]) -> str:
-    from pathlib import Path
-
-    c, runs = result["claim"], result["runs"]
-    lines = [f"# Claim check: mean val_bpb < {c['threshold']:g}", "", f"**Verdict:** {c['verdict']}.", ""]
-    if c["flags"]:
-        lines[-1:] = [f"{len(c['flags'])} flag(s) below; the verdict is about the statistics only.", ""]
-    spellings = sorted({r.metric for r in runs if r.ok and r.metric})
-    metric = f"`{c['metric']}`" if c["metric"] else "differs between runs"
-    if c["metric"] and len(spellings) > 1:
-        metric += " (printed as " + ", ".join(f"`{t}`" for t in spellings) + ")"
-    lines += ["## Runs", "", f"Stage: {metric}: each log's last `final_*` stage (else its last non-diagnostic one) "
-              "unless `--metric` names one; exact digits where the log prints an `_exact` line.", "",
-              runs_table_loose(runs), "## Flags", "", *flags_list(c["flags"]), "", "## Test", "", *_loose_test(c),
-              "", "## Runs needed", "", *_loose_power(c["power"]), "", "## Margin in nats and bpb", "",
-              *_loose_margin(c["margin"])]
-    if c.get("welch"):
-        w = c["welch"]
-        lines += ["", "## Against the previous record", "",
-                  f"Previous runs: {', '.join(Path(f).name for f in w['previous_runs']) or 'none'}.", "",
-                  f"- bpb, no margin: {welch_sentence(w['bpb_no_margin'], 'bpb', c['alpha'])}",
-                  f"- bpb, margin {w['margin_nats']:g} nats in bpb: {welch_sentence(w['bpb_margin'], 'bpb', c['alpha'])}",
-                  f"- val_loss, margin {w['margin_nats']:g} nats: {welch_sentence(w['nats_margin'], 'nats', c['alpha'])}"]
-    if result["previous"]:
-        lines += ["", "### Previous runs", "", runs_table_loose(result["previous"])]
+             f"the progression alpha without margin; rule: with the {settings.margin_nats:g}-nat margin at alpha. "
+             f"Took {seconds:.1f} s.", "", head + "\n".join(body), "", f"![frontier]({figure})", "", "## Flags", ""]
+    for r in results:
+        if r.record.flags:
+            lines += [f"### {r.record.name}", "", *flags_list(r.record.flags), ""]
     return "\n".join(lines).rstrip() + "\n"
 
 
@@ -259,32 +172,31 @@ def _table(head: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     return "\n".join(lines)
 
 
-def diff_markdown(rows: Sequence[dict[str, Any]]) -> str:
-    both = sum(r["in_table"] and r["in_rebuild"] for r in rows)
+def diff_markdown(rows: Sequence[DiffRow]) -> str:
+    both = sum(r.in_table and r.in_rebuild for r in rows)
     lines = ["# The rebuilt leaderboard against the published table", "",
-             f"{both} rows in both; {sum(r['in_table'] and not r['in_rebuild'] for r in rows)} table rows the "
-             f"rebuild does not accept; {sum(r['in_rebuild'] and not r['in_table'] for r in rows)} submissions the "
+             f"{both} rows in both; {sum(r.in_table and not r.in_rebuild for r in rows)} table rows the "
+             f"rebuild does not accept; {sum(r.in_rebuild and not r.in_table for r in rows)} submissions the "
              "rebuild accepts that the table lacks.", "",
              _table(["PR", "folder", "score", "in table", "in rebuild", "reason"],
-                    [[r["pr"], r["folder"].rsplit("/", 1)[-1], r["score"], r["in_table"], r["in_rebuild"], r["reason"]]
-                     for r in rows])]
+                    [[r.pr, r.folder.rsplit("/", 1)[-1], r.score, r.in_table, r.in_rebuild, r.reason] for r in rows])]
     return "\n".join(lines) + "\n"
 
 
-def stream_report(summary: dict[str, Any], board: Sequence[dict[str, Any]], diff: Sequence[dict[str, Any]],
-                  counts: dict[str, int], figure: str = "frontier.png") -> str:
+def stream_report(summary: StreamSummary, a: StreamAudit, figure: str = "frontier.png") -> str:
     """report.md of `audit --git`: what was read, the verdicts, the rebuilt leaderboard, the diff."""
-    lines = [f"# Audit of the pull-request stream: {summary['submissions']} submissions from {summary['refs']} refs",
-             "", f"Repository {md_cell(summary['repo'])} at main {summary['main'][:12]}; read in "
-             f"{summary['seconds']:.1f} s. Claims matched to a stage: {summary['matched']} of {summary['claimed']} "
-             f"folders with a claim and logs. Three runs asked for from {summary['runs_from']}.", "",
-             *[f"**Warning:** {md_cell(w)}\n" for w in summary.get("warnings", [])],
+    counts = Counter(StreamAudit.verdict(s).status for s in a.submissions)
+    lines = [f"# Audit of the pull-request stream: {summary.submissions} submissions from {summary.refs} refs",
+             "", f"Repository {md_cell(summary.repo)} at main {summary.main[:12]}; read in "
+             f"{summary.seconds:.1f} s. Claims matched to a stage: {summary.matched} of {summary.claimed} "
+             f"folders with a claim and logs. Three runs asked for from {summary.runs_from}.", "",
+             *[f"**Warning:** {md_cell(w)}\n" for w in summary.warnings],
              "## Verdicts", "", _table(["verdict", "submissions"], sorted(counts.items(), key=lambda kv: -kv[1])), "",
              "## The rebuilt leaderboard", "",
              "Each row beat the row below it at p < 0.25 (one-sided Welch on per-seed val_bpb, no margin), or by "
              "its score where a side has one run.", "",
              _table(["rank", "PR", "folder", "mean bpb", "n", "previous PR", "p"],
-                    [[r["rank"], r["pr"], r["folder"].rsplit("/", 1)[-1], f"{r['mean_bpb']:.5f}", r["n"],
-                      r["previous_pr"], _p(r["p_previous"])] for r in board]), "",
-             f"![frontier]({figure})", "", diff_markdown(diff).replace("# The rebuilt", "## The rebuilt", 1)]
+                    [[r.rank, r.pr, r.folder.rsplit("/", 1)[-1], f"{r.mean_bpb:.5f}", r.n, r.previous_pr,
+                      _p(r.p_previous)] for r in a.leaderboard]), "",
+             f"![frontier]({figure})", "", diff_markdown(a.diff).replace("# The rebuilt", "## The rebuilt", 1)]
     return "\n".join(lines).rstrip() + "\n"

@@ -6,8 +6,8 @@ every submission's details are server-rendered; the page's script only sorts, fi
 them, from a small JSON of each row's raw values embedded once (escaped for a <script> block).
 CSS and script are inline, the figure is inline SVG: the file opens from disk with no network.
 
-API: `audit_page(records, seconds)` (audit RECORDS_DIR), `stream_page(a, summary, subs, records,
-board, diff)` (audit --git), `record_page(result)` (check-record), `loose_page(result)` (check-logs).
+API: `audit_page(results, seconds)` (audit RECORDS_DIR), `stream_page(a, summary, results)` (audit --git),
+`record_page(result)` (check-record), `loose_page(view)` (check-logs); each takes the typed results.
 """
 
 from __future__ import annotations
@@ -16,30 +16,49 @@ import functools
 import json
 import re
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from operator import attrgetter
+from typing import Any, Generic, TypeVar
 
 import jinja2
 from markupsafe import Markup, escape
 
 from pgolf import stats as st
-from pgolf.review.judge.progression import Submission
+from pgolf.review.judge.loose import LooseResult
+from pgolf.review.judge.progression import LeaderRow, Submission
+from pgolf.review.judge.record import RecordResult
 from pgolf.review.judge.stream import StreamAudit
+from pgolf.review.model import Flag, ParsedRun
 from pgolf.review.output.figure import frontier_plot, frontier_points
-from pgolf.review.output.markdown import loose_statistics, record_statistics
-from pgolf.review.read.log import ParsedRun
+from pgolf.review.output.loose import loose_statistics
+from pgolf.review.output.markdown import record_statistics, verdict_sentence
+from pgolf.review.output.views import (
+    RunLine,
+    StreamSummary,
+    claim_text,
+    claimed_bpb,
+    mean_of,
+    n_errors,
+    record_index,
+    run_lines,
+)
 from pgolf.review.rules import CHECKS
+from pgolf.review.settings import DEFAULTS, ReviewSettings
 
 PR_URL = "https://github.com/openai/parameter-golf/pull/{}"
 EVIDENCE_CHECKS = tuple(sorted(CHECKS))  # the registry's evidence checks: one section each
 
 
+T = TypeVar("T")
+
+
 @dataclass(frozen=True)
-class Column:
+class Column(Generic[T]):
     key: str
     label: str
     kind: str  # how a value is shown: text, pr, int, bpb, p, yes, ms, date
+    get: Callable[[T], object]  # the raw value (the page sorts by it)
 
 
 @dataclass(frozen=True)
@@ -65,32 +84,21 @@ class RecordView:
     title: str
     verdict: str
     facts: tuple[tuple[str, str], ...]
-    runs: tuple[dict[str, Any], ...]  # RUN_COLUMNS keys
+    runs: tuple[RunLine, ...]
     flags: tuple[FlagView, ...]
     statistics: tuple[str, ...]
     evidence: tuple[EvidenceView, ...]
 
 
-RUN_COLUMNS = (Column("file", "run", "text"), Column("seed", "seed", "text"), Column("stage", "stage", "text"),
-               Column("val_loss", "val_loss", "num"), Column("val_bpb", "val_bpb", "num"),
-               Column("train_time_ms", "train (ms)", "ms"), Column("eval_time_ms", "eval (ms)", "ms"),
-               Column("total_eval_time_ms", "eval total (ms)", "ms"), Column("total_bytes", "bytes", "int"),
-               Column("counted", "counted", "yes"))
+def _field(key: str, label: str, kind: str) -> Column[RunLine]:
+    return Column(key, label, kind, attrgetter(key))
 
-AUDIT_COLUMNS = (Column("record", "record", "text"), Column("date", "date", "date"),
-                 Column("verdict", "verdict", "text"), Column("n", "n", "int"), Column("mean", "mean bpb", "bpb"),
-                 Column("claimed_bpb", "claimed", "bpb"), Column("claim_supported", "shown", "yes"),
-                 Column("previous", "previous", "text"), Column("p_previous", "p", "p"),
-                 Column("p_previous_margin", "p (margin)", "p"), Column("holds_practice", "practice", "yes"),
-                 Column("holds_rule", "rule", "yes"), Column("errors", "errors", "int"),
-                 Column("warns", "warnings", "int"))
 
-STREAM_COLUMNS = (Column("pr", "PR", "pr"), Column("folder", "folder", "text"), Column("date", "date", "date"),
-                  Column("verdict", "verdict", "text"), Column("n", "n", "int"), Column("mean_bpb", "mean bpb", "bpb"),
-                  Column("claimed_bpb", "claimed", "bpb"), Column("claim_supported", "shown", "yes"),
-                  Column("frontier_pr", "vs PR", "pr"), Column("p_frontier", "p", "p"),
-                  Column("p_frontier_margin", "p (margin)", "p"), Column("errors", "errors", "int"),
-                  Column("warns", "warnings", "int"), Column("reasons", "why", "text"))
+RUN_COLUMNS = (_field("file", "run", "text"), _field("seed", "seed", "text"), _field("stage", "stage", "text"),
+               _field("val_loss", "val_loss", "num"), _field("val_bpb", "val_bpb", "num"),
+               _field("train_time_ms", "train (ms)", "ms"), _field("eval_time_ms", "eval (ms)", "ms"),
+               _field("total_eval_time_ms", "eval total (ms)", "ms"), _field("total_bytes", "bytes", "int"),
+               _field("counted", "counted", "yes"))
 
 
 # --------------------------------------------------------------------------- formatting (template filters)
@@ -133,7 +141,7 @@ def script_json(data: Any) -> Markup:
 def _env() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.PackageLoader("pgolf.review.output", "templates"), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(cell=cell, code=code_spans, script_json=script_json)
+    env.filters.update(cell=cell, code=code_spans, script_json=script_json, name=_name)
     env.globals.update(pr_url=PR_URL.format, RUN_COLUMNS=RUN_COLUMNS)
     return env
 
@@ -145,57 +153,62 @@ def render(template: str, **context: Any) -> str:
 # --------------------------------------------------------------------------- one submission's details
 
 
-def _number_kind(v: Any) -> str:
+def _number_kind(v: object) -> str:
     return "text" if isinstance(v, bool) else "num" if isinstance(v, float) else "int" if isinstance(v, int) else "text"
 
 
-def flag_views(flags: Sequence[dict[str, Any]]) -> tuple[FlagView, ...]:
+def flag_views(flags: Sequence[Flag]) -> tuple[FlagView, ...]:
     order = {"error": 0, "warn": 1}
-    return tuple(FlagView(f["severity"], f["run"], f["text"], f.get("check", ""),
-                          tuple((k, cell(v, _number_kind(v))) for k, v in sorted((f.get("numbers") or {}).items())))
-                 for f in sorted(flags, key=lambda f: order.get(f["severity"], 2)))
+    return tuple(FlagView(f.severity, f.run, f.text, f.check,
+                          tuple((k, cell(v, _number_kind(v))) for k, v in sorted(dict(f.numbers).items())))
+                 for f in sorted(flags, key=lambda f: order.get(f.severity, 2)))
 
 
-def evidence_views(flags: Sequence[dict[str, Any]]) -> tuple[EvidenceView, ...]:
-    return tuple(EvidenceView(c, sum(f.get("check") == c and f["severity"] == "error" for f in flags),
-                              sum(f.get("check") == c and f["severity"] != "error" for f in flags))
+def evidence_views(flags: Sequence[Flag]) -> tuple[EvidenceView, ...]:
+    return tuple(EvidenceView(c, sum(f.check == c and f.severity == "error" for f in flags),
+                              sum(f.check == c and f.severity != "error" for f in flags))
                  for c in EVIDENCE_CHECKS)
 
 
-def record_view(d: dict[str, Any]) -> RecordView:
-    """A record dict (record.json, records.json) as the page shows it."""
-    facts = (("folder", d["folder"]), ("claimed stage", f"{d['stage'] or '–'} (from {d['stage_source']})"),
-             ("claim", d.get("claim_text") or "–"), ("date", d.get("date") or "unknown"))
-    if d.get("ignored"):
-        facts += (("not train logs", ", ".join(d["ignored"])),)
-    return RecordView(d["record"], d["verdict"], facts, tuple(d["runs"]), flag_views(d["flags"]),
-                      tuple(record_statistics(d)), evidence_views(d["flags"]))
+def record_view(result: RecordResult) -> RecordView:
+    """A judged record as the page shows it."""
+    rec = result.record
+    facts = (("folder", rec.folder), ("claimed stage", f"{rec.stage or '–'} (from {rec.stage_source})"),
+             ("claim", claim_text(rec) or "–"), ("date", rec.date or "unknown"))
+    if rec.ignored:
+        facts += (("not train logs", ", ".join(rec.ignored)),)
+    return RecordView(rec.name, verdict_sentence(result), facts, run_lines(rec), flag_views(rec.flags),
+                      tuple(record_statistics(result)), evidence_views(rec.flags))
 
 
-def loose_view(result: dict[str, Any]) -> RecordView:
-    """check-logs' result (claim dict, ParsedRun lists) as the page shows it: the previous runs join the runs."""
-    c = result["claim"]
-    runs = [{**_run_row(r), "file": r.name} for r in result["runs"]]
-    runs += [{**_run_row(r), "file": f"previous: {r.name}"} for r in result["previous"]]
-    facts = (("metric", c["metric"] or "differs between runs"), ("threshold", f"{c['threshold']:g}"),
-             ("alpha", f"{c['alpha']:g}"))
-    return RecordView(f"mean val_bpb < {c['threshold']:g}", c["verdict"], facts, tuple(runs), flag_views(c["flags"]),
-                      tuple(loose_statistics(c)), evidence_views(c["flags"]))
-
-
-def _run_row(r: ParsedRun) -> dict[str, Any]:
-    return {"seed": r.seed, "stage": r.metric if r.ok else r.error, "val_loss": r.val_loss, "val_bpb": r.val_bpb,
-            "train_time_ms": r.train_time_ms, "eval_time_ms": r.eval_time_ms,
-            "total_eval_time_ms": r.total_eval_time_ms, "total_bytes": r.artifact_total(), "counted": r.ok,
-            "error": r.error}
-
-
-def record_page(result: dict[str, Any]) -> str:
+def record_page(result: RecordResult) -> str:
     """report.html of check-record."""
-    return render("record.html.j2", title=f"Record check: {result['record']}", view=record_view(result))
+    return render("record.html.j2", title=f"Record check: {result.record.name}", view=record_view(result))
 
 
-def loose_page(result: dict[str, Any]) -> str:
+def _loose_line(r: ParsedRun, file: str) -> RunLine:
+    """A check-logs run as the runs table shows it: its stage, else why it has none."""
+    return RunLine(record="", part=r.part, implied_val_bytes=None, bytes_per_token=None, stage_bytes="", flags="",
+                   file=file, seed=r.seed, seed_in_name=None, world_size=r.world_size, steps=r.steps,
+                   train_time_ms=r.train_time_ms, stage=r.metric if r.ok else r.error, val_loss=r.val_loss,
+                   val_bpb=r.val_bpb, eval_time_ms=r.eval_time_ms, total_eval_time_ms=r.total_eval_time_ms,
+                   total_bytes=r.artifact_total(), model_bytes=r.model_bytes, code_bytes=r.code_bytes,
+                   artifact_production_s=r.artifact_production_s, train_shards=r.train_shards,
+                   val_tokens=r.val_tokens, counted=r.ok, error=r.error)
+
+
+def loose_view(result: LooseResult) -> RecordView:
+    """check-logs' result as the page shows it: the previous runs join the runs."""
+    o = result.options
+    runs = [_loose_line(r, r.name) for r in result.runs] + [_loose_line(r, f"previous: {r.name}")
+                                                            for r in result.previous]
+    facts = (("metric", result.metric or "differs between runs"), ("threshold", f"{o.threshold:g}"),
+             ("alpha", f"{o.alpha:g}"))
+    return RecordView(f"mean val_bpb < {o.threshold:g}", result.verdict, facts, tuple(runs),
+                      flag_views(result.flags), tuple(loose_statistics(result)), evidence_views(result.flags))
+
+
+def loose_page(result: LooseResult) -> str:
     """report.html of check-logs."""
     view = loose_view(result)
     return render("record.html.j2", title=f"Claim check: {view.title}", view=view)
@@ -204,92 +217,124 @@ def loose_page(result: dict[str, Any]) -> str:
 # --------------------------------------------------------------------------- the audit's table of submissions
 
 
-def _severity(flags: Sequence[dict[str, Any]]) -> str:
-    sev = {f["severity"] for f in flags}
+def _severity(flags: Sequence[Flag]) -> str:
+    sev = {f.severity for f in flags}
     return "error" if "error" in sev else "warn" if sev else "none"
 
 
-def _status(d: dict[str, Any]) -> str:
+def _status(r: RecordResult) -> str:
     """A directory-mode record's verdict in a word, from what the audit computed (for the filter)."""
-    if d["n_errors"]:
+    a = r.stats.against
+    if n_errors(r.record):
         return "error flag"
-    if d["claim_supported"] is False:
+    if r.record.claim_supported is False:
         return "claim not shown"
-    if not d.get("previous"):
+    if not a.previous:
         return "first"
-    return "holds the rule" if d["holds_rule"] else "holds the practice" if d["holds_practice"] else "not better"
+    return "holds the rule" if a.holds_rule else "holds the practice" if a.holds_practice else "not better"
+
+
+def _warns(flags: Sequence[Flag]) -> int:
+    return sum(f.severity != "error" for f in flags)
+
+
+AUDIT_COLUMNS: tuple[Column[RecordResult], ...] = (
+    Column("record", "record", "text", lambda r: r.record.name), Column("date", "date", "date", lambda r: r.record.date),
+    Column("verdict", "verdict", "text", _status), Column("n", "n", "int", lambda r: r.stats.n),
+    Column("mean", "mean bpb", "bpb", lambda r: r.stats.mean),
+    Column("claimed_bpb", "claimed", "bpb", lambda r: claimed_bpb(r.record)),
+    Column("claim_supported", "shown", "yes", lambda r: r.record.claim_supported),
+    Column("previous", "previous", "text", lambda r: r.stats.against.previous),
+    Column("p_previous", "p", "p", lambda r: r.stats.against.p_previous),
+    Column("p_previous_margin", "p (margin)", "p", lambda r: r.stats.against.p_previous_margin),
+    Column("holds_practice", "practice", "yes", lambda r: r.stats.against.holds_practice),
+    Column("holds_rule", "rule", "yes", lambda r: r.stats.against.holds_rule),
+    Column("errors", "errors", "int", lambda r: n_errors(r.record)),
+    Column("warns", "warnings", "int", lambda r: _warns(r.record.flags)))
+
+STREAM_COLUMNS: tuple[Column[Submission], ...] = (
+    Column("pr", "PR", "pr", lambda s: s.pr), Column("folder", "folder", "text", lambda s: _name(s.folder)),
+    Column("date", "date", "date", lambda s: s.date),
+    Column("verdict", "verdict", "text", lambda s: StreamAudit.verdict(s).status),
+    Column("n", "n", "int", lambda s: len(s.values)), Column("mean_bpb", "mean bpb", "bpb", lambda s: mean_of(s.values)),
+    Column("claimed_bpb", "claimed", "bpb", lambda s: claimed_bpb(s.record)),
+    Column("claim_supported", "shown", "yes", lambda s: s.record.claim_supported),
+    Column("frontier_pr", "vs PR", "pr", lambda s: StreamAudit.verdict(s).frontier_pr),
+    Column("p_frontier", "p", "p", lambda s: StreamAudit.verdict(s).p_frontier),
+    Column("p_frontier_margin", "p (margin)", "p", lambda s: StreamAudit.verdict(s).p_frontier_margin),
+    Column("errors", "errors", "int", lambda s: n_errors(s.record)),
+    Column("warns", "warnings", "int", lambda s: _warns(s.record.flags)),
+    Column("reasons", "why", "text", lambda s: StreamAudit.verdict(s).reasons))
 
 
 @dataclass(frozen=True)
 class Table:
-    """The submissions table: its rows (the template's) and one JSON of raw values, verdicts and severities
-    (the script's, to sort and filter by)."""
+    """The submissions table: its rows (each column's raw value, the template shows them) and the script's data
+    (the same values, each row's record, verdict and worst flag, to sort and filter by)."""
 
     columns: tuple[Column, ...]
-    rows: list[dict[str, Any]]
+    rows: list[list[object]]
     severity: list[str]  # each row's worst flag: error, warn, none
-    data: dict[str, Any]
+    record: list[int]  # each row's record (its details' template)
     verdicts: list[tuple[str, int]]
     severities: list[tuple[str, int]]
 
+    def data(self) -> dict[str, list]:
+        verdict = next(i for i, c in enumerate(self.columns) if c.key == "verdict")
+        return {"columns": [c.key for c in self.columns], "values": self.rows, "record": self.record,
+                "severity": self.severity, "verdict": [r[verdict] for r in self.rows]}
 
-def _table(columns: tuple[Column, ...], rows: list[dict[str, Any]], rec: list[int],
-           records: Sequence[dict[str, Any]]) -> Table:
-    sev = [_severity(records[k]["flags"]) for k in rec]
-    data = {"columns": [c.key for c in columns], "values": [[r[c.key] for c in columns] for r in rows],
-            "record": rec, "severity": sev, "verdict": [r["verdict"] for r in rows]}
-    return Table(columns, rows, sev, data, Counter(r["verdict"] for r in rows).most_common(),
+
+def _table(columns: tuple[Column[T], ...], items: Sequence[T], rec: list[int], flags: Sequence[Sequence[Flag]]) -> Table:
+    rows = [[c.get(x) for c in columns] for x in items]
+    sev = [_severity(flags[k]) for k in rec]
+    verdict = next(i for i, c in enumerate(columns) if c.key == "verdict")
+    return Table(columns, rows, sev, rec, Counter(r[verdict] for r in rows).most_common(),
                  [(s, sev.count(s)) for s in ("error", "warn", "none")])
 
 
-def _counts(d: dict[str, Any]) -> dict[str, int]:
-    sev = Counter(f["severity"] for f in d["flags"])
-    return {"errors": sev["error"], "warns": sum(sev.values()) - sev["error"]}
-
-
-def audit_page(records: Sequence[dict[str, Any]], seconds: float) -> str:
+def audit_page(results: Sequence[RecordResult], seconds: float, settings: ReviewSettings = DEFAULTS) -> str:
     """index.html of `audit RECORDS_DIR`: the progression, the figure, every record."""
-    rows = [{**{c.key: d.get(c.key) for c in AUDIT_COLUMNS}, "verdict": _status(d), **_counts(d)} for d in records]
-    points = frontier_points(records)
+    points = frontier_points(results)
     chain = [p for p in points if p.on_chain]
-    return render("audit.html.j2", title=f"Leaderboard audit: {len(records)} record folders", mode="records",
-                  summary={"records": len(records), "seconds": seconds},
-                  progression=[records[p.index] for p in chain], board=None, diff=None,
-                  figure=frontier_plot(points, chain),
-                  table=_table(AUDIT_COLUMNS, rows, list(range(len(records))), records),
-                  views=[record_view(d) for d in records])
+    return render("audit.html.j2", title=f"Leaderboard audit: {len(results)} record folders", mode="records",
+                  summary=DirSummary(len(results), seconds, settings.margin_nats), progression=[results[p.index] for p in chain],
+                  board=None, diff=None, figure=frontier_plot(points, chain),
+                  table=_table(AUDIT_COLUMNS, results, list(range(len(results))), [r.record.flags for r in results]),
+                  views=[record_view(r) for r in results])
 
 
-def record_index(submissions: Sequence[Submission]) -> list[int]:
-    """Each submission's record, as an index into audit_git_to's `records` (one per record, first seen first)."""
-    first: dict[int, int] = {}
-    return [first.setdefault(id(s.record), len(first)) for s in submissions]
+@dataclass(frozen=True)
+class DirSummary:
+    records: int
+    seconds: float
+    margin_nats: float  # the written rule's margin the audit used
+
+
+@dataclass(frozen=True)
+class Leader:
+    """A row of the rebuilt leaderboard with its submission's date."""
+
+    row: LeaderRow
+    date: str | None
 
 
 def _name(folder: str) -> str:
     return folder.rsplit("/", 1)[-1]
 
 
-def board_records(a: StreamAudit) -> set[int]:
-    """The records (indices into audit_git_to's `records`) of the rebuilt leaderboard's rows."""
-    where = {(s.pr, s.folder): k for s, k in zip(a.submissions, record_index(a.submissions), strict=True)}
-    return {where[key] for r in a.leaderboard if (key := (r.pr, r.folder)) in where}
-
-
-def stream_page(a: StreamAudit, summary: dict[str, Any], subs: Sequence[dict[str, Any]],
-                records: Sequence[dict[str, Any]], board: Sequence[dict[str, Any]],
-                diff: Sequence[dict[str, Any]]) -> str:
-    """index.html of `audit --git`: the rebuilt leaderboard, the figure, the diff, every submission."""
+def stream_page(a: StreamAudit, summary: StreamSummary, results: Sequence[RecordResult]) -> str:
+    """index.html of `audit --git`: the rebuilt leaderboard, the figure, the diff, every submission.
+    `results`: one per record, in unique_records' order."""
     rec = record_index(a.submissions)
-    rows = [{**{c.key: s.get(c.key) for c in STREAM_COLUMNS}, "folder": _name(s["folder"]), **_counts(records[k])}
-            for s, k in zip(subs, rec, strict=True)]
-    where = {(s["pr"], s["folder"]): (s["date"], k) for s, k in zip(subs, rec, strict=True)}
-    found = [where.get((r["pr"], r["folder"]), (None, None)) for r in board]
-    leaders = [{**r, "date": date, "name": _name(r["folder"])} for r, (date, _) in zip(board, found, strict=True)]
-    points = frontier_points(records)
+    where = {(s.pr, s.folder): (s.date, k) for s, k in zip(a.submissions, rec, strict=True)}
+    found = [where.get((r.pr, r.folder), (None, None)) for r in a.leaderboard]
+    leaders = [Leader(r, date) for r, (date, _) in zip(a.leaderboard, found, strict=True)]
+    points = frontier_points(results)
     on_board = {k for _, k in found}
     chain = [p for p in points if p.index in on_board]
-    return render("audit.html.j2", title=f"Audit of the pull-request stream: {summary['submissions']} submissions",
-                  mode="stream", summary=summary, progression=None, board=leaders,
-                  diff=[{**r, "name": _name(r["folder"])} for r in diff], figure=frontier_plot(points, chain),
-                  table=_table(STREAM_COLUMNS, rows, rec, records), views=[record_view(d) for d in records])
+    return render("audit.html.j2", title=f"Audit of the pull-request stream: {summary.submissions} submissions",
+                  mode="stream", summary=summary, progression=None, board=leaders, diff=a.diff,
+                  figure=frontier_plot(points, chain),
+                  table=_table(STREAM_COLUMNS, a.submissions, rec, [r.record.flags for r in results]),
+                  views=[record_view(r) for r in results])

@@ -3,83 +3,52 @@ typed values become dicts (the JSON/CSV edge)."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from dataclasses import asdict
 from typing import Any
 
+from pgolf.review.judge.loose import LooseResult, Tried, WelchTest
 from pgolf.review.judge.progression import Submission, Verdict
-from pgolf.review.judge.record import Comparison
+from pgolf.review.judge.record import RecordResult
 from pgolf.review.judge.stream import StreamAudit
-from pgolf.review.model import ParsedRun, canonical_stage, errors
+from pgolf.review.model import ParsedRun
 from pgolf.review.output.columns import RECORD_COLUMNS
 from pgolf.review.output.markdown import verdict_sentence
-from pgolf.review.read.bytecount import stage_bytes
+from pgolf.review.output.views import claim_text, claimed_bpb, claimed_p_value, n_errors, run_lines
 from pgolf.review.read.claim import readme_p_values
-from pgolf.review.read.names import labels, seed_from_name
 from pgolf.review.read.record import RecordCheck
+
+
+def run_row(r: ParsedRun) -> dict[str, Any]:
+    """One run as check-logs' runs.csv writes it: every field the reader read, stages and settings left out."""
+    d = asdict(r)
+    for key in ("stages", "hyperparameters", "seed_stages", "printed_config"):
+        d.pop(key)
+    return d
 
 
 def run_rows(rec: RecordCheck) -> list[dict[str, Any]]:
     """One dict per log (runs.csv and record.json)."""
-    counted = {id(r) for r in rec.counted}
-    code = rec.claim.bytes_code if rec.claim else None
-    label = labels(rec.runs)
-    return [{"record": rec.name, "part": r.part, "implied_val_bytes": _implied(r), "bytes_per_token": _bpt(r),
-             "stage_bytes": stage_bytes_text(r),
-             "flags": "; ".join(f"{f.severity}: {f.text}" for f in rec.flags if f.run == label[id(r)]), "file": str(Path(r.file).relative_to(rec.folder)) if _inside(r.file, rec.folder)
-             else r.file, "seed": r.seed, "seed_in_name": seed_from_name(r.file), "world_size": r.world_size,
-             "steps": r.steps, "train_time_ms": r.train_time_ms, "stage": r.metric, "val_loss": r.val_loss,
-             "val_bpb": r.val_bpb, "eval_time_ms": r.eval_time_ms, "total_eval_time_ms": r.total_eval_time_ms,
-             "total_bytes": r.artifact_total(code), "model_bytes": r.model_bytes, "code_bytes": r.code_bytes,
-             "artifact_production_s": r.artifact_production_s, "train_shards": r.train_shards,
-             "val_tokens": r.val_tokens, "counted": id(r) in counted, "error": r.error} for r in rec.runs]
+    return [asdict(line) for line in run_lines(rec)]
 
 
-def _implied(r: ParsedRun) -> float | None:
-    """The validation bytes the run's stage under test implies (byte accounting), when it prints val_tokens."""
-    return next((b.implied for b in stage_bytes(r) if canonical_stage(b.stage) == canonical_stage(r.metric or "")),
-                None)
-
-
-def _bpt(r: ParsedRun) -> float | None:
-    """Bytes per token of the stage under test: val_loss / (ln 2 * val_bpb)."""
-    return next((round(b.bpt, 5) for b in stage_bytes(r) if canonical_stage(b.stage) == canonical_stage(r.metric or "")),
-                None)
-
-
-def stage_bytes_text(r: ParsedRun) -> str:
-    """Every scored stage's implied bytes (with val_tokens) or bytes per token: `stage 151,080,123 B 3.7266 B/tok`."""
-    return "; ".join(f"{b.stage} " + (f"{b.implied:,.0f} B " if b.implied is not None else "") + f"{b.bpt:.4f} B/tok"
-                     for b in stage_bytes(r))
-
-
-def _inside(file: str, folder: str) -> bool:
-    try:
-        Path(file).relative_to(folder)
-        return True
-    except ValueError:
-        return False
-
-
-def record_dict(rec: RecordCheck, comparison: Comparison) -> dict[str, Any]:
-    c = rec.claim
+def record_dict(result: RecordResult) -> dict[str, Any]:
+    """record.json's content (and one entry of records.json)."""
+    rec, c = result.record, result.record.claim
     out: dict[str, Any] = {
-        "record": rec.name, "folder": rec.folder, "date": rec.date,
-        "claimed_bpb": float(c.val_bpb) if c and c.val_bpb is not None else None,
-        "claimed_bpb_text": str(c.val_bpb) if c and c.val_bpb is not None else None,
-        "claim_text": (str(c.val_bpb) if c.val_bpb is not None else f"val_loss {c.val_loss}"
-                       if c.val_loss is not None else None) if c else None,
+        "record": rec.name, "folder": rec.folder, "date": rec.date, "claimed_bpb": claimed_bpb(rec),
+        "claimed_bpb_text": str(c.val_bpb) if c and c.val_bpb is not None else None, "claim_text": claim_text(rec),
         "claimed_val_loss": float(c.val_loss) if c and c.val_loss is not None else None,
-        "claimed_seeds": c.claimed_seeds if c else [], "claimed_p_value": float(c.p_value) if c and c.p_value else None,
+        "claimed_seeds": c.claimed_seeds if c else [], "claimed_p_value": claimed_p_value(rec),
         "claim_supported": rec.claim_supported, "stage": rec.stage, "stage_source": rec.stage_source,
-        "closest": rec.closest, **comparison.flat(), "values": rec.values,
+        "closest": rec.closest, **result.stats.flat(), "values": rec.values,
         "runs": run_rows(rec), "flags": [f.to_dict() for f in rec.flags],
         "stages": {r.name: {st.name: {"val_loss": st.loss, "val_bpb": st.bpb, "eval_time_ms": st.eval_time_ms}
                             for st in r.ordered_stages()} for r in rec.runs},
-        "n_errors": len(errors(rec.flags)), "ignored": rec.ignored, "sidecars": rec.sidecars,
+        "n_errors": n_errors(rec), "ignored": rec.ignored, "sidecars": rec.sidecars,
         "readme_p_values": readme_p_values(rec.readme), "readme_seed_numbers": rec.readme_seeds,
         "sha256s": [r.sha256 for r in rec.runs],
     }
-    out["verdict"] = verdict_sentence(out)
+    out["verdict"] = verdict_sentence(result)
     return out
 
 
@@ -93,12 +62,11 @@ def record_row(d: dict[str, Any]) -> dict[str, Any]:
 
 
 def submission_row(sub: Submission, v: Verdict) -> dict[str, object]:
-    rec, c = sub.record, sub.record.claim
-    values = sub.values
+    rec, values = sub.record, sub.values
     return {"pr": sub.pr, "ref": sub.ref, "commit": sub.commit, "date": sub.date, "folder": sub.folder,
             "on_main": sub.on_main, "n": len(values), "mean_bpb": sum(values) / len(values) if values else None,
-            "claimed_bpb": float(c.val_bpb) if c and c.val_bpb is not None else None,
-            "claim_supported": rec.claim_supported, "stage": rec.stage, "verdict": v.status, "reasons": v.reasons,
+            "claimed_bpb": claimed_bpb(rec), "claim_supported": rec.claim_supported, "stage": rec.stage,
+            "verdict": v.status, "reasons": v.reasons,
             "flags": "; ".join(f"{f.severity}: {f}" for f in [*rec.flags, *sub.chrono]), "frontier_pr": v.frontier_pr,
             "p_frontier": v.p_frontier, "p_frontier_margin": v.p_frontier_margin, "holds_rule": v.holds_rule,
             "reproduces": sub.reproduces, "evidence_from": sub.evidence.pr if sub.evidence is not sub else None,
@@ -108,3 +76,40 @@ def submission_row(sub: Submission, v: Verdict) -> dict[str, object]:
 
 def submission_rows(a: StreamAudit) -> list[dict[str, object]]:
     return [submission_row(s, a.verdict(s)) for s in a.submissions]
+
+
+# --------------------------------------------------------------------------- check-logs' claim.json
+
+
+def _tried(t: Tried) -> dict[str, Any]:
+    return t.result.to_dict() if t.result is not None else {"error": t.error}
+
+
+def _welch_dict(w: WelchTest) -> dict[str, Any]:
+    return {**w.result.to_dict(), "holds": w.holds} if w.result is not None else {"error": w.error}
+
+
+def claim_dict(result: LooseResult) -> dict[str, Any]:
+    """claim.json's content."""
+    o, test = result.options, result.test.result
+    if test is None:
+        values = result.values
+        tested = {"n": len(values), "mean": (sum(values) / len(values)) if values else None, "std": None, "t": None,
+                  "df": None, "p_value": None}
+    else:
+        tested = {k: v for k, v in test.to_dict().items() if k not in ("threshold", "alternative")}
+    sc, w = result.std_convention, result.welch
+    return {
+        "threshold": o.threshold, "alternative": "less", "alpha": o.alpha, "metric": result.metric,
+        "runs": [r.file for r in result.good], "values": [r.val_bpb for r in result.good],
+        "flags": [f.to_dict() for f in result.flags], "errors": {r.file: r.error for r in result.runs if r.error},
+        **tested, "holds": result.holds, "test_error": result.test.error, "verdict": result.verdict,
+        "power": _tried(result.power), "margin": _tried(result.margin),
+        "welch": None if w is None else {
+            "previous_runs": list(w.previous_runs), "previous_values": list(w.previous_values),
+            "margin_nats": w.margin_nats, "bpb_no_margin": _welch_dict(w.bpb_no_margin),
+            "bpb_margin": _welch_dict(w.bpb_margin), "nats_margin": _welch_dict(w.nats_margin)},
+        "std_convention": None if sc is None else {**sc.result.to_dict(), "note": sc.result.note}
+        if sc.result is not None else {"error": sc.error},
+        "claimed_p": None if result.claimed_p is None else asdict(result.claimed_p),
+    }

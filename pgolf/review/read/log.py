@@ -304,7 +304,7 @@ def _parse(lines: list[str], file: str, start: int, end: int, partial: str | Non
             continue
         _read_line(run, lines[i], i + 1)
         i += 1
-    run.choose(None)
+    run = run.chosen(None)
     if run.error and run.steps is not None and not run.stopped_early and run.iterations is not None \
             and run.steps < run.iterations:
         run.truncated = True
@@ -337,13 +337,10 @@ def _split_seed_stages(run: ParsedRun) -> list[ParsedRun]:
             for key, stage in stages.items():
                 run.stages.setdefault(key, stage)
         run.seed_stages = {}
-        run.choose(None)
-        return [run]
+        return [run.chosen(None)]
     out = [run] if run.stages else []
     for seed, stages in sorted(run.seed_stages.items()):
-        part = replace(run, seed=seed, stages=dict(stages), seed_stages={}, part=f"seed {seed}")
-        part.choose(None)
-        out.append(part)
+        out.append(replace(run, seed=seed, stages=dict(stages), seed_stages={}, part=f"seed {seed}").chosen(None))
     run.seed_stages = {}
     return out
 

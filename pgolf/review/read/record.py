@@ -344,18 +344,17 @@ def other_setting(r: ParsedRun, claimed: Sequence[ParsedRun]) -> str | None:
 
 def match(rec: RecordCheck, metric: str | None) -> None:
     """The stage under test, whether the claim is shown, and the runs counted."""
-    claim, runs = rec.claim, rec.runs
+    claim = rec.claim
     claims_values = claim is not None and claim.claims_values
     if metric:
         rec.stage, rec.stage_source = canonical_stage(metric), "--metric"
     elif claims_values:
-        rec.stage, rec.claim_supported, rec.closest = match_stage(runs, claim)
+        rec.stage, rec.claim_supported, rec.closest = match_stage(rec.runs, claim)
         rec.stage_source = "submission.json" if claim.headline_key != "README" else "README"
-        rec.stage = rec.stage or _default_stage(runs)
+        rec.stage = rec.stage or _default_stage(rec.runs)
     else:
-        rec.stage = _default_stage(runs)
-    for r in runs:
-        r.choose(rec.stage) if rec.stage else r.choose(None)
+        rec.stage = _default_stage(rec.runs)
+    runs = rec.runs = [r.chosen(rec.stage or None) for r in rec.runs]
     once = runs_once(runs)
     rec.counted = [r for r in _pick_runs(once, claim, rec.stage) if r.ok] if rec.stage else []
     rec.headline_runs = list(rec.counted)

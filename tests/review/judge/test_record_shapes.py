@@ -214,7 +214,7 @@ _LINE_PARTS = st.sampled_from(["final_int8", "val_loss:", "val_bpb:", "bpb=", "v
 def test_the_log_reader_reads_any_lines_or_names_the_problem(lines, newline_at_end):
     text = "\n".join(lines) + ("\n" if newline_at_end else "")
     for r in read_log_runs(text, "prop.log"):
-        r.choose(None)
+        r = r.chosen(None)
         assert r.ok or r.error  # parsed runs, or a run that says what is missing
 
 

@@ -13,9 +13,12 @@ import shutil
 
 import pytest
 
-from pgolf.review.judge.loose import LooseOptions, check_logs_to
+from pgolf.review.judge.loose import LooseOptions
+from pgolf.review.judge.record import RecordResult, compare
+from pgolf.review.model import ParsedRun
 from pgolf.review.output.page import PR_URL, audit_page, script_json
-from pgolf.review.verbs import audit_git_to, audit_to, check_record_to
+from pgolf.review.read.record import RecordCheck
+from pgolf.review.verbs import audit_git_to, audit_to, check_logs_to, check_record_to
 from tests.browser import Unavailable, chrome, no_alert
 from tests.data import gitstream as gs
 from tests.data.records import make_records as mr
@@ -32,8 +35,8 @@ def audited(tmp_path_factory):
     records = mr.write_leaderboard(root / "records")
     shutil.copytree(records / "2026-04-10_Selection", records / HOSTILE)
     out = root / "audit"
-    audit_to(out, records)
-    return out, json.loads((out / "records.json").read_text())["records"]
+    judged = audit_to(out, records)
+    return out, json.loads((out / "records.json").read_text())["records"], judged
 
 
 @pytest.fixture(scope="module")
@@ -59,7 +62,7 @@ def browser():
 
 
 def test_index_html_is_self_contained_and_escapes_every_name(audited):
-    out, records = audited
+    out, records, _ = audited
     html = (out / "index.html").read_text()
     assert len(records) == 13 and (out / "index.html").stat().st_size < 500_000
     # nothing fetched: no external script, style, image or font; the only URLs are PR links and the SVG namespace
@@ -72,26 +75,18 @@ def test_index_html_is_self_contained_and_escapes_every_name(audited):
 
 def test_a_script_name_cannot_end_the_script_block():
     assert str(script_json(["</script><!--\u2028&"])) == '["\\u003c/script\\u003e\\u003c!--\\u2028\\u0026"]'
-    rec = {**_one_record(), "record": SCRIPT_NAME, "folder": SCRIPT_NAME}
-    html = audit_page([rec], 0.1)
+    rec = RecordCheck(folder=SCRIPT_NAME, name=SCRIPT_NAME, claim=None, runs=[], date="2026-04-01")
+    html = audit_page([RecordResult(rec, compare(rec))], 0.1)
     assert SCRIPT_NAME not in html and html.count("</script>") == 2
 
 
-def _one_record():
-    return {"record": "r", "folder": "f", "date": "2026-04-01", "values": [1.1, 1.2], "mean": 1.15, "n": 2,
-            "n_errors": 0, "claim_supported": True, "previous": None, "holds_practice": None, "holds_rule": None,
-            "claimed_bpb": 1.15, "p_previous": None, "p_previous_margin": None, "flags": [], "runs": [],
-            "verdict": "r: `x`", "stage": "x", "stage_source": "the logs", "claim_text": "1.15", "std": 0.07,
-            "margin_nats": 0.005, "margin_bpb": 0.003, "bpb_per_nat": 0.6, "threshold": None, "runs_needed": None}
-
-
 def test_the_page_is_the_same_bytes_twice(audited):
-    _, records = audited
-    assert audit_page(records, 1.0) == audit_page(records, 1.0)
+    judged = audited[2].results
+    assert audit_page(judged, 1.0) == audit_page(judged, 1.0)
 
 
 def test_the_frontier_marks_every_dated_record_and_the_flagged_ones(audited):
-    out, records = audited
+    out, records, _ = audited
     html = (out / "index.html").read_text()
     dated = [d for d in records if d["date"] and d["values"]]
     flagged = [d for d in dated if d["n_errors"] > 0 or d["claim_supported"] is False]
@@ -101,7 +96,7 @@ def test_the_frontier_marks_every_dated_record_and_the_flagged_ones(audited):
 
 
 def test_check_record_and_check_logs_write_report_html(audited, tmp_path):
-    out, _ = audited
+    out = audited[0]
     records = out.parent / "records"
     check_record_to(tmp_path / "rec", records / "2026-04-07_OverCap")
     check_logs_to(tmp_path / "logs", [str(p) for p in sorted((records / "2026-04-01_Prev").glob("*.log"))],
@@ -155,7 +150,7 @@ def _type(driver, text):
 def test_audit_page_counts_filters_sorts_and_opens_a_submission(browser, audited, tmp_path):
     from selenium.webdriver.common.by import By
 
-    out, records = audited
+    out, records, _ = audited
     _open(browser, out / "index.html")
     name, mean = _column(browser, "record"), _column(browser, "mean bpb")
     rows = browser.execute_script(VISIBLE)
@@ -203,7 +198,7 @@ def test_audit_page_counts_filters_sorts_and_opens_a_submission(browser, audited
 def test_a_hostile_folder_name_renders_as_text(browser, audited, tmp_path):
     from selenium.webdriver.common.by import By
 
-    out, _ = audited
+    out = audited[0]
     _open(browser, out / "index.html")
     assert no_alert(browser)
     _type(browser, "onerror")
@@ -250,7 +245,7 @@ def test_stream_page_shows_the_leaderboard_the_diff_and_every_submission(browser
 def test_record_page_opens_with_its_runs_and_flags(browser, audited, tmp_path):
     from selenium.webdriver.common.by import By
 
-    out, _ = audited
+    out = audited[0]
     result = check_record_to(tmp_path, out.parent / "records" / "2026-04-07_OverCap")
     browser.get((tmp_path / "report.html").as_uri())
     assert len(browser.find_elements(By.CSS_SELECTOR, "table.runs tbody tr")) == len(result["runs"])
@@ -274,11 +269,16 @@ def test_every_stream_row_opens_its_own_folder(streamed):
 
 def test_the_git_figure_draws_the_rebuilt_leaderboard_and_keeps_outliers_in_range():
     from pgolf.review.output.figure import frontier_png
-    recs = [{"date": f"2026-03-{20 + i}", "values": v, "mean": sum(v) / len(v), "n_errors": 0,
-             "claim_supported": True, "previous": None, "holds_practice": None, "record": f"r{i}"}
-            for i, v in enumerate([[1.2, 1.21], [1.15, 1.16], [10.0], [1.1, 1.12]])]
+    recs = [_judged(f"r{i}", f"2026-03-{20 + i}", v) for i, v in enumerate([[1.2, 1.21], [1.15, 1.16], [10.0], [1.1, 1.12]])]
     board, chain = frontier_png(recs, {0, 1, 3}), frontier_png(recs)
     assert board.startswith(b"\x89PNG") and board != chain  # the leaderboard's line, not the practice chain
+
+
+def _judged(name, date, values):
+    """A record whose counted runs scored `values` (no previous record), judged."""
+    runs = [ParsedRun(file=f"{name}/s{k}.log", val_bpb=v, metric="final") for k, v in enumerate(values)]
+    rec = RecordCheck(folder=name, name=name, claim=None, runs=runs, date=date, counted=runs)
+    return RecordResult(rec, compare(rec))
 
 
 def test_markdown_cells_read_as_written_and_carry_no_tag_or_entity():

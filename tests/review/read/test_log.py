@@ -149,6 +149,6 @@ def test_april_bare_step_lines_an_exact_only_stage_with_its_time_and_the_uncompr
     # the `key=value` line is a stage of its own; the indented progress line is not
     assert sorted(s.name for s in r.ordered_stages()) == ["legal_ttt", "quantized_sliding_window", "ttt_sliding:done"]
     assert r.stage("ttt_sliding:done").bpb == 1.084213
-    r.choose("legal_ttt")
+    r = r.chosen("legal_ttt")
     ttt = r.stage("legal_ttt")
     assert (ttt.bpb, ttt.val_bpb, ttt.eval_time_ms, r.metric) == (1.0842, None, 301234, "legal_ttt")

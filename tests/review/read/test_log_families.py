@@ -16,14 +16,14 @@ LOGS = Path(__file__).resolve().parents[2] / "data" / "logs"
 def parse_log(path, metric=None):
     run = read_log(path)
     if metric:
-        run.choose(metric)
+        run = run.chosen(metric)
     return run
 
 
 def parse_log_text(text, metric=None):
     run = read_log_text(text)
     if metric:
-        run.choose(metric)
+        run = run.chosen(metric)
     return run
 
 
