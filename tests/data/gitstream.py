@@ -193,9 +193,9 @@ def build_chronology(root: Path) -> Path:
     - #2 opens 03-18 with Alpha (1.2150); its folder is replaced by AlphaV2 (1.2050) on 03-22.
     - #3 Beta (1.2100) opens 03-20, is merged and listed on 03-21: AlphaV2 landed after it, and is judged
       against it (in PR order #2 came first and would be judged against the baseline).
-    - #4 Gamma opens 03-23 (1.2040, beats Beta) and pushes new logs (1.2010) on 03-26, after #5 Delta
-      (1.2000, opened 03-24) was merged and listed on 03-25: merge order differs from PR order, the head
-      does not beat Delta, the earlier version beat Beta: #4 holds at its version 1.
+    - #4 Gamma opens 03-23 (1.2040, beats Beta) and pushes new logs (1.2010) over the size cap on 03-26:
+      the head does not hold, the earlier version does: #4 holds at its version 1, dated 03-23 (the folder's
+      first version), before #5 Delta (1.2000, opened 03-24, merged and listed 03-25).
     - #6 Epsilon (1.1900) is merged and listed on 03-27, then dropped from the table and deleted from main
       on 03-29 (reverted): "removed".
     - #7 Zeta (1.1950, 03-30) beats the standing Delta; the PR-order rebuild compares it with Epsilon.
@@ -222,7 +222,7 @@ def build_chronology(root: Path) -> Path:
     _merge(repo, 3, "2026-03-21T10:00:00Z")
     _table(repo, [("Beta", 1.2100, 3), ("Naive Baseline", 1.2244, 1)], "2026-03-21T11:00:00Z")
     _steps(repo, 4, [("2026-03-23T11:00:00Z", lambda r: _record(r, names["Gamma"], GAMMA_V1)),
-                     ("2026-03-26T11:00:00Z", lambda r: _record(r, names["Gamma"], GAMMA))])
+                     ("2026-03-26T11:00:00Z", lambda r: _record(r, names["Gamma"], GAMMA, model_bytes=15_990_000))])
     _pr(repo, 5, "main", "2026-03-24T11:00:00Z", lambda r: _record(r, names["Delta"], DELTA))
     _merge(repo, 5, "2026-03-25T10:00:00Z")
     delta_row = ("Delta", 1.2000, 5)

@@ -55,7 +55,7 @@ def test_a_shared_folder_dates_from_its_first_commit_and_a_replacement_from_its_
     assert dates[(4, "New")] == "2026-04-11"  # the replacement, not the PR's first folder
 
 
-def test_new_logs_make_a_version_and_a_renamed_folder_keeps_its_date(tmp_path):
+def test_new_logs_make_a_version_and_a_renamed_folder_keeps_its_first_date(tmp_path):
     repo = tmp_path / "repo"
     repo.mkdir()
     _git(repo, "init", "-q", "-b", "main")
@@ -68,8 +68,8 @@ def test_new_logs_make_a_version_and_a_renamed_folder_keeps_its_date(tmp_path):
     _git(repo, "update-ref", "refs/pull/2/head", _git(repo, "rev-parse", "HEAD").strip())
     with stream(repo) as s:
         (sub,) = [g for g in s.submissions if g.pr == 2]
-    assert sub.folder.endswith("/Fixed") and sub.date == "2026-03-22"  # the logs of `second`, renamed later
-    assert second != sub.commit
+    # dated from the folder's first version (renamed later, new logs on 03-22: a version of its own)
+    assert sub.folder.endswith("/Fixed") and sub.date == "2026-03-20" and second != sub.commit
     assert [v.commit for v in sub.earlier] == [first]
 
 

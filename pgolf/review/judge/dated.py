@@ -1,8 +1,10 @@
 """A submission in time: its evidence date, its earlier versions, and what the chronology rules say of it.
 
-A submission's evidence date is the commit date (in its PR's own history) of the commit that brought the
-files of the version judged (sources/landed.py). When the head does not hold, its earlier versions are
-judged, newest first: each is the same submission with that version's files, commit and date.
+A submission's evidence date is the commit date (in its PR's own history) of its folder's first version
+(sources/landed.py: renames followed; a folder that replaced another is a new folder): the organizers'
+rebuilds ordered PRs by when their record code and evidence first landed, and scored them on their final
+numbers. When the head does not hold, its earlier versions are judged, newest first: each is the same
+submission with that version's files and commit.
 """
 
 from __future__ import annotations
@@ -26,10 +28,10 @@ REJUDGED = ("not better", "error flag", "claim not shown", "over the cap", "size
 
 
 def earlier_versions(sub: Submission, load: Loader) -> Iterator[Submission]:
-    """`sub` at each of its earlier versions, newest first (read only when asked for)."""
+    """`sub` at each of its earlier versions, newest first (read only when asked for): the same submission, dated
+    from its folder's first version as the head is, with that version's files."""
     for k, v in enumerate(sub.earlier, start=1):
-        yield replace(sub, record=load(sub, v), commit=v.commit, timestamp=v.timestamp, date=day(v.timestamp),
-                      version=k)
+        yield replace(sub, record=load(sub, v), commit=v.commit, version=k)
 
 
 def chrono_flags(sub: Submission, front: Listing | None, dropped: Listing | None, head: Verdict | None) -> list[Flag]:

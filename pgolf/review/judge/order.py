@@ -69,17 +69,23 @@ def judge_dated(subs: Sequence[Submission], standing: Standing, settings: Progre
     order = sorted(subs, key=lambda s: (s.timestamp, s.pr or 0, s.folder))
     ctx = _Context(standing, settings, runs_from, baseline_of(order, settings.baseline), load, _copies(subs), {})
     reproductions = {(r.pr, r.folder, r.commit) for s in subs for r in s.reproduced_by}
-    judged = {id(s): _judge(s, ctx, (s.pr, s.folder, s.commit) in reproductions) for s in order}
+    judged: dict[int, Submission] = {}
+    known: Submission | None = None  # the best evidence pushed so far that holds and was not held itself
+    for s in order:
+        judged[id(s)] = done = _judge(s, ctx, (s.pr, s.folder, s.commit) in reproductions, known)
+        if done.verdict.status not in ("held for review", "removed") and s.values and ctx.evidence_holds(s) and \
+                (known is None or fmean(s.values) < fmean(known.values)):
+            known = s
     out = [judged[id(s)] for s in subs]
     return Judged(out, _leaderboard(out), runs_from)
 
 
 def _first(sub: Submission, ctx: _Context) -> Submission:
     """The original of a submission's copies: the one on main, else the first pushed."""
-    return min(ctx.copies[id(sub)], key=lambda s: (not s.on_main, s.first_seen, s.pr or 0))
+    return min(ctx.copies[id(sub)], key=lambda s: (not s.on_main, s.timestamp, s.pr or 0))
 
 
-def _judge(sub: Submission, ctx: _Context, is_reproduction: bool) -> Submission:
+def _judge(sub: Submission, ctx: _Context, is_reproduction: bool, known: Submission | None) -> Submission:
     if sub is ctx.baseline:
         return replace(sub, verdict=Verdict("accepted", "the naive baseline: the frontier starts here"))
     if (first := _first(sub, ctx)) is not sub:
@@ -88,11 +94,11 @@ def _judge(sub: Submission, ctx: _Context, is_reproduction: bool) -> Submission:
         return replace(sub, verdict=Verdict("reproduction", f"reproduces PR #{sub.reproduces}: its runs are that "
                                                             "submission's evidence"))
     dropped = ctx.standing.removed(sub)
-    verdict, front = _at_date(sub, sub, ctx)
+    verdict, front = _at_date(sub, sub, ctx, known)
     head: Verdict | None = None
     if not verdict.accepted and dropped is None and verdict.status in REJUDGED and ctx.load is not None:
         for version in earlier_versions(sub, ctx.load):
-            v, f = _at_date(version, sub, ctx)
+            v, f = _at_date(version, sub, ctx, known)
             if v.accepted:
                 head, sub, verdict, front = verdict, version, v, f
                 break
@@ -104,16 +110,18 @@ def _judge(sub: Submission, ctx: _Context, is_reproduction: bool) -> Submission:
     return replace(sub, verdict=verdict, chrono=tuple(flags))
 
 
-def _at_date(sub: Submission, head: Submission, ctx: _Context) -> tuple[Verdict, Listing | None]:
-    """`sub` (a version of `head`) against the record standing at its evidence date."""
+def _at_date(sub: Submission, head: Submission, ctx: _Context, known: Submission | None
+             ) -> tuple[Verdict, Listing | None]:
+    """`sub` (a version of `head`) against the record standing at its evidence date; the one-step bound from
+    `known`, the best evidence pushed before it (the table lags behind the PRs)."""
     problem = evidence_problem(sub, ctx.settings, ctx.runs_from)
     front = ctx.standing.at(sub.timestamp, ctx.evidence_holds, ctx.copies[id(head)])
     if problem is not None:
         return problem, front
     if front is not None:
-        return compare_to(sub, front.sub, ctx.settings), front
+        return compare_to(sub, front.sub, ctx.settings, known), front
     if ctx.baseline is not None:
-        return compare_to(sub, ctx.baseline, ctx.settings), None
+        return compare_to(sub, ctx.baseline, ctx.settings, known), None
     return Verdict("accepted", "the first submission with evidence: no record stood before it"), None
 
 

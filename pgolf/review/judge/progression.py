@@ -64,6 +64,9 @@ class ProgressionSettings:
     review: ReviewSettings = DEFAULTS  # the practice's and the written rule's levels, the runs asked for
     runs_from: str | None = None  # the date from which min_runs were asked for; None: derived from main
     max_step_bpb: float = MAX_STEP_BPB
+    # a table listing made this long after its evidence landed (a rebuild that scanned old PRs in evidence order)
+    # stands from the evidence's date; one made sooner stands from the day it was listed
+    rebuild_lag_days: float | None = 4.0
     rulings: tuple[tuple[str, str], ...] = RULINGS
     # error flags of these rules (ids, families, checks) do not stop a submission; the flags stay in every
     # report and in the verdict's reasons. None by default: each rule is enforced from its `since` date
@@ -102,7 +105,7 @@ class Submission:
     record: RecordCheck
     on_main: bool = False
     reproduces: int | None = None  # the PR this one reruns
-    timestamp: int = 0  # when its evidence landed: which of two copies came first
+    timestamp: int = 0  # when its evidence landed (its folder's first version on the branch): orders the judge
     opened: int = 0  # when its PR opened (its branch's first commit); 0: unknown
     reproduced_by: list[Submission] = field(default_factory=list)
     verdict: Verdict | None = None  # set by rebuild() on the judged copy it returns
@@ -133,11 +136,6 @@ class Submission:
     def ident(self) -> tuple[int | None, str, str]:
         """Which submission this is, through its judged copies and versions: PR, ref and folder."""
         return self.pr, self.ref, self.folder
-
-    @property
-    def first_seen(self) -> int:
-        """When its first version landed: of two copies of one folder, the first pushed is the original."""
-        return min([self.timestamp, *(v.timestamp for v in self.earlier)])
 
     @property
     def values(self) -> list[float]:
@@ -268,12 +266,16 @@ def evidence_problem(sub: Submission, settings: ProgressionSettings, runs_from: 
 # --------------------------------------------------------------------------- the progression
 
 
-def compare_to(sub: Submission, front: Submission, settings: ProgressionSettings) -> Verdict:
+def compare_to(sub: Submission, front: Submission, settings: ProgressionSettings,
+               known: Submission | None = None) -> Verdict:
+    """`sub` against the frontier `front`; the one-step bound is measured from `known` where given (the best
+    evidence already pushed, which the table may not list yet), else from `front`."""
     new, old = sub.values, front.values
-    step = fmean(old) - fmean(new)
+    base = known if known is not None and fmean(known.values) < fmean(old) else front
+    step = fmean(base.values) - fmean(new)
     if step > settings.max_step_bpb:
-        return Verdict("held for review", f"held for review: {fmean(new):.5f} improves on {front.key} "
-                                          f"({fmean(old):.5f}) by {step:.4f} bpb in one step, over "
+        return Verdict("held for review", f"held for review: {fmean(new):.5f} improves on {base.key} "
+                                          f"({fmean(base.values):.5f}) by {step:.4f} bpb in one step, over "
                                           f"{settings.max_step_bpb:g} (leakage, a byte-count error or an illegal "
                                           "cache explained every such step in the challenge)", front.key, front.pr)
     plain, no_test = st.attempt(st.progression_test, new, old, 0.0) if min(len(new), len(old)) >= 2 \

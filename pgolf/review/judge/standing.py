@@ -30,8 +30,18 @@ class Listing:
     end: int | None = None  # Unix time of the commit that dropped (deleted) it; None: still there
     end_commit: str | None = None
 
-    def covers(self, t: int) -> bool:
-        return self.start <= t and (self.end is None or t < self.end)
+    def covers(self, t: int, lag: int | None = None) -> bool:
+        """Whether it stands at `t`: from its listing; a listing made more than `lag` seconds after its evidence
+        landed (a leaderboard rebuild that scanned old PRs in evidence order) stands from the evidence."""
+        start = self.start
+        if lag is not None and self.start - self.evidence_time > lag:
+            start = self.evidence_time
+        return start <= t and (self.end is None or t < self.end)
+
+    @property
+    def evidence_time(self) -> int:
+        """When the evidence it was listed on landed (its evidence date; the listing's, if that is earlier)."""
+        return min(self.sub.timestamp, self.start)
 
     @property
     def since(self) -> str:
@@ -45,12 +55,13 @@ def day(timestamp: int) -> str:
 @dataclass(frozen=True)
 class Standing:
     listings: tuple[Listing, ...]
+    lag: int | None = None  # see Listing.covers; None: every listing stands from the day it was listed
 
     def at(self, t: int, holds: Callable[[Submission], bool], exclude: Sequence[Submission] = ()) -> Listing | None:
         """The best listing standing at `t` (the lowest mean of its runs) whose evidence holds; `exclude`d
         submissions (the one judged and its copies) never stand against themselves."""
         gone = {e.ident for e in exclude}
-        found = [x for x in self.listings if x.covers(t) and x.sub.ident not in gone
+        found = [x for x in self.listings if x.covers(t, self.lag) and x.sub.ident not in gone
                  and x.sub.values and holds(x.sub)]
         return min(found, key=lambda x: (fmean(x.sub.values), x.start)) if found else None
 
@@ -115,8 +126,9 @@ def _dropped(mine: Sequence[Listing]) -> Listing | None:
 
 
 def standing(history: Sequence[ReadmeVersion], events: Sequence[MainEvent], subs: Sequence[Submission],
-             track: str) -> Standing:
-    """Every listing; a submission dropped from the table stops standing on main from that day too."""
+             track: str, lag_days: float | None = None) -> Standing:
+    """Every listing; a submission dropped from the table stops standing on main from that day too. `lag_days`:
+    see Listing.covers."""
     table = table_listings(history, subs, track)
     on_main = main_listings(events, subs, f"records/{track}")
     out = list(table)
@@ -125,4 +137,4 @@ def standing(history: Sequence[ReadmeVersion], events: Sequence[MainEvent], subs
         if gone is not None and gone.end is not None and (x.end is None or x.end > gone.end):
             x = Listing(x.sub, x.where, x.start, x.start_commit, gone.end, gone.end_commit)
         out.append(x)
-    return Standing(tuple(out))
+    return Standing(tuple(out), int(lag_days * 86400) if lag_days is not None else None)

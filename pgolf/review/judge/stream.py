@@ -95,7 +95,7 @@ def judge_stream(src: Stream, settings: ProgressionSettings, track: str = DEFAUL
     subs = read_submissions(src, load)
     free, free_board, _ = rebuild(subs, settings)
     subs = [replace(s, free=f.verdict) for s, f in zip(subs, free, strict=True)]
-    history = standing(src.readme_history(), src.events, subs, track)
+    history = standing(src.readme_history(), src.events, subs, track, settings.rebuild_lag_days)
     judged = judge_dated(subs, history, settings, version_loader(src) if versions else None)
     return Judgment(judged.submissions, judged.leaderboard, judged.runs_from, parse_table(src.main_readme(), track),
                     free_board, history)

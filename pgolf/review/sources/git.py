@@ -92,7 +92,7 @@ class GitSubmission:
     pr: int | None
     ref: str
     commit: str
-    date: str  # the day its evidence landed (the commit that brought the folder's files), YYYY-MM-DD (UTC)
+    date: str  # the day its evidence landed (the folder's first version on the branch), YYYY-MM-DD (UTC)
     timestamp: int  # that commit's Unix time: orders submissions, and copies (the first is the original)
     folder: str  # path in the repository
     tree: str  # the folder's tree id: two refs with the same id hold the same files
@@ -244,8 +244,8 @@ def _ref_submissions(objects: GitObjects, graph: CommitGraph, entry: dict[str, i
     versions = folder_versions(graph, entry, ref.commit, base, changed,
                                lambda tree: _folders(objects, tree, track_path), evidence)
     opened = opened_time(graph, entry, ref.commit, base)
-    subs = [GitSubmission(ref.pr, ref.ref, ref.commit, _day(v[0].timestamp), v[0].timestamp, f"{track_path}/{name}",
-                          oid, opened=opened, earlier=tuple(v[1:1 + MAX_EARLIER]))
+    subs = [GitSubmission(ref.pr, ref.ref, ref.commit, _day(v[-1].timestamp), v[-1].timestamp,
+                          f"{track_path}/{name}", oid, opened=opened, earlier=tuple(v[1:1 + MAX_EARLIER]))
             for name, oid in changed.items() if (v := versions[name])]
     return subs, [(ref.pr, f"{track_path}/{name}") for name in sorted(before.keys() - head.keys())]
 

@@ -94,10 +94,18 @@ def folder_versions(graph: Graph, entry: Mapping[str, int], head: str, base: str
 
 def _renamed_from(gone: list[str], held: dict[str, str], tree: str,
                   evidence: Callable[[str], object]) -> tuple[str, str | None]:
-    """The folder a renamed one was: the vanished one with the same evidence, else the only one that vanished."""
+    """The folder a renamed one was: the vanished one with the same evidence, else one that holds at least half of
+    its files (renamed and cleaned up); none of them: the folder is new (a replacement is new evidence)."""
     same = [m for m in gone if evidence(held[m]) == evidence(tree)]
-    name = same[0] if same else gone[0] if len(gone) == 1 else None
+    mine = _blobs(evidence(tree))
+    name = same[0] if same else next((m for m in gone if 2 * len(mine & _blobs(evidence(held[m]))) >= len(mine)),
+                                     None)
     return (name, held[name]) if name is not None else ("", None)
+
+
+def _blobs(files: object) -> set[str]:
+    """The blob ids of a folder's evidence ((path, blob) pairs; a bare tree id stands for itself)."""
+    return {oid for _, oid in files} if isinstance(files, frozenset) else {str(files)}
 
 
 def opened_time(graph: Graph, entry: Mapping[str, int], head: str, base: str | None) -> int:

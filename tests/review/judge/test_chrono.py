@@ -33,15 +33,16 @@ def test_a_replaced_folder_is_judged_from_its_new_evidence_against_what_stood_th
     assert [f.rule for f in alpha.chrono] == ["chrono.replaced"]
 
 
-def test_merge_order_decides_and_an_earlier_version_holds_where_the_head_does_not(audited):
+def test_an_earlier_version_holds_where_the_head_does_not(audited):
     gamma = by_pr(audited)[4]
-    # the head (03-26) came after Delta (#5) was merged: not better than it; version 1 (03-23) beats Beta
+    # the head (03-26) is over the cap; version 1 (the folder's first, 03-23) beats Beta, the record then
     assert gamma.version == 1 and gamma.date == "2026-03-23" and gamma.verdict.accepted
     assert sorted(gamma.values) == pytest.approx(sorted(gs.GAMMA_V1))
+    assert gamma.verdict.frontier_pr == 3
     assert gamma.verdict.p_frontier == pytest.approx(welch(gs.GAMMA_V1, gs.BETA), rel=1e-9)
     version = next(f for f in gamma.chrono if f.rule == "chrono.version")
-    assert "the head: not better than #5 2026-03-24_Delta" in version.text
-    assert gamma.free.status == "not better"  # the PR-order rebuild judged the head against Delta
+    assert "the head: over the cap" in version.text
+    assert gamma.free.status == "over the cap"  # the PR-order rebuild judges the head
 
 
 def test_a_row_listed_then_dropped_is_removed_and_stands_no_more(audited):
