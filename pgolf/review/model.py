@@ -6,7 +6,7 @@ split; `chosen()` returns a copy with the stage under test set. It holds what th
 
 A `Flag` is one finding of one registered rule (`pgolf.review.rules`): the rule's id, its severity
 for this finding, the run(s) it names, the sentence a reviewer reads, and the numbers behind it.
-Flags become dicts only at the JSON/CSV edge (`Flag.to_dict`).
+Flags become dicts only at the JSON/CSV edge (`pgolf.review.output.rows.flag_dict`).
 """
 
 from __future__ import annotations
@@ -224,10 +224,6 @@ class Flag:
     text: str
     check: str = ""  # the evidence check the rule belongs to (`bytes`, `code`, `config`, `time`), else ""
     numbers: tuple[tuple[str, Any], ...] = ()  # the numbers behind it, as (name, value) pairs
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"severity": self.severity, "run": self.run, "text": self.text, "check": self.check,
-                "numbers": dict(self.numbers)}
 
     def __str__(self) -> str:
         return f"{self.run}: {self.text}" if self.run else self.text

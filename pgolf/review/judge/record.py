@@ -25,10 +25,9 @@ once; `compare(record, previous, ...)` adds the statistics (the audit uses both)
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, fields, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from statistics import stdev
-from typing import Any
 
 from pgolf import stats as st
 from pgolf.errors import DataError
@@ -144,13 +143,6 @@ class Comparison:
     vs_threshold: ThresholdTest
     runs_needed: int | None
     runs_needed_bound: float | None
-
-    def flat(self) -> dict[str, Any]:
-        """One level of keys, as record.json and records.csv have them."""
-        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("against", "vs_threshold", "settings")}
-        levels = {"margin_nats": self.settings.margin_nats, "alpha": self.settings.rule_alpha,
-                  "progression_alpha": self.settings.practice_alpha}
-        return {**out, **levels, **asdict(self.against), **asdict(self.vs_threshold)}
 
 
 @dataclass(frozen=True)

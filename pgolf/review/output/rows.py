@@ -3,14 +3,14 @@ typed values become dicts (the JSON/CSV edge)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from typing import Any
 
 from pgolf.review.judge.loose import LooseResult, Tried, WelchTest
 from pgolf.review.judge.progression import Submission, Verdict
-from pgolf.review.judge.record import RecordResult
+from pgolf.review.judge.record import Comparison, RecordResult
 from pgolf.review.judge.stream import StreamAudit
-from pgolf.review.model import ParsedRun
+from pgolf.review.model import Flag, ParsedRun
 from pgolf.review.output.columns import RECORD_COLUMNS
 from pgolf.review.output.markdown import verdict_sentence
 from pgolf.review.output.views import claim_text, claimed_bpb, claimed_p_value, n_errors, run_lines
@@ -31,6 +31,18 @@ def run_rows(rec: RecordCheck) -> list[dict[str, Any]]:
     return [asdict(line) for line in run_lines(rec)]
 
 
+def flag_dict(f: Flag) -> dict[str, Any]:
+    return {"severity": f.severity, "run": f.run, "text": f.text, "check": f.check, "numbers": dict(f.numbers)}
+
+
+def comparison_dict(c: Comparison) -> dict[str, Any]:
+    """The statistics with one level of keys, as record.json and records.csv have them."""
+    out = {f.name: getattr(c, f.name) for f in fields(c) if f.name not in ("against", "vs_threshold", "settings")}
+    levels = {"margin_nats": c.settings.margin_nats, "alpha": c.settings.rule_alpha,
+              "progression_alpha": c.settings.practice_alpha}
+    return {**out, **levels, **asdict(c.against), **asdict(c.vs_threshold)}
+
+
 def record_dict(result: RecordResult) -> dict[str, Any]:
     """record.json's content (and one entry of records.json)."""
     rec, c = result.record, result.record.claim
@@ -40,8 +52,8 @@ def record_dict(result: RecordResult) -> dict[str, Any]:
         "claimed_val_loss": float(c.val_loss) if c and c.val_loss is not None else None,
         "claimed_seeds": c.claimed_seeds if c else [], "claimed_p_value": claimed_p_value(rec),
         "claim_supported": rec.claim_supported, "stage": rec.stage, "stage_source": rec.stage_source,
-        "closest": rec.closest, **result.stats.flat(), "values": rec.values,
-        "runs": run_rows(rec), "flags": [f.to_dict() for f in rec.flags],
+        "closest": rec.closest, **comparison_dict(result.stats), "values": rec.values,
+        "runs": run_rows(rec), "flags": [flag_dict(f) for f in rec.flags],
         "stages": {r.name: {st.name: {"val_loss": st.loss, "val_bpb": st.bpb, "eval_time_ms": st.eval_time_ms}
                             for st in r.ordered_stages()} for r in rec.runs},
         "n_errors": n_errors(rec), "ignored": rec.ignored, "sidecars": rec.sidecars,
@@ -102,7 +114,7 @@ def claim_dict(result: LooseResult) -> dict[str, Any]:
     return {
         "threshold": o.threshold, "alternative": "less", "alpha": o.alpha, "metric": result.metric,
         "runs": [r.file for r in result.good], "values": [r.val_bpb for r in result.good],
-        "flags": [f.to_dict() for f in result.flags], "errors": {r.file: r.error for r in result.runs if r.error},
+        "flags": [flag_dict(f) for f in result.flags], "errors": {r.file: r.error for r in result.runs if r.error},
         **tested, "holds": result.holds, "test_error": result.test.error, "verdict": result.verdict,
         "power": _tried(result.power), "margin": _tried(result.margin),
         "welch": None if w is None else {
