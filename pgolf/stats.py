@@ -23,12 +23,52 @@ from decimal import Decimal
 from typing import Any
 
 import numpy as np
-from scipy import stats as _st
-from scipy.optimize import brentq
+from scipy import special as _sp
 
 from pgolf.errors import PgolfError
 
+try:  # the noncentral t's survival function, the one scipy.stats.nct.sf calls
+    from scipy.special._ufuncs import _nct_sf as _nct_sf_ufunc
+except ImportError:  # another scipy: scipy.stats.nct (same numbers, a slower import)
+    _nct_sf_ufunc = None
+
 ALTERNATIVES = ("less", "greater", "two-sided")
+
+
+# Student's t and the noncentral t through scipy.special, the functions scipy.stats.t and .nct themselves call,
+# with their edge cases (tests/test_stats_special.py compares them on a grid): the same numbers without importing
+# scipy.stats (a second or more), so a short verb such as review-pr starts fast.
+def _t_cdf(t: float, df: float) -> float:
+    return float(_sp.stdtr(df, t))
+
+
+def _t_sf(t: float, df: float) -> float:
+    return float(_sp.stdtr(df, -t))
+
+
+def _t_ppf(q: float, df: float) -> float:
+    if q == 0:  # stdtrit(df, 0) is +inf; scipy.stats.t's is -inf (nan for a df out of range)
+        return -math.inf if df > 0 else math.nan
+    return float(_sp.stdtrit(df, q))
+
+
+def _nct_cdf(x: float, df: float, nc: float) -> float:
+    if not (df > 0 and nc == nc) or x != x:
+        return math.nan
+    return (1.0 if x > 0 else 0.0) if math.isinf(x) else float(_sp.nctdtr(df, nc, x))
+
+
+def _nct_sf(x: float, df: float, nc: float) -> float:
+    if _nct_sf_ufunc is None:
+        from scipy import stats  # noqa: PLC0415 (only where scipy.special lacks the function)
+
+        return float(stats.nct.sf(x, df, nc))
+    if not (df > 0 and nc == nc) or x != x:
+        return math.nan
+    if math.isinf(x):
+        return 0.0 if x > 0 else 1.0
+    with np.errstate(over="ignore"):
+        return float(np.clip(_nct_sf_ufunc(x, df, nc), 0.0, 1.0))
 
 
 def json_safe(x: Any) -> Any:
@@ -74,17 +114,17 @@ def _check_alternative(alternative: str) -> None:
 
 def _p_from_t(t: float, df: float, alternative: str) -> float:
     if alternative == "less":
-        return float(_st.t.cdf(t, df))
+        return _t_cdf(t, df)
     if alternative == "greater":
-        return float(_st.t.sf(t, df))
-    return float(2.0 * _st.t.sf(abs(t), df))
+        return _t_sf(t, df)
+    return 2.0 * _t_sf(abs(t), df)
 
 
 def _intervals(
     center: float, se: float, df: float, confidence: float, alternative: str
 ) -> tuple[tuple[float, float], float]:
-    q2 = float(_st.t.ppf(0.5 + confidence / 2.0, df))
-    q1 = float(_st.t.ppf(confidence, df))
+    q2 = _t_ppf(0.5 + confidence / 2.0, df)
+    q1 = _t_ppf(confidence, df)
     ci = (center - q2 * se, center + q2 * se)
     if alternative == "less":
         bound = center + q1 * se
@@ -307,7 +347,7 @@ def welch_one_sided(
     return WelchResult(
         n_new=int(xn.size), n_old=int(xo.size), mean_new=float(xn.mean()), mean_old=float(xo.mean()),
         std_new=float(xn.std(ddof=1)), std_old=float(xo.std(ddof=1)), diff=diff, margin=float(margin),
-        se=se, t=t, df=df, p_value=float(_st.t.cdf(t, df)), confidence=confidence, ci=ci, bound=bound,
+        se=se, t=t, df=df, p_value=_t_cdf(t, df), confidence=confidence, ci=ci, bound=bound,
     )
 
 
@@ -390,10 +430,10 @@ def t_test_power(effect_size: float, n: int, alpha: float, alternative: str = "l
     df = n - 1
     nc = effect_size * math.sqrt(n)
     if alternative == "two-sided":
-        crit = float(_st.t.ppf(1 - alpha / 2, df))
-        return float(_st.nct.sf(crit, df, nc) + _st.nct.cdf(-crit, df, nc))
-    crit = float(_st.t.ppf(1 - alpha, df))
-    return float(_st.nct.sf(crit, df, nc))
+        crit = _t_ppf(1 - alpha / 2, df)
+        return _nct_sf(crit, df, nc) + _nct_cdf(-crit, df, nc)
+    crit = _t_ppf(1 - alpha, df)
+    return _nct_sf(crit, df, nc)
 
 
 def power_one_sample(
@@ -414,7 +454,7 @@ def power_one_sample(
     n_for_p = n_for_power = None
     for n in range(2, n_max + 1 if d > 0 else 2):  # no n helps when the mean is on the wrong side
         q = 1 - alpha / 2 if alternative == "two-sided" else 1 - alpha
-        crit = float(_st.t.ppf(q, n - 1))
+        crit = _t_ppf(q, n - 1)
         if n_for_p is None and d * math.sqrt(n) > crit:
             n_for_p = n
         if n_for_power is None and d > 0 and t_test_power(d, n, alpha, alternative) >= target_power:
@@ -657,11 +697,12 @@ def detectable_difference(n_rerun: int, n_claimed: int, std: float, alpha: float
         raise PgolfError(f"detectable difference: std {std!r} must be > 0")
     df = n_rerun + n_claimed - 2
     scale = math.sqrt(1.0 / n_rerun + 1.0 / n_claimed)
-    crit = float(_st.t.ppf(1.0 - alpha / 2.0, df))
+    crit = _t_ppf(1.0 - alpha / 2.0, df)
+    from scipy.optimize import brentq  # noqa: PLC0415 (a root finder: here only, not at every import)
 
     def shortfall(nc: float) -> float:
-        lower = float(_st.nct.cdf(-crit, df, nc))  # the wrong-sign rejections; NaN once it underflows
-        return float(_st.nct.sf(crit, df, nc)) + (lower if math.isfinite(lower) else 0.0) - power
+        lower = _nct_cdf(-crit, df, nc)  # the wrong-sign rejections; NaN once it underflows
+        return _nct_sf(crit, df, nc) + (lower if math.isfinite(lower) else 0.0) - power
 
     high = 1.0
     while shortfall(high) < 0.0:
