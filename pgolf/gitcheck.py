@@ -45,10 +45,11 @@ def repo_state(repo: str | os.PathLike[str]) -> RepoState:
     return RepoState(shallow=done.stdout.strip() == "true")
 
 
-def missing_object(repo: str | os.PathLike[str], oid: str, where: str) -> CorruptRepository:
+def missing_object(repo: str | os.PathLike[str], oid: str, where: str,
+                   consequence: str = "this file is not judged") -> CorruptRepository:
     """The error for an object a tree names that `git cat-file` cannot find (a missing answer, not an absent claim)."""
     return CorruptRepository(f"{where}: git object {oid} is missing from {repo}: the repository is incomplete or "
-                             "corrupt (run `git fsck` there, or clone it again); this file is not judged")
+                             f"corrupt (run `git fsck` there, or clone it again); {consequence}")
 
 
 def submodule_note(path: str, oid: str) -> str:
@@ -82,3 +83,19 @@ def submodules(repo: str | os.PathLike[str], rev: str, path: str = "") -> list[t
         if is_submodule(mode):
             found.append((name, oid))
     return found
+
+
+def gitlink_at(folder: str | os.PathLike[str]) -> str | None:
+    """The commit id when the git repository around `folder` records it as a submodule (`git ls-files --stage`),
+    else None (no git, no repository, or a plain folder)."""
+    folder = os.path.abspath(folder)
+    try:
+        done = _git(os.path.dirname(folder), "ls-files", "--stage", "--", os.path.basename(folder))
+    except OSError:
+        return None
+    for line in done.stdout.splitlines() if done.returncode == 0 else []:
+        meta, _name = line.split("\t", 1)
+        mode, oid = meta.split()[:2]
+        if is_submodule(mode):
+            return oid
+    return None

@@ -14,29 +14,46 @@ from typing import Any
 
 from pgolf.errors import DataError
 
-MAX_TEXT_BYTES = 64 * 1024 * 1024  # a config, manifest, table or template is far smaller
+# One bound for every file and git blob pgolf reads (a config, a table, a train log, a README, a script): 64 MiB
+# holds the largest real train log (about 10 MB) many times over and keeps one hostile file (a sparse 2 GiB log,
+# a one-line 200 MB blob) from filling memory. Read at call time (`bound()`), so a test can lower it.
+MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_DEPTH = 100  # JSON or YAML nesting: pgolf's files are a few levels deep
 
 
-def read_bytes(path: str | Path, what: str, limit: int = MAX_TEXT_BYTES) -> bytes:
+def bound() -> int:
+    """The byte bound of one file, as set now (MAX_FILE_BYTES)."""
+    return MAX_FILE_BYTES
+
+
+def check_size(size: int, label: str) -> None:
+    """DataError naming the file, its size and the bound when `size` is over it: such a file is never read."""
+    if size > bound():
+        raise DataError(f"{label}: {size:,} bytes, over the {bound():,}-byte bound for one file; it is not read "
+                        "(is it the right file?)")
+
+
+def read_bytes(path: str | Path, what: str) -> bytes:
+    """A regular file's bytes, under the one bound; DataError naming the file otherwise."""
     p = Path(path)
     try:
         info = p.stat()
         if not stat.S_ISREG(info.st_mode):
             raise DataError(f"{what} {p}: not a regular file; give a file")
-        if info.st_size > limit:
-            raise DataError(f"{what} {p}: {info.st_size:,} bytes, over the {limit:,}-byte bound; is it the right file?")
+        check_size(info.st_size, f"{what} {p}")
         with open(p, "rb") as fh:
-            return fh.read(limit + 1)
+            data = fh.read(bound() + 1)
+        check_size(len(data), f"{what} {p}")  # it grew after stat: still never more than the bound in memory
+        return data
     except FileNotFoundError:
         raise DataError(f"{what} {p}: no such file; check the path") from None
     except OSError as exc:
         raise DataError(f"{what} {p}: cannot read it ({exc.strerror or exc})") from None
 
 
-def read_text(path: str | Path, what: str, limit: int = MAX_TEXT_BYTES) -> str:
+def read_text(path: str | Path, what: str) -> str:
     """A text file as UTF-8 (a BOM dropped); DataError naming the file and the byte offset otherwise."""
-    data = read_bytes(path, what, limit)
+    data = read_bytes(path, what)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

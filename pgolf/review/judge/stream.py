@@ -147,7 +147,7 @@ def audit_git(repo: str | os.PathLike[str], *, refs: str = DEFAULT_REFS, track: 
               settings: ProgressionSettings | None = None) -> StreamAudit:
     start = time.perf_counter()
     with stream(repo, refs=refs, track=track) as src:
-        warnings = repo_state(repo).warnings(repo)
+        warnings = repo_state(repo).warnings(repo) + src.warnings  # a shallow clone, a missing tree
         j = judge_stream(src, settings or ProgressionSettings(), track, versions=True)
     return StreamAudit(str(repo), src.main, src.refs, j.submissions, j.leaderboard, j.table, j.diff(), j.runs_from,
                        src.deleted, time.perf_counter() - start, warnings, j.free_leaderboard, j.standing)

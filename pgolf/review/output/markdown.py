@@ -49,7 +49,8 @@ def verdict_sentence(result: RecordResult) -> str:
     claim, a = claim_text(rec) or "per seed", stats.against
     parts = [f"claim {claim} is shown by `{rec.stage}`" if rec.claim_supported is True
              else f"claim {claim} is NOT shown by any stage of the logs" if rec.claim_supported is False
-             else f"no claim to match; tested `{rec.stage}`"]
+             else f"no claim to match; tested `{rec.stage}`" if rec.stage  # none when no log could be read
+             else "no claim to match and no stage to test"]
     if stats.mean is not None:
         parts[-1] += f" (n = {stats.n}, mean {stats.mean:.5f})"
     if a.previous:

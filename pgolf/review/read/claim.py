@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from pgolf.errors import DataError
+from pgolf.inputs import read_bytes
 
 _DATE = re.compile(r"(\d{4}-\d{2}-\d{2})")
 
@@ -258,13 +259,7 @@ def _first(data: dict[str, Any], *keys: str) -> Any:
 def read_claim(path: str | Path) -> Claim:
     """Read one submission.json; DataError naming the file when it is not a JSON object."""
     p = Path(path)
-    try:
-        data = p.read_bytes()
-    except FileNotFoundError:
-        raise DataError(f"{p}: no such file; a record folder holds its claim in submission.json") from None
-    except OSError as exc:
-        raise DataError(f"{p}: cannot read it ({exc.strerror or exc})") from None
-    return read_claim_bytes(data, str(p))
+    return read_claim_bytes(read_bytes(p, "claim"), str(p))  # the one bounded reader: names the file and reason
 
 
 def _json(text: str) -> Any:

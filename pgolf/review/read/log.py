@@ -43,7 +43,6 @@ from pgolf.inputs import read_bytes
 from pgolf.review.model import STAGE_ALIASES, ParsedRun, Stage, canonical_stage, decimals, stage_seed
 from pgolf.review.read.freetext import read_free_text
 from pgolf.review.read.text import clean_lines, code_dump, code_dump_end, dump_lines, lines_sha256
-from pgolf.review.sources.folder import MAX_FILE_BYTES
 
 # the reader's API; Stage, ParsedRun and the stage names live in model.py
 __all__ = ["STAGE_ALIASES", "ParsedRun", "Stage", "canonical_stage", "code_dump", "decimals", "dump_lines",
@@ -377,7 +376,7 @@ def read_log(path: str | Path) -> ParsedRun:
 def read_log_file_runs(path: str | Path) -> list[ParsedRun]:
     """Every run of one log file (see read_log_runs); DataError only when the file cannot be read at all."""
     p = Path(path)
-    data = read_bytes(p, "log", MAX_FILE_BYTES)
+    data = read_bytes(p, "log")  # the one bound of every file (inputs.bound())
     return with_hash(read_log_runs(data.decode("utf-8", errors="replace"), file=str(p)), data)
 
 

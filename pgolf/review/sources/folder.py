@@ -7,17 +7,15 @@ straight from git objects (`audit --git`), with no checkout and no temporary cop
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Protocol
 
 from pgolf.errors import DataError
+from pgolf.gitcheck import gitlink_at, submodule_note
 from pgolf.inputs import read_bytes
 from pgolf.sanitize import inside
-
-# A train log, README or script above this is not read whole: 64 MiB holds the largest real log
-# (about 10 MB) many times over, and keeps one hostile file from filling memory.
-MAX_FILE_BYTES = 64 * 1024 * 1024
 
 
 class FolderFiles(Protocol):
@@ -42,7 +40,7 @@ class FolderFiles(Protocol):
         ...
 
     def read(self, rel: str) -> bytes:
-        """A file's bytes; DataError naming the file when it is missing or over MAX_FILE_BYTES."""
+        """A file's bytes; DataError naming the file when it is missing or over the one bound (inputs.bound())."""
         ...
 
     def file_label(self, rel: str) -> str:
@@ -81,20 +79,39 @@ class DirFolder:
 
     def paths(self) -> list[str]:
         if self._paths is None:
-            found = []
-            for p in sorted(self.root.rglob("*")) if self.root.is_dir() else []:
-                rel = p.relative_to(self.root)
-                if any(part.startswith(".") for part in rel.parts):
-                    continue
-                try:
-                    inside(self.root, rel)
-                except DataError as exc:
-                    self._left_out.append(str(exc))
-                    continue
-                if p.is_file():
-                    found.append(rel.as_posix())
-            self._paths = found
+            self._paths = self._walk() if self.root.is_dir() else []
         return self._paths
+
+    def _walk(self) -> list[str]:
+        """Every regular file below the folder; a folder that cannot be listed, a link out and a submodule are
+        named in left_out() (an unreadable folder used to read as an empty one: "no claim")."""
+        found: list[str] = []
+        for top, dirs, names in os.walk(self.root, onerror=self._unlistable):
+            here = Path(top)
+            dirs[:] = [d for d in dirs if not d.startswith(".") and self._keep(here / d)]
+            self._submodule(here, dirs, names)
+            found += [(here / n).relative_to(self.root).as_posix() for n in names
+                      if not n.startswith(".") and self._keep(here / n) and (here / n).is_file()]
+        return sorted(found)
+
+    def _keep(self, p: Path) -> bool:
+        try:
+            inside(self.root, p.relative_to(self.root))
+        except DataError as exc:
+            self._left_out.append(str(exc))
+            return False
+        return True
+
+    def _unlistable(self, exc: OSError) -> None:
+        self._left_out.append(f"{exc.filename}: cannot list this folder ({exc.strerror or exc}); its files are not "
+                              "read, so the claim is judged without them: fix its permissions")
+
+    def _submodule(self, here: Path, dirs: list[str], names: list[str]) -> None:
+        """A folder that git records as a submodule (a gitlink): empty until checked out, so said, not skipped."""
+        if (dirs or names) and not (here / ".git").exists():
+            return
+        if (oid := gitlink_at(here)) is not None:
+            self._left_out.append(submodule_note(str(here), oid))
 
     def left_out(self) -> list[str]:
         self.paths()
@@ -104,7 +121,7 @@ class DirFolder:
         return self._inside(rel).stat().st_size
 
     def read(self, rel: str) -> bytes:
-        return read_bytes(self._inside(rel), "file", MAX_FILE_BYTES)
+        return read_bytes(self._inside(rel), "file")
 
     def _inside(self, rel: str) -> Path:
         """The file, with its links resolved inside the folder; PathEscape (a DataError) when one leads out."""

@@ -21,16 +21,15 @@ from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 
 from pgolf.errors import DataError
-from pgolf.gitcheck import submodule_note
-from pgolf.review.sources.gitobjects import GitObjects
+from pgolf.gitcheck import CorruptRepository, is_submodule, missing_object, submodule_note
+from pgolf.review.sources.gitobjects import GitObjects, Skipped, TreeEntry
 from pgolf.review.sources.landed import (
+    PR_OF_SUBJECT,
     MainEvent,
     ReadmeVersion,
     Version,
     folder_versions,
-    main_events,
     opened_time,
-    readme_history,
 )
 
 DEFAULT_REFS = "refs/pull/*/head"
@@ -45,9 +44,10 @@ class GitFolder:
     tree_oid: str
     path: str  # in the repository: records/track_10min_16mb/<name>
     where: str  # `PR #123` or `main`
+    submodule: bool = False  # the record folder itself is a gitlink: a commit of another repository
     _files: dict[str, str] | None = field(default=None, repr=False)
     _sizes: dict[str, int] = field(default_factory=dict, repr=False)
-    _submodules: list[tuple[str, str]] = field(default_factory=list, repr=False)
+    _skipped: list[Skipped] = field(default_factory=list, repr=False)
 
     @property
     def name(self) -> str:
@@ -58,8 +58,10 @@ class GitFolder:
         return f"{self.where} {self.path}"
 
     def _listing(self) -> dict[str, str]:
+        if self._files is None and self.submodule:
+            self._files, self._skipped = {}, [Skipped("", self.tree_oid, "submodule")]
         if self._files is None:
-            self._files = dict(sorted(self.objects.walk(self.tree_oid, subs=self._submodules)))
+            self._files = dict(sorted(self.objects.walk(self.tree_oid, skipped=self._skipped)))
         return self._files
 
     def paths(self) -> list[str]:
@@ -78,8 +80,14 @@ class GitFolder:
         return self.objects.blob(oid, f"{self.label}/{rel}")
 
     def left_out(self) -> list[str]:
+        """A submodule and a tree missing from the repository, each named with its object: never read as empty."""
         self._listing()
-        return [submodule_note(f"{self.label}/{path}", oid) for path, oid in self._submodules]
+        return [self._note(f"{self.label}/{s.path}".rstrip("/"), s) for s in self._skipped]
+
+    def _note(self, where: str, s: Skipped) -> str:
+        if s.why == "submodule":
+            return submodule_note(where, s.oid)
+        return str(missing_object(self.objects.repo, s.oid, where, "its files are not judged"))
 
     def file_label(self, rel: str) -> str:
         return rel
@@ -99,6 +107,7 @@ class GitSubmission:
     on_main: bool = False  # the folder is on main (merged)
     opened: int = 0  # Unix time of the branch's first commit after the merge base (when the PR opened, about)
     earlier: tuple[Version, ...] = ()  # the folder's earlier versions on the branch, newest first
+    submodule: bool = False  # the folder is a gitlink (`tree` is then the other repository's commit id)
 
 
 # --------------------------------------------------------------------------- the commit graph
@@ -175,10 +184,19 @@ def list_refs(objects: GitObjects, pattern: str) -> list[StreamRef]:
     return sorted(refs, key=lambda r: (r.pr is None, r.pr or 0, r.ref))
 
 
-def _folders(objects: GitObjects, tree: str | None, track_path: str) -> dict[str, str]:
-    """Record folder name -> its tree id, in one commit's track folder."""
-    track = objects.subtree(tree, track_path) if tree else None
-    return {e.name: e.oid for e in objects.tree(track) if e.is_tree and not e.name.startswith(".")} if track else {}
+def _entries(objects: GitObjects, tree: str | None, track_path: str, where: str) -> dict[str, TreeEntry]:
+    """Record folder name -> its entry (a tree, or a submodule's gitlink) in one commit's track folder;
+    CorruptRepository naming `where` (a commit) and the path when a tree on the way is missing."""
+    track = objects.subtree(tree, track_path, where) if tree else None
+    if track is None:
+        return {}
+    return {e.name: e for e in objects.tree(track, f"{where}:{track_path}")
+            if (e.is_tree or is_submodule(e.mode)) and not e.name.startswith(".")}
+
+
+def _folders(objects: GitObjects, tree: str | None, track_path: str, where: str) -> dict[str, str]:
+    """Record folder name -> its tree id (a submodule's: its commit id), in one commit's track folder."""
+    return {name: e.oid for name, e in _entries(objects, tree, track_path, where).items()}
 
 
 def _day(timestamp: int) -> str:
@@ -195,6 +213,39 @@ def merged_by(events: list[MainEvent]) -> dict[str, tuple[int | None, str, int]]
 
 
 @dataclass
+class MainHistory:
+    """main's first-parent line, oldest first: record folders added (`A`) and deleted (`D`), README.md's versions."""
+
+    events: list[MainEvent] = field(default_factory=list)
+    readmes: list[tuple[str, int, str]] = field(default_factory=list)  # (commit, time, blob id) where it changed
+
+
+def main_history(objects: GitObjects, graph: CommitGraph, main: str, track_path: str,
+                 warnings: list[str]) -> MainHistory:
+    """Read from the trees of main's first-parent commits, one at a time (`git log --name-status` stopped the whole
+    audit at the first missing tree): a commit whose tree is missing is a warning naming it and the object, and
+    what it changed counts from the next commit that can be read."""
+    out, before, readme = MainHistory(), {}, None
+    for line in objects.git("log", "--first-parent", "--reverse", "--format=%H %s", main).splitlines():
+        sha, subject = (line.split(" ", 1) + [""])[:2]
+        try:
+            now = _folders(objects, graph.trees.get(sha), track_path, sha[:12])
+            top = objects.tree(graph.trees[sha], f"{sha[:12]}'s root tree")
+        except CorruptRepository as exc:
+            warnings.append(f"main's history: {exc}")
+            continue
+        m, when = PR_OF_SUBJECT.search(subject), graph.times.get(sha, 0)
+        pr = int(m.group(1) or m.group(2)) if m else None
+        out.events += [MainEvent(n, "A", pr, sha, when) for n in sorted(now.keys() - before.keys())]
+        out.events += [MainEvent(n, "D", pr, sha, when) for n in sorted(before.keys() - now.keys())]
+        oid = next((e.oid for e in top if e.name == "README.md" and not e.is_tree), None)
+        if oid is not None and oid != readme:
+            out.readmes.append((sha, when, oid))
+        before, readme = now, oid
+    return out
+
+
+@dataclass
 class Stream:
     """What `audit --git` reads: the submissions and the git objects to read their files from."""
 
@@ -203,15 +254,22 @@ class Stream:
     main: str  # main's commit
     refs: int  # refs matched
     deleted: list[tuple[int | None, str]]  # (PR, folder) a ref deletes: no submission
-    events: list[MainEvent] = field(default_factory=list)  # record folders added to and deleted from main
+    history: MainHistory = field(default_factory=MainHistory)
+    warnings: list[str] = field(default_factory=list)  # a ref or commit whose trees are missing: not read
+
+    @property
+    def events(self) -> list[MainEvent]:
+        """Record folders added to and deleted from main, oldest first."""
+        return self.history.events
 
     def readme_history(self) -> list[ReadmeVersion]:
-        """main's README.md at each commit that changed it, oldest first: the table as of any date."""
-        return readme_history(self.objects, self.main)
+        """main's README.md at each commit that changed it, oldest first: the table as of any date (bounded)."""
+        return [ReadmeVersion(c, t, self.objects.blob(oid, f"README.md at {c[:12]}").decode("utf-8", "replace"))
+                for c, t, oid in self.history.readmes]
 
     def folder(self, sub: GitSubmission) -> GitFolder:
         where = f"PR #{sub.pr}" if sub.pr is not None else sub.ref
-        return GitFolder(self.objects, sub.tree, sub.folder, where)
+        return GitFolder(self.objects, sub.tree, sub.folder, where, submodule=sub.submodule)
 
     def main_readme(self) -> str:
         """The README at main (the published table) or ""; through the bounded blob reader, never read whole."""
@@ -238,21 +296,24 @@ def _ref_submissions(objects: GitObjects, graph: CommitGraph, entry: dict[str, i
                      track_path: str, evidence: Callable[[str], object]
                      ) -> tuple[list[GitSubmission], list[tuple[int | None, str]]]:
     base = graph.merge_base(ref.commit, entry)
-    head = _folders(objects, graph.trees.get(ref.commit), track_path)
-    before = _folders(objects, graph.trees.get(base), track_path) if base else {}
+    entries = _entries(objects, graph.trees.get(ref.commit), track_path, ref.ref)
+    head = {name: e.oid for name, e in entries.items()}
+    before = _folders(objects, graph.trees.get(base), track_path, f"{ref.ref}'s merge base {base[:12]}") if base else {}
     changed = {name: oid for name, oid in sorted(head.items()) if before.get(name) != oid}
     versions = folder_versions(graph, entry, ref.commit, base, changed,
-                               lambda tree: _folders(objects, tree, track_path), evidence)
+                               lambda tree: _folders(objects, tree, track_path, f"a commit of {ref.ref}"), evidence)
     opened = opened_time(graph, entry, ref.commit, base)
     subs = [GitSubmission(ref.pr, ref.ref, ref.commit, _day(v[-1].timestamp), v[-1].timestamp,
-                          f"{track_path}/{name}", oid, opened=opened, earlier=tuple(v[1:1 + MAX_EARLIER]))
+                          f"{track_path}/{name}", oid, opened=opened, earlier=tuple(v[1:1 + MAX_EARLIER]),
+                          submodule=not entries[name].is_tree)
             for name, oid in changed.items() if (v := versions[name])]
     return subs, [(ref.pr, f"{track_path}/{name}") for name in sorted(before.keys() - head.keys())]
 
 
 def stream(repo: str | os.PathLike[str], *, refs: str = DEFAULT_REFS, track: str = DEFAULT_TRACK,
            main: str = "main") -> Stream:
-    """main's record folders and every ref's added or changed ones (see the module docstring)."""
+    """main's record folders and every ref's added or changed ones (see the module docstring). A ref or a commit
+    of main whose trees the repository lacks is a warning naming it and the missing object; the rest is read."""
     objects = GitObjects(repo)
     main_sha = objects.git("rev-parse", "--verify", "--quiet", f"{main}^{{commit}}").strip()
     matched = list_refs(objects, refs)
@@ -261,23 +322,38 @@ def stream(repo: str | os.PathLike[str], *, refs: str = DEFAULT_REFS, track: str
     track_path = f"records/{track}"
     subs: list[GitSubmission] = []
     deleted: list[tuple[int | None, str]] = []
+    warnings: list[str] = []
     evidence = evidence_files(objects)
     for ref in matched:
-        got, gone = _ref_submissions(objects, graph, entry, ref, track_path, evidence)
+        try:
+            got, gone = _ref_submissions(objects, graph, entry, ref, track_path, evidence)
+        except CorruptRepository as exc:
+            warnings.append(f"{_who(ref)} is not judged: {exc}")
+            continue
         subs += got
         deleted += gone
-    events = main_events(objects, main_sha, track_path)
-    subs = _with_main(objects, graph, main_sha, track_path, subs, merged_by(events))
-    return Stream(objects, subs, main_sha, len(matched), deleted, events)
+    history = main_history(objects, graph, main_sha, track_path, warnings)
+    subs = _with_main(objects, graph, main_sha, track_path, subs, merged_by(history.events), warnings)
+    return Stream(objects, subs, main_sha, len(matched), deleted, history, warnings)
+
+
+def _who(ref: StreamRef) -> str:
+    return f"PR #{ref.pr} ({ref.ref})" if ref.pr is not None else ref.ref
 
 
 def _with_main(objects: GitObjects, graph: CommitGraph, main_sha: str, track_path: str,
-               subs: list[GitSubmission], by_merge: dict[str, tuple[int | None, str, int]]) -> list[GitSubmission]:
+               subs: list[GitSubmission], by_merge: dict[str, tuple[int | None, str, int]],
+               warnings: list[str]) -> list[GitSubmission]:
     """Mark the PR rows whose folder is on main; main's folders no PR row holds become rows of their own."""
-    on_main = _folders(objects, graph.trees[main_sha], track_path)
+    try:
+        on_main = _entries(objects, graph.trees[main_sha], track_path, "main")
+    except CorruptRepository as exc:
+        warnings.append(f"main's record folders are not listed: {exc}")
+        return subs
     keyed = {(s.pr, s.folder): i for i, s in enumerate(subs)}
     out = list(subs)
-    for name, oid in sorted(on_main.items()):
+    for name, e in sorted(on_main.items()):
+        oid = e.oid
         path = f"{track_path}/{name}"
         pr, commit, when = by_merge.get(name, (None, main_sha, graph.times.get(main_sha, 0)))
         if pr is None:  # added by a plain commit: the PR whose folder is the same tree
@@ -288,5 +364,6 @@ def _with_main(objects: GitObjects, graph: CommitGraph, main_sha: str, track_pat
         else:  # dated from the merged branch's head, as that PR's own row is when its ref is read (review-pr)
             parents = graph.parents.get(commit, ())
             when = graph.times.get(parents[1], when) if len(parents) > 1 else when
-            out.append(GitSubmission(pr, "main", commit, _day(when), when, path, oid, on_main=True, opened=when))
+            out.append(GitSubmission(pr, "main", commit, _day(when), when, path, oid, on_main=True, opened=when,
+                                     submodule=not e.is_tree))
     return sorted(out, key=lambda s: (s.pr is None, s.pr or 0, s.timestamp, s.folder))

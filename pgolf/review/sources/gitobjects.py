@@ -10,11 +10,20 @@ from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from pgolf.errors import DataError
-from pgolf.gitcheck import is_submodule, missing_object
-from pgolf.review.sources.folder import MAX_FILE_BYTES
+from pgolf.gitcheck import CorruptRepository, is_submodule, missing_object
+from pgolf.inputs import check_size
 
 # git must never reach for a network: a partial clone's missing blob is reported missing, not fetched
 _GIT_ENV = {"GIT_NO_LAZY_FETCH": "1", "GIT_TERMINAL_PROMPT": "0", "GIT_OPTIONAL_LOCKS": "0"}
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A folder entry whose files cannot be read from this repository: `why` is "submodule" or "missing"."""
+
+    path: str  # below the walked tree ("" for the tree itself)
+    oid: str
+    why: str
 
 
 @dataclass(frozen=True)
@@ -94,39 +103,50 @@ class GitObjects:
         self._proc.stdout.read(1)  # the newline after the contents
         return kind, data
 
-    def tree(self, oid: str) -> list[TreeEntry]:
-        """A tree's entries (cached: the same folder shared by many refs is read once)."""
+    def tree(self, oid: str, where: str = "") -> list[TreeEntry]:
+        """A tree's entries (cached: the same folder shared by many refs is read once). CorruptRepository naming
+        `where` when a tree the repository names is not in it: never read as an empty folder."""
         if oid not in self._trees:
             got = self.contents(oid)
-            self._trees[oid] = _parse_tree(got[1]) if got and got[0] == "tree" else []
+            if got is None or got[0] != "tree":
+                raise missing_object(self.repo, oid, where or f"tree {oid}", "its files are not read")
+            self._trees[oid] = _parse_tree(got[1])
         return self._trees[oid]
 
     def blob(self, oid: str, label: str) -> bytes:
         info = self.info(oid)
         if info is None:  # a tree names it, so the repository is incomplete: not "no such file"
             raise missing_object(self.repo, oid, label)
-        if info[1] > MAX_FILE_BYTES:
-            raise DataError(f"{label}: {info[1]:,} bytes, over the {MAX_FILE_BYTES:,}-byte bound for one file; "
-                            "it is not read")
+        check_size(info[1], label)  # the bound of every file, read now: a blob over it is never read
         got = self.contents(oid)
         return got[1] if got else b""
 
-    def walk(self, oid: str, prefix: str = "", subs: list | None = None) -> Iterator[tuple[str, str]]:
-        """(path, blob id) of each file below a tree, hidden ones left out; submodules' (path, commit) to subs."""
-        for e in self.tree(oid):
+    def walk(self, oid: str, prefix: str = "", skipped: list[Skipped] | None = None) -> Iterator[tuple[str, str]]:
+        """(path, blob id) of each file below a tree, hidden ones left out; what cannot be read from this
+        repository goes to `skipped`: a submodule (a commit of another repository), a tree missing from it."""
+        try:
+            entries = self.tree(oid)
+        except CorruptRepository:
+            skipped is not None and skipped.append(Skipped(prefix.rstrip("/"), oid, "missing"))
+            return
+        for e in entries:
             if e.name.startswith("."):
                 continue
             if e.is_tree:
-                yield from self.walk(e.oid, f"{prefix}{e.name}/", subs)
+                yield from self.walk(e.oid, f"{prefix}{e.name}/", skipped)
             elif is_submodule(e.mode):
-                subs is not None and subs.append((f"{prefix}{e.name}", e.oid))
+                skipped is not None and skipped.append(Skipped(f"{prefix}{e.name}", e.oid, "submodule"))
             else:
                 yield f"{prefix}{e.name}", e.oid
 
-    def subtree(self, tree: str, path: str) -> str | None:
-        """The id of the tree at `path` (POSIX, below `tree`), or None when there is none."""
+    def subtree(self, tree: str, path: str, where: str = "") -> str | None:
+        """The id of the tree at `path` (POSIX, below `tree`), or None when there is none; CorruptRepository
+        naming `where` and the path when a tree on the way is missing."""
+        done = PurePosixPath()
         for part in PurePosixPath(path).parts:
-            entry = next((e for e in self.tree(tree) if e.name == part and e.is_tree), None)
+            here = f"{where}:{done}" if done != PurePosixPath() else f"{where}'s root tree"  # git's `<commit>:<path>`
+            entry = next((e for e in self.tree(tree, here) if e.name == part and e.is_tree), None)
+            done /= part
             if entry is None:
                 return None
             tree = entry.oid

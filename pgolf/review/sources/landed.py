@@ -6,8 +6,9 @@ replaced after the PR opened dates from the replacement, a renamed folder (the s
 name) keeps its date, and a folder first committed on another PR's branch dates from that commit on both
 (the lower PR number then holds the original).
 
-Main's side: the README at each commit that changed it (the published table as of any date), and each
-record folder's arrival on main (the merge) and removal from it (a revert).
+Main's side (read by sources/git.py's main_history from the trees): the README at each commit that changed it
+(the published table as of any date), and each record folder's arrival on main (the merge) and removal from it
+(a revert).
 """
 
 from __future__ import annotations
@@ -24,16 +25,6 @@ class Graph(Protocol):
     parents: Mapping[str, tuple[str, ...]]
     times: Mapping[str, int]
     trees: Mapping[str, str]
-
-
-class Git(Protocol):
-    """What main's history needs from sources/gitobjects.GitObjects."""
-
-    def git(self, *args: str) -> str: ...
-
-    def info(self, what: str) -> tuple[str, int] | None: ...
-
-    def blob(self, oid: str, label: str) -> bytes: ...
 
 
 MAX_VERSIONS = 64  # commits of one branch walked back
@@ -140,35 +131,3 @@ class MainEvent:
     pr: int | None  # the PR the commit's subject names (a merge or a squash)
     commit: str
     timestamp: int
-
-
-def readme_history(objects: Git, main: str) -> list[ReadmeVersion]:
-    """main's README.md at each first-parent commit that changed it, oldest first (one `git log`, then blobs)."""
-    out = []
-    for line in reversed(objects.git("log", "--first-parent", "--format=%H %ct", main, "--", "README.md").split("\n")):
-        if len(parts := line.split()) == 2:
-            what = f"{parts[0]}:README.md"
-            found = objects.info(what)
-            text = objects.blob(what, f"README.md at {parts[0][:12]}").decode("utf-8", "replace") \
-                if found is not None and found[0] == "blob" else ""
-            out.append(ReadmeVersion(parts[0], int(parts[1]), text))
-    return out
-
-
-def main_events(objects: Git, main: str, track_path: str) -> list[MainEvent]:
-    """Every record folder added to or deleted from main, oldest first (one `git log --name-status`)."""
-    log = objects.git("log", "--first-parent", "--diff-merges=first-parent", "--reverse", "--name-status",
-                      "--format=%x00%H %ct %s", main, "--", track_path + "/")
-    out: list[MainEvent] = []
-    pr, commit, when, seen = None, "", 0, set()
-    for line in log.splitlines():
-        if line.startswith("\0"):
-            sha, ct, subject = (line[1:].split(" ", 2) + [""])[:3]
-            m = PR_OF_SUBJECT.search(subject)
-            pr, commit, when, seen = (int(m.group(1) or m.group(2)) if m else None), sha, int(ct), set()
-        elif line[:2] in ("A\t", "D\t") and line[2:].startswith(track_path + "/"):
-            name = line[2 + len(track_path) + 1:].split("/", 1)[0]
-            if (line[0], name) not in seen:
-                seen.add((line[0], name))
-                out.append(MainEvent(name, line[0], pr, commit, when))
-    return out

@@ -70,3 +70,59 @@ def test_a_link_in_git_is_never_followed(repo, tmp_path):
     for f in (tmp_path / "out").iterdir():
         if f.suffix in (".md", ".html", ".json", ".csv"):
             assert not any(line in f.read_text() for line in secret), f
+
+
+def _drop(repo, oid: str) -> None:
+    os.remove(repo / ".git" / "objects" / oid[:2] / oid[2:])  # loose: the test's commits were never packed
+
+
+def test_a_missing_tree_is_named_with_its_path_and_object_not_read_as_empty(repo, tmp_path):
+    (repo / gs.TRACK / GOOD / "logs").mkdir()
+    (repo / gs.TRACK / GOOD / "logs" / "extra.txt").write_text("more\n")
+    gs._commit_all(repo, "logs", "2026-03-22T10:00:00Z")
+    sub = gs._git(repo, "rev-parse", f"main:{gs.TRACK}/{GOOD}/logs").strip()
+    _drop(repo, sub)
+    (record,) = _audit(repo, tmp_path / "sub")["records"]
+    texts = [f["text"] for f in record["flags"] if f["severity"] == "error"]
+    assert any(t.startswith(f"main {gs.TRACK}/{GOOD}/logs: git object {sub} is missing from {repo}") for t in texts)
+    assert record["n"] == 3  # the rest of the folder judged
+    folder = gs._git(repo, "rev-parse", f"main:{gs.TRACK}/{GOOD}").strip()
+    _drop(repo, folder)
+    (record,) = _audit(repo, tmp_path / "folder")["records"]
+    texts = [f["text"] for f in record["flags"] if f["severity"] == "error"]
+    assert any(t.startswith(f"main {gs.TRACK}/{GOOD}: git object {folder} is missing") for t in texts)
+    assert "its files are not judged" in " ".join(texts) and record["n"] == 0
+
+
+def test_a_missing_tree_of_a_pr_or_of_mains_history_is_a_warning_and_the_audit_goes_on(repo, tmp_path, capsys):
+    (repo / "NOTES.md").write_text("later\n")  # main moves on: the commit that added the folder is history
+    gs._commit_all(repo, "later", "2026-03-22T09:00:00Z")
+
+    def broken(r):
+        gs._record(r, "2026-03-23_Broken", (1.2, 1.2, 1.2))
+
+    head = gs._pr(repo, 7, "main", "2026-03-23T10:00:00Z", broken)
+    track = gs._git(repo, "rev-parse", f"{head}:{gs.TRACK}").strip()
+    _drop(repo, track)
+    fine = gs._git(repo, "log", "--format=%H", "-1", "--grep=^Fine$").strip()
+    history = gs._git(repo, "rev-parse", f"{fine}^{{tree}}").strip()
+    _drop(repo, history)  # a commit of main's first-parent line: the folder it added dates from the next one
+    data = _audit(repo, tmp_path / "out")
+    warnings = data["summary"]["warnings"]
+    assert any(w.startswith("PR #7 (refs/pull/7/head) is not judged: refs/pull/7/head:records/track_10min_16mb: "
+                            f"git object {track} is missing") for w in warnings)
+    assert any(w.startswith(f"main's history: {fine[:12]}'s root tree: git object {history} is missing")
+               for w in warnings)
+    (record,) = data["records"]
+    assert record["n"] == 3 and record["folder"].endswith(GOOD)
+    assert f"git object {track} is missing" in capsys.readouterr().err
+
+
+def test_a_record_folder_that_is_a_submodule_is_listed_with_a_finding(repo, tmp_path):
+    commit = gs._git(repo, "rev-parse", "HEAD").strip()
+    gs._git(repo, "update-index", "--add", "--cacheinfo", f"160000,{commit},{gs.TRACK}/2026-03-22_Sub")
+    gs._git(repo, "commit", "-q", "-m", "sub", date="2026-03-22T10:00:00Z")
+    records = {r["folder"].rsplit("/", 1)[1]: r for r in _audit(repo, tmp_path / "out")["records"]}
+    assert set(records) == {GOOD, "2026-03-22_Sub"} and records[GOOD]["n"] == 3
+    texts = [f["text"] for f in records["2026-03-22_Sub"]["flags"] if f["severity"] == "error"]
+    assert any(t.startswith(f"main {gs.TRACK}/2026-03-22_Sub is a submodule (commit {commit[:12]}") for t in texts)
