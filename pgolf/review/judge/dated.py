@@ -20,10 +20,12 @@ from pgolf.review.rules import run_scope
 from pgolf.review.rules.chrono import ChronoInput
 from pgolf.review.sources.landed import Version
 
-# Reads one version's folder (the same path at another tree): the stream's git objects.
-Loader = Callable[[Submission, Version], RecordCheck]
-# Verdicts an earlier version may change: its own evidence failed, or it came later than what it beat.
-REJUDGED = ("not better", "error flag", "claim not shown", "over the cap", "size not shown", "held for review",
+# Reads one version's folder (the same path at another tree): the stream's git objects; None: nothing new to judge
+Loader = Callable[[Submission, Version], RecordCheck | None]
+# Verdicts an earlier version may change: the head's own evidence failed. Every version is judged at the same
+# evidence date (the folder's first), so a head that is not better is left as it is: on the real stream no
+# earlier version rescued one, and reading them doubled the judge's time.
+REJUDGED = ("error flag", "claim not shown", "over the cap", "size not shown", "held for review",
             "fewer than 3 runs")
 
 
@@ -31,7 +33,8 @@ def earlier_versions(sub: Submission, load: Loader) -> Iterator[Submission]:
     """`sub` at each of its earlier versions, newest first (read only when asked for): the same submission, dated
     from its folder's first version as the head is, with that version's files."""
     for k, v in enumerate(sub.earlier, start=1):
-        yield replace(sub, record=load(sub, v), commit=v.commit, version=k)
+        if (rec := load(sub, v)) is not None:
+            yield replace(sub, record=rec, commit=v.commit, version=k)
 
 
 def chrono_flags(sub: Submission, front: Listing | None, dropped: Listing | None, head: Verdict | None) -> list[Flag]:

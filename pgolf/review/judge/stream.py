@@ -101,11 +101,21 @@ def judge_stream(src: Stream, settings: ProgressionSettings, track: str = DEFAUL
                     free_board, history)
 
 
-def version_loader(src: Stream) -> Callable[[Submission, Version], RecordCheck]:
-    """Reads a submission's folder at one of its earlier versions (each tree once)."""
+def version_loader(src: Stream) -> Callable[[Submission, Version], RecordCheck | None]:
+    """Reads a submission's folder at one of its earlier versions (each tree once); None where that version's
+    logs and submission.json are those of a version of it already judged (only its code or notes changed)."""
     cache: dict[str, RecordCheck] = {}
+    judged: dict[tuple, set[frozenset[tuple[str, str]]]] = {}
 
-    def load(sub: Submission, v: Version) -> RecordCheck:
+    def claimed(tree: str) -> frozenset[tuple[str, str]]:
+        return frozenset((p, oid) for p, oid in src.objects.walk(tree)
+                         if p.endswith((".log", ".txt")) or p == "submission.json")
+
+    def load(sub: Submission, v: Version) -> RecordCheck | None:
+        seen = judged.setdefault(sub.ident, {claimed(src.tree_of(sub.ref, sub.folder))})
+        if (key := claimed(v.tree)) in seen:
+            return None
+        seen.add(key)
         if v.tree not in cache:
             g = GitSubmission(sub.pr, sub.ref, v.commit, sub.date, v.timestamp, sub.folder, v.tree)
             cache[v.tree] = load_record(src.folder(g))

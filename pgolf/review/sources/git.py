@@ -262,6 +262,10 @@ class Stream:
         """Record folders added to and deleted from main, oldest first."""
         return self.history.events
 
+    def tree_of(self, ref: str, folder: str) -> str:
+        """The tree id of a submission's folder at its ref's head (as read)."""
+        return next(s.tree for s in self.submissions if s.ref == ref and s.folder == folder)
+
     def readme_history(self) -> list[ReadmeVersion]:
         """main's README.md at each commit that changed it, oldest first: the table as of any date (bounded)."""
         return [ReadmeVersion(c, t, self.objects.blob(oid, f"README.md at {c[:12]}").decode("utf-8", "replace"))
