@@ -32,12 +32,18 @@ def _commit(repo: Path, files: dict[str, str | None], date: str) -> str:
     return _git(repo, "rev-parse", "HEAD").strip()
 
 
-def test_a_shared_folder_dates_from_its_first_commit_and_a_replacement_from_its_own(tmp_path):
+def _branched(tmp_path: Path) -> Path:
+    """A repository with one commit on main, checked out on a branch `a` off it."""
     repo = tmp_path / "repo"
     repo.mkdir()
     _git(repo, "init", "-q", "-b", "main")
     _commit(repo, {"Base/README.md": "base\n"}, "2026-03-17T12:00:00Z")
     _git(repo, "checkout", "-qb", "a")
+    return repo
+
+
+def test_a_shared_folder_dates_from_its_first_commit_and_a_replacement_from_its_own(tmp_path):
+    repo = _branched(tmp_path)
     shared = _commit(repo, {"Shared/train.log": "run\n"}, "2026-03-20T12:00:00Z")
     _git(repo, "update-ref", "refs/pull/2/head", _commit(repo, {"Shared/README.md": "later\n"}, "2026-03-25T12:00:00Z"))
     _git(repo, "checkout", "-qb", "b", shared)
@@ -56,11 +62,7 @@ def test_a_shared_folder_dates_from_its_first_commit_and_a_replacement_from_its_
 
 
 def test_new_logs_make_a_version_and_a_renamed_folder_keeps_its_first_date(tmp_path):
-    repo = tmp_path / "repo"
-    repo.mkdir()
-    _git(repo, "init", "-q", "-b", "main")
-    _commit(repo, {"Base/README.md": "base\n"}, "2026-03-17T12:00:00Z")
-    _git(repo, "checkout", "-qb", "a")
+    repo = _branched(tmp_path)
     first = _commit(repo, {"Typo/train.log": "run 1\n"}, "2026-03-20T12:00:00Z")
     second = _commit(repo, {"Typo/train.log": "run 2\n"}, "2026-03-22T12:00:00Z")
     _git(repo, "mv", f"{TRACK}/Typo", f"{TRACK}/Fixed")  # renamed, same files
@@ -76,7 +78,8 @@ def test_new_logs_make_a_version_and_a_renamed_folder_keeps_its_first_date(tmp_p
 def test_a_folder_that_landed_after_its_pr_opened_stands_where_it_landed():
     import datetime as dt
 
-    from pgolf.review.judge.progression import Submission, chronological_positions
+    from pgolf.review.judge.free import chronological_positions
+    from pgolf.review.judge.progression import Submission
 
     def sub(pr, landed, opened):
         t = int(dt.datetime.fromisoformat(opened + "T12:00:00+00:00").timestamp())

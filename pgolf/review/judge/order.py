@@ -6,7 +6,7 @@ record folders then, whose own evidence holds (judge/standing.py). A submission 
 practice's test (progression.compare_to) is accepted; it does not become the frontier by itself: the table
 and main say what stood. When the head does not hold, up to four earlier versions of its folder are judged
 (judge/dated.py) and the first that holds is reported. A row the table listed and later dropped (a folder
-main merged and later deleted) is "removed". The PR-order rebuild (progression.rebuild) runs beside it as
+main merged and later deleted) is "removed". The PR-order rebuild (judge/free.py) runs beside it as
 each submission's `free` verdict.
 """
 

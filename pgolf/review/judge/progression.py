@@ -1,21 +1,22 @@
-"""The leaderboard as the organizers built it, as code: every submission in PR order against the frontier.
+"""The progression's parts: a submission and its verdict, the evidence checks, and one comparison.
 
-The frontier starts at the naive baseline. A submission that passes the evidence checks (its claim
-shown by its logs, under the size cap, no error flag, the runs the practice asked for at the time)
-becomes the new frontier when it beats the current one at p < 0.25: one-sided Welch on per-seed
-val_bpb, no margin. Where either side has fewer than 2 runs no Welch test exists; the scores are
-compared and the verdict says so. The written rule (0.005 nats at p < 0.01) is computed beside it.
+A submission that passes the evidence checks (its claim shown by its logs, under the size cap, no error
+flag, the runs the practice asked for at the time) is accepted when it beats the record it is compared
+with at p < 0.25: one-sided Welch on per-seed val_bpb, no margin. Where either side has fewer than 2 runs
+no Welch test exists; the scores are compared and the verdict says so. The written rule (0.005 nats at
+p < 0.01) is computed beside it. Which record it is compared with: judge/order.py (the record standing at
+its evidence date) and judge/free.py (the PR-order rebuild).
 
-A reproduction (a compliance rerun naming the PR it reruns) is attached to that PR: its runs are
-the PR's evidence (the latest reproduction's, as the organizers compared "vs PR #N latest rerun").
+A reproduction (a compliance rerun naming the PR it reruns) is attached to that PR: its runs are the PR's
+evidence (the latest reproduction's with at least as many runs, as the organizers compared "vs PR #N latest
+rerun").
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from statistics import fmean
 
 from pgolf import stats as st
@@ -296,21 +297,6 @@ def compare_to(sub: Submission, front: Submission, settings: ProgressionSettings
                    "welch")
 
 
-def originals(subs: Sequence[Submission]) -> list[Submission]:
-    """Each submission's original (in the order of `subs`): of those holding the same claimed logs, the one on
-    main, else the first pushed (a PR branched from another's fork carries that folder again)."""
-    groups: dict[tuple[str, ...], list[int]] = {}
-    for i, sub in enumerate(subs):
-        logs = tuple(sorted(r.sha256 for r in sub.record.counted if r.sha256))
-        groups.setdefault(logs or (f"#{i}",), []).append(i)
-    out: list[Submission] = list(subs)
-    for group in groups.values():
-        first = min((subs[i] for i in group), key=lambda s: (not s.on_main, s.timestamp, s.pr or 0))
-        for i in group:
-            out[i] = first
-    return out
-
-
 def _margin_bpb(sub: Submission, settings: ProgressionSettings) -> float:
     """The written margin (0.005 nats) in bpb through the runs' own val_bpb/val_loss; sp1024's ratio when the
     runs print no val_loss."""
@@ -332,66 +318,3 @@ def derive_runs_date(subs: Sequence[Submission], min_runs: int = MIN_RUNS) -> st
 def baseline_of(subs: Sequence[Submission], name: str) -> Submission | None:
     found = [s for s in subs if name and name.lower() in s.record.name.lower() and s.values]
     return next((s for s in found if s.on_main), found[0] if found else None)
-
-
-def chronological_positions(subs: Sequence[Submission]) -> list[float]:
-    """Where each submission stands in the creation order: its PR number; a folder that landed on a later day
-    than its PR opened (a replaced folder) stands just before the first PR opened on or after that day."""
-    opened = sorted((_day_of(s.opened), s.pr) for s in subs if s.pr is not None and s.opened)
-    out = []
-    for s in subs:
-        pos = float(s.pr or 0)
-        if s.pr is not None and s.opened and s.date > _day_of(s.opened):
-            later = [pr for day, pr in opened if day >= s.date and pr > s.pr]
-            pos = min(later) - 0.5 if later else pos
-        out.append(pos)
-    return out
-
-
-def _day_of(timestamp: int) -> str:
-    return dt.datetime.fromtimestamp(timestamp, dt.UTC).date().isoformat()
-
-
-def rebuild(subs: Sequence[Submission], settings: ProgressionSettings
-            ) -> tuple[list[Submission], list[LeaderRow], str | None]:
-    """Every submission judged: copies of `subs` (same order) with their `verdict` set; the rebuilt
-    leaderboard (best first); and the runs date used."""
-    runs_from = settings.runs_from if settings.runs_from is not None else derive_runs_date(subs, settings.review.min_runs)
-    # by the day its evidence landed, then PR number (creation order): a folder added to an old PR later is
-    # judged against the frontier standing when it landed, not where its PR number would put it
-    position = chronological_positions(subs)
-    order = sorted(range(len(subs)), key=lambda i: (subs[i].pr is None, position[i], subs[i].pr or 0, subs[i].folder))
-    front = baseline_of([subs[i] for i in order], settings.baseline)
-    chain: list[tuple[Submission, Verdict | None]] = [(front, None)] if front else []
-    verdicts: list[Verdict | None] = [None] * len(subs)
-    original = originals([subs[i] for i in order])
-    for i, first in zip(order, original, strict=True):
-        verdicts[i] = verdict = _judge(subs[i], first, front, subs, settings, runs_from)
-        if verdict.accepted and subs[i] is not front:
-            chain.append((subs[i], verdict))
-            front = subs[i]
-    return [replace(s, verdict=v) for s, v in zip(subs, verdicts, strict=True)], _leaderboard(chain), runs_from
-
-
-def _judge(sub: Submission, first: Submission, front: Submission | None, subs: Sequence[Submission],
-           settings: ProgressionSettings, runs_from: str | None) -> Verdict:
-    """One submission's verdict against the frontier standing when it came (`first`: its original)."""
-    if first is not sub and sub is not front:
-        return Verdict("duplicate", f"duplicate of {first.key}: the same claimed logs")
-    if sub is front:
-        return Verdict("accepted", "the naive baseline: the frontier starts here")
-    if sub.reproduces is not None and any(sub in s.reproduced_by for s in subs):
-        return Verdict("reproduction", f"reproduces PR #{sub.reproduces}: its runs are that submission's evidence")
-    problem = evidence_problem(sub, settings, runs_from)
-    return problem or (compare_to(sub, front, settings) if front else
-                       Verdict("accepted", "the first submission with evidence: no frontier before it"))
-
-
-def _leaderboard(chain: list[tuple[Submission, Verdict | None]]) -> list[LeaderRow]:
-    rows = []
-    for i, (sub, verdict) in enumerate(reversed(chain)):
-        prev = chain[len(chain) - 2 - i][0] if len(chain) - 2 - i >= 0 else None
-        rows.append(LeaderRow(i + 1, sub.pr, sub.folder, fmean(sub.values), len(sub.values),
-                              prev.pr if prev else None, verdict.p_frontier if verdict else None,
-                              verdict.method if verdict else None))
-    return rows

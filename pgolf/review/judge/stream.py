@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from pgolf.gitcheck import repo_state
+from pgolf.review.judge.free import rebuild
 from pgolf.review.judge.order import judge_dated
 from pgolf.review.judge.progression import (
     LeaderRow,
@@ -22,7 +23,6 @@ from pgolf.review.judge.progression import (
     Submission,
     Verdict,
     attach_reproductions,
-    rebuild,
     reproduces,
 )
 from pgolf.review.judge.published import DiffRow, TableRow, diff, parse_table

@@ -10,7 +10,8 @@ import sys
 import pytest
 from scipy import stats
 
-from pgolf.review.judge.progression import ProgressionSettings, rebuild
+from pgolf.review.judge.free import rebuild
+from pgolf.review.judge.progression import ProgressionSettings
 from pgolf.review.judge.stream import audit_git
 from pgolf.review.settings import ReviewSettings
 from tests.data import gitstream as gs
