@@ -7,7 +7,7 @@ published ones) and returns its path. What each PR does, and what the audit must
 - #2 merges Better (3 seeds, 1.2100): accepted against the baseline by score (one run on that side).
 - #3 adds Worse (1.2120), never merged: not better than #2; the README table lists it anyway.
 - #4 adds Good (1.1950), squash-merged onto main as `Good record (#4)`: accepted against #2.
-- #5 adds two folders: Big (over the cap) and SLOT_Trick (a ruled-out technique).
+- #5 adds two folders: Big (over the cap) and SLOT_Trick (named for a ruled technique, no script: held for review).
 - #6 deletes Better: no submission.
 - #7 reruns #4 (`supports_pr: 4`, 3 other seeds): a reproduction, #4's evidence from then on.
 - #8 copies Good's logs under another name: a duplicate of #4.

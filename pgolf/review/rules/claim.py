@@ -274,15 +274,18 @@ def one_run(x: RecordInput) -> list[Finding]:
                     f"all {len(x.rec.counted)} are tested")]
 
 
-@rule("claim.headline_seed", severity="warn", scope="headline", source=SEEDS)
+@rule("claim.headline_seed", severity="error", scope="headline", since="2026-03-25", source=SEEDS)
 def headline_is_seed(x: RecordInput) -> list[Finding]:
-    r"""The headline is one claimed seed's score, not the mean of the claimed runs (the mean is tested).
+    r"""The headline is one claimed seed's score, not the mean of the claimed runs it lists beside it: the
+    best seed reported as the result (the mean is tested). Enforced from the date the practice asked for the
+    mean of 3 seeds (a record merged before it is not judged by it; one-run headlines of early records are
+    the warning `claim.one_run`).
 
     >>> from pgolf.review.rules.examples import record, texts
     >>> texts(headline_is_seed(record(submission_json='{"val_bpb": 1.2000, "seed_results": {"1": {"val_bpb": 1.2000}, '
     ...     '"2": {"val_bpb": 1.3000}}}', train_seed1_log="seed:1\nfinal val_loss:2 val_bpb:1.2000",
     ...     train_seed2_log="seed:2\nfinal val_loss:2 val_bpb:1.3000")))
-    ["warn: the headline 1.2000 is seed 1's score, not the mean of the 2 claimed runs (1.250000); the mean is tested"]
+    ["error: the headline 1.2000 is seed 1's score, not the mean of the 2 claimed runs (1.250000); the mean is tested"]
     """
     rec = x.rec
     seed = headline_seed(rec.claim) if rec.claim and rec.claim_supported else None

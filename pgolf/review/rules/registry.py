@@ -26,7 +26,7 @@ Scope = Literal["log", "run", "counted", "scored", "folder", "headline", "file",
 CHECKS = ("bytes", "code", "config", "time")  # the evidence checks: the page's sections, --tolerate's old words
 # The order in which the families' rules apply within a scope (then the order of the functions in the module),
 # so that reports keep one order. A new family is one more name here and one more import in rules/__init__.py.
-FAMILIES = ("runs", "bytes", "time", "size", "log", "code", "config", "claim", "files", "chrono")
+FAMILIES = ("runs", "bytes", "time", "size", "log", "code", "eval", "config", "claim", "files", "chrono")
 
 
 @dataclass(frozen=True)

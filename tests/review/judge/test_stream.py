@@ -56,7 +56,7 @@ def test_every_submission_gets_its_verdict(audited):
     assert status == {
         (1, "2026-03-17_NaiveBaseline"): "accepted", (2, "2026-03-20_Better"): "accepted",
         (3, "2026-03-21_Worse"): "not better", (4, "2026-03-25_Good"): "accepted",
-        (5, "2026-03-26_Big"): "over the cap", (5, "2026-03-26_SLOT_Trick"): "ruled out",
+        (5, "2026-03-26_Big"): "over the cap", (5, "2026-03-26_SLOT_Trick"): "held for review",  # named SLOT, no script to check it
         (7, "2026-03-27_GoodRerun"): "reproduction", (8, "2026-03-27_GoodCopy"): "duplicate",
         (9, "2026-03-28_Best"): "accepted", (10, "2026-03-29_TwoRuns"): "fewer than 3 runs",
     }
