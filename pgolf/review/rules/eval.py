@@ -42,9 +42,10 @@ _CODES: dict[str, EvalCode] = {}  # by the script's sha256: seven rules read eac
 
 
 def _code(s: Script) -> EvalCode:
-    if s.sha256 not in _CODES:
-        _CODES[s.sha256] = read_evalcode("\n".join(s.lines))
-    return _CODES[s.sha256]
+    key = s.sha256 or "\n".join(s.lines)  # a script built in memory has no hash
+    if key not in _CODES:
+        _CODES[key] = read_evalcode("\n".join(s.lines))
+    return _CODES[key]
 
 
 def live_facts(x: FolderInput, kind: str) -> list[tuple[Script, EvalFact, list[str]]]:
