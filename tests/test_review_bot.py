@@ -76,7 +76,7 @@ def test_not_holding_and_usage_errors_exit_1_and_2(repo, tmp_path):
     over = run_verb("--git", repo, "--pr", 5, "--out", tmp_path / "5", "--format", "json")
     assert over.returncode == 1
     review = json.loads(over.stdout)
-    assert [f["status"] for f in review["folders"]] == ["over the cap", "ruled out"] and review["holds"] is False
+    assert [f["status"] for f in review["folders"]] == ["over the cap", "held for review"] and review["holds"] is False
     big = review["folders"][0]
     assert big["max_total_bytes"] > 16_000_000 and big["headroom"] < 0
     missing = run_verb("--git", repo, "--pr", 99, "--out", tmp_path / "99")
