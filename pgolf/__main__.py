@@ -11,6 +11,8 @@ import argparse
 import difflib
 import errno
 import importlib
+import io
+import os
 import signal
 import sys
 import traceback
@@ -92,9 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:  # the file system said no: one line naming the path and what to do
         return _error(verb, os_error_text(exc))
     except UnicodeDecodeError as exc:
-        return _error(verb, f"a file is not UTF-8 text ({exc.reason} at byte {exc.start}); give a UTF-8 file")
-    except RecursionError:
-        return _error(verb, "an input is nested too deeply to read (thousands of levels); it is not a pgolf file")
+        return _error(verb, f"{file_of(exc)}: not UTF-8 text ({exc.reason} at byte {exc.start}); give a UTF-8 file")
+    except RecursionError as exc:
+        return _error(verb, f"{file_of(exc)}: nested too deeply to read (thousands of levels); it is not a pgolf file")
     except MemoryError:
         return _error(verb, "an input asks for more memory than this machine has; check its sizes")
     except KeyboardInterrupt:
@@ -126,6 +128,23 @@ def os_error_text(exc: OSError) -> str:
              errno.EISDIR: "it is a directory; give a file", errno.ENOTDIR: "a parent of it is a file, not a folder",
              errno.ENOENT: "no such file or folder; check the path", errno.EXDEV: "another file system"}
     return f"{where}: {exc.strerror or exc}; {hints.get(exc.errno, 'check the path')}"
+
+
+def file_of(exc: BaseException) -> str:
+    """The file an exception was raised reading, for an error that does not carry one (a decode error, a recursion
+    error from a parser): the innermost frame of its traceback holding an open file or a path. Every reader of
+    pgolf.inputs names its file itself; this names the file when some other reader did not."""
+    frames, tb = [], exc.__traceback__
+    while tb is not None:
+        frames.append(tb.tb_frame)
+        tb = tb.tb_next
+    for frame in reversed(frames):
+        for value in frame.f_locals.values():
+            if isinstance(value, io.IOBase) and isinstance(getattr(value, "name", None), str):
+                return value.name
+            if isinstance(value, os.PathLike):
+                return os.fspath(value)
+    return "an input file (its reader did not say which)"
 
 
 def _error(verb: str, text: str) -> int:

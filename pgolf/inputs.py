@@ -101,6 +101,25 @@ def read_json(path: str | Path, what: str) -> Any:
     return parse_json(read_text(path, what), f"{what} {path}")
 
 
+def read_csv(path: str | Path, what: str, empty_ok: bool = True) -> Any:
+    """A CSV table (a pandas DataFrame) through the same boundary: a regular file under the bound, UTF-8 named
+    with the byte; a file pandas cannot parse is a DataError naming it. With `empty_ok`, an empty file is an
+    empty table."""
+    import io
+
+    import pandas as pd
+
+    text = read_text(path, what)
+    try:
+        return pd.read_csv(io.StringIO(text))
+    except pd.errors.EmptyDataError:
+        if empty_ok:
+            return pd.DataFrame()
+        raise DataError(f"{what} {path}: empty, no table") from None
+    except pd.errors.ParserError as exc:
+        raise DataError(f"{what} {path}: not a CSV table ({str(exc).strip()})") from None
+
+
 def read_yaml(path: str | Path, what: str) -> Any:
     """YAML through yaml.safe_load (no Python objects), with the same bounds."""
     import yaml

@@ -22,29 +22,21 @@ def csv_text(df: pd.DataFrame) -> str:
 
 
 def read_table(path: str | Path, rerun: str = "the step that writes it", empty_ok: bool = True) -> pd.DataFrame:
-    """A CSV table; with `empty_ok`, an empty file is an empty table."""
+    """A CSV table through the one input boundary (pgolf.inputs.read_csv); with `empty_ok`, an empty file is an
+    empty table. The error names the file and the step to rerun."""
     try:
-        return pd.read_csv(path)
-    except UnicodeDecodeError as exc:
-        raise DataError(f"cannot read {path}: not UTF-8 text ({exc.reason} at byte {exc.start}); rerun {rerun}") from None
-    except pd.errors.EmptyDataError as exc:
-        if empty_ok:
-            return pd.DataFrame()
-        raise DataError(f"cannot read {path}: {exc}; rerun {rerun}") from exc
-    except (OSError, pd.errors.ParserError) as exc:
-        raise DataError(f"cannot read {path}: {exc}; rerun {rerun}") from exc
+        return inputs.read_csv(path, "table", empty_ok)
+    except DataError as exc:
+        raise DataError(f"{exc}; rerun {rerun}") from None
 
 
 def read_runs(path: str | Path) -> pd.DataFrame:
     """results/tables/runs.csv, checked for the columns every reader needs."""
     rerun = "`python -m pgolf aggregate`"
     try:
-        runs = pd.read_csv(path)
-    except UnicodeDecodeError as exc:
-        raise DataError(f"cannot read runs table {path}: not UTF-8 text ({exc.reason} at byte {exc.start}); "
-                        f"rerun {rerun}") from None
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise DataError(f"cannot read runs table {path}: {exc}; rerun {rerun}") from exc
+        runs = inputs.read_csv(path, "runs table", empty_ok=False)
+    except DataError as exc:
+        raise DataError(f"{exc}; rerun {rerun}") from None
     lacking = set(RUN_COLUMNS) - set(runs.columns)
     if lacking:
         raise DataError(f"{path}: lacks column(s) {', '.join(sorted(lacking))}; rerun {rerun}")

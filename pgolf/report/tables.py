@@ -222,10 +222,7 @@ def position_table(paths: dict[str, Sequence[str | Path]]) -> pd.DataFrame:
     frames = []
     for condition, files in paths.items():
         for path in files:
-            try:
-                df = pd.read_csv(path)
-            except (OSError, pd.errors.ParserError) as exc:
-                raise DataError(f"cannot read per-position sums {path}: {exc}") from exc
+            df = inputs.read_csv(path, "per-position sums")  # names the file: missing, not UTF-8, no table
             need = {"position", "nats", "bytes", "count"}
             if not need.issubset(df.columns):
                 raise DataError(f"{path}: columns {sorted(df.columns)} lack {sorted(need - set(df.columns))}")
