@@ -179,8 +179,9 @@ def diff_markdown(rows: Sequence[DiffRow]) -> str:
              f"{both} rows in both; {sum(r.in_table and not r.in_rebuild for r in rows)} table rows the "
              f"rebuild does not accept; {sum(r.in_rebuild and not r.in_table for r in rows)} submissions the "
              "rebuild accepts that the table lacks.", "",
-             _table(["PR", "folder", "score", "in table", "in rebuild", "reason"],
-                    [[r.pr, r.folder.rsplit("/", 1)[-1], r.score, r.in_table, r.in_rebuild, r.reason] for r in rows])]
+             _table(["PR", "folder", "score", "in table", "in rebuild", "listed", "displaced", "reason"],
+                    [[r.pr, r.folder.rsplit("/", 1)[-1], r.score, r.in_table, r.in_rebuild, r.listed, r.displaced,
+                      r.reason] for r in rows])]
     return "\n".join(lines) + "\n"
 
 
@@ -194,8 +195,9 @@ def stream_report(summary: StreamSummary, a: StreamAudit, figure: str = "frontie
              *[f"**Warning:** {md_cell(w)}\n" for w in summary.warnings],
              "## Verdicts", "", _table(["verdict", "submissions"], sorted(counts.items(), key=lambda kv: -kv[1])), "",
              "## The rebuilt leaderboard", "",
-             "Each row beat the row below it at p < 0.25 (one-sided Welch on per-seed val_bpb, no margin), or by "
-             "its score where a side has one run.", "",
+             "The accepted submissions, best first. Each beat the record standing when its evidence landed (its "
+             "`previous PR`) at p < 0.25 (one-sided Welch on per-seed val_bpb, no margin), or by its score where a "
+             "side has one run. The PR-order rebuild is leaderboard_free.csv.", "",
              _table(["rank", "PR", "folder", "mean bpb", "n", "previous PR", "p"],
                     [[r.rank, r.pr, r.folder.rsplit("/", 1)[-1], f"{r.mean_bpb:.5f}", r.n, r.previous_pr,
                       _p(r.p_previous)] for r in a.leaderboard]), "",
