@@ -7,7 +7,11 @@ from __future__ import annotations
 import pytest
 from scipy import stats
 
+from pgolf.review.judge.progression import ProgressionSettings, Submission, compare_to
+from pgolf.review.judge.standing import Listing
 from pgolf.review.judge.stream import audit_git
+from pgolf.review.model import ParsedRun
+from pgolf.review.read.record import RecordCheck
 from tests.data import gitstream as gs
 
 
@@ -67,3 +71,37 @@ def test_the_diff_says_when_a_row_was_listed_and_what_it_displaced(audited):
 def test_both_leaderboards(audited):
     assert [r.pr for r in audited.leaderboard] == [7, 5, 4, 2, 3, 1]
     assert [r.pr for r in audited.free_leaderboard] == [6, 5, 2, 3, 1]
+
+
+# --------------------------------------------------------------------------- the parts, on values built here
+
+def _sub(pr: int, values: tuple[float, ...], timestamp: int = 0):
+    runs = [ParsedRun(f"train_seed{i}.log", val_bpb=v) for i, v in enumerate(values)]
+    rec = RecordCheck(f"F{pr}", f"F{pr}", None, runs, counted=runs)
+    return Submission(pr, f"refs/pull/{pr}/head", "c", "2026-04-01", f"{gs.TRACK}/F{pr}", rec, timestamp=timestamp)
+
+
+def test_a_reproduction_replaces_the_runs_only_with_at_least_as_many():
+    own = _sub(1, gs.spread(1.2000))
+    one_run = _sub(2, (1.1000,))
+    own.reproduced_by.append(one_run)
+    assert own.evidence is own and own.smaller_rerun is one_run
+    three = _sub(3, gs.spread(1.1990))
+    own.reproduced_by.append(three)
+    assert own.evidence is three and own.values == list(three.values)
+
+
+def test_a_listing_made_days_after_its_evidence_stands_from_the_evidence():
+    day = 86400
+    late = Listing(_sub(1, gs.spread(1.2), timestamp=10 * day), "table", 20 * day, "c")  # a rebuild, 10 days on
+    soon = Listing(_sub(2, gs.spread(1.2), timestamp=18 * day), "table", 20 * day, "c")  # listed 2 days on
+    assert not late.covers(15 * day) and late.covers(15 * day, lag=4 * day)
+    assert not soon.covers(19 * day, lag=4 * day) and soon.covers(20 * day, lag=4 * day)
+
+
+def test_the_one_step_bound_is_measured_from_the_best_evidence_already_pushed():
+    standing, pushed, new = _sub(1, gs.spread(1.2244)), _sub(2, gs.spread(1.1925)), _sub(3, gs.spread(1.1700))
+    settings = ProgressionSettings()
+    assert compare_to(new, standing, settings).status == "held for review"  # 0.054 over the standing record
+    verdict = compare_to(new, standing, settings, known=pushed)  # 0.0225 over what was already pushed
+    assert verdict.accepted and verdict.frontier_pr == 1
