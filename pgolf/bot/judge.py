@@ -86,7 +86,8 @@ def judge_pr(repo: str | os.PathLike[str], pr: int, *, base: str = "main", track
         folders.append(_folder_review(sub, v, front, page))
     review = PrReview(str(repo), pr, head, base_sha, f"{best.key} {best.score}" if best else None, tuple(folders),
                       deleted, time.perf_counter() - start)
-    return Judged(review, pages, tuple(kept.warnings) if kept else ())
+    # a tree the clone lacks (sources.git names the PR and the object) is said, never read as no folder
+    return Judged(review, pages, (*src.warnings, *(kept.warnings if kept else ())))
 
 
 def judge_folder(folder: str | Path, repo_path: str) -> FolderReview:

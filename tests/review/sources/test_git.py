@@ -116,6 +116,9 @@ def test_a_missing_tree_of_a_pr_or_of_mains_history_is_a_warning_and_the_audit_g
     (record,) = data["records"]
     assert record["n"] == 3 and record["folder"].endswith(GOOD)
     assert f"git object {track} is missing" in capsys.readouterr().err
+    assert pgolf_main(["review-pr", "--git", str(repo), "--pr", "7", "--out", str(tmp_path / "bot"), "--no-cache"]) == 0
+    assert f"pgolf review-pr: warning: PR #7 (refs/pull/7/head) is not judged: refs/pull/7/head:{gs.TRACK}: " \
+           f"git object {track} is missing" in capsys.readouterr().err
 
 
 def test_a_record_folder_that_is_a_submodule_is_listed_with_a_finding(repo, tmp_path):
