@@ -54,8 +54,13 @@ def blocks(source: str) -> list[Block]:
     return out
 
 
+# `full_idx = ((h ^ (tokens[pos] * prime)) & mask)`: the "full" (context + next token) key of an n-gram table
+_FULLKEY = re.compile(r"\bfull\w*\s*=[^=].*\^")
+
+
 def _keymix(t: str) -> bool:
-    return "key" in t and any("key" in ln and "=" in ln and _KEYMIX.search(ln) for ln in t.split("\n"))
+    return ("key" in t or "full" in t) and any(
+        "=" in ln and (_KEYMIX.search(ln) or _FULLKEY.search(ln)) for ln in t.split("\n") if "key" in ln or "full" in ln)
 
 
 def _candidate(b: Block) -> bool:

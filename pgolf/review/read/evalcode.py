@@ -35,7 +35,7 @@ from pgolf.review.read.guards import setting as _setting
 _VAL = re.compile(r"(?:^|_)val(?:_|$|idation)|^valid", re.IGNORECASE)
 _SCORE_ACC = re.compile(r"loss|nll|bits|bpb", re.IGNORECASE)
 _TARGET = re.compile(r"^(?:tgt|tgts|target|targets|y|ys|nxt|next_tok|next_token|next_ids)(?:_\w+)?$")
-_KEY = re.compile(r"key|hash|idx|index|bucket", re.IGNORECASE)
+_KEY = re.compile(r"key|hash|idx|index|bucket|^full", re.IGNORECASE)
 _QUANT = re.compile(r"quant|gptq", re.IGNORECASE)
 _PPM = re.compile(r"ppm", re.IGNORECASE)
 
@@ -260,15 +260,19 @@ def _keyed_on_target(trees: list[tuple[ast.Module, int]]) -> list[EvalFact]:
     """`full_key = hash(ctx) ^ (tgt * prime)` looked up as `table[full_key]`: the target token is in the key."""
     out = []
     for fn, offset in ((n, o) for tree, o in trees for n in tree.body if isinstance(n, ast.FunctionDef)):
-        looked_up = {_name(n.slice) for n in ast.walk(fn) if isinstance(n, ast.Subscript)}
+        looked_up = {_name(n.slice) for n in ast.walk(fn) if isinstance(n, ast.Subscript)} | \
+            {_name(x) for n in ast.walk(fn) if isinstance(n, ast.Return) and n.value is not None
+             for x in ast.walk(n.value) if isinstance(x, ast.Name)}  # a key returned to the caller's lookup
         for a in (n for n in ast.walk(fn) if isinstance(n, ast.Assign) and len(n.targets) == 1):
             key = _name(a.targets[0])
             if not _KEY.search(key) or key not in looked_up:
                 continue
+            full = key.lower().startswith("full")  # the table of (context, next token) counts
             mixes = [b for b in ast.walk(a.value) if isinstance(b, ast.BinOp)
                      and isinstance(b.op, ast.BitXor | ast.Add | ast.BitOr)
-                     and any(_TARGET.match(_name(x)) for side in (b.left, b.right) for x in ast.walk(side)
-                             if isinstance(x, ast.Name))]
+                     and (full and isinstance(b.op, ast.BitXor)
+                          or any(_TARGET.match(_name(x)) for side in (b.left, b.right) for x in ast.walk(side)
+                                 if isinstance(x, ast.Name)))]
             if mixes:
                 line = a.lineno + offset
                 out.append(EvalFact("target_in_key", line, fn.name, (), f"`{key}` mixes the target token into "
@@ -363,7 +367,7 @@ def _with_callers(fact: EvalFact, fns: dict[str, _Fn], source: str) -> EvalFact 
             name = found[0]
             guards += [g for test in found[1] for g in guards_of_text(test)]
             continue
-        caller, call = calls[0]
+        caller, call = min(calls, key=lambda fc: len(fc[1].guards))  # the main path: the least guarded call
         params = fns[name].params if name in fns else ()
         guards = [_through(g, params, call) for g in guards] + list(call.guards)
         name = caller.name

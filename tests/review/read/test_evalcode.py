@@ -166,3 +166,28 @@ def test_a_name_alone_is_a_warning_when_the_code_was_read():
                  train_seed1_log="seed:1\nfinal val_loss:2.0 val_bpb:1.2").rec
     named = [f for f in rec.flags if f.rule == "eval.named_technique"]
     assert [f.severity for f in named] == ["warn"]
+
+
+def test_a_full_key_returned_to_the_caller_and_the_least_guarded_call_path():
+    script = '''
+def ngram_keys(tokens, pos, primes, mask):
+    h = tokens[pos - 1] * primes[0]
+    ctx_idx = h & mask
+    full_idx = (h ^ (tokens[pos] * primes[1])) & mask
+    return ctx_idx, full_idx
+
+def eval_val_sliding(val_tokens, tables, n):
+    loss_sum = 0.0
+    for i in range(n):
+        ck, fk = ngram_keys(val_tokens, i, P, M)
+        loss_sum += tables[fk]
+    return loss_sum
+
+def main():
+    if args.eval_only:
+        eval_val_sliding(val_tokens, tables, 10)
+        return
+    eval_val_sliding(val_tokens, tables, 10)
+'''
+    (fact,) = read_evalcode(script).facts
+    assert (fact.kind, fact.line, fact.guards) == ("target_in_key", 5, ())
