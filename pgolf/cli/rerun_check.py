@@ -7,6 +7,7 @@ from pathlib import Path
 
 from pgolf.cli.types import number, probability
 from pgolf.rerun.check import RerunCheck, write_check
+from pgolf.review.settings import RULE_ALPHA
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -18,7 +19,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--previous", type=Path, default=None, help="the previous record's folder (progression)")
     parser.add_argument("--threshold", type=number(0, lo_open=True), default=None, help="also test rerun mean val_bpb < this")
     parser.add_argument("--metric", default=None, help="stage to read (default: the one matching submission.json)")
-    parser.add_argument("--alpha", type=probability, default=0.01, help="level of the record check (default 0.01)")
+    parser.add_argument("--alpha", type=probability, default=RULE_ALPHA,
+                        help=f"level of the record check (default {RULE_ALPHA:g})")
     parser.add_argument("--reproduce-alpha", type=probability, default=0.05,
                         help="level of the two-sided Welch test rerun vs claim (default 0.05)")
     parser.add_argument("--allow-missing", action="store_true",

@@ -19,7 +19,7 @@ from pgolf.rerun.report import render_report
 from pgolf.review.judge.record import RecordResult, judge_record, load_record
 from pgolf.review.model import ParsedRun
 from pgolf.review.output.rows import record_dict
-from pgolf.review.settings import ReviewSettings
+from pgolf.review.settings import RULE_ALPHA, ReviewSettings
 
 POWER = 0.8  # of the detectable difference quoted beside a non-rejection
 
@@ -35,7 +35,7 @@ class RerunCheck:
     previous: Path | None = None
     threshold: float | None = None
     metric: str | None = None
-    alpha: float = 0.01
+    alpha: float = RULE_ALPHA
     reproduce_alpha: float = 0.05
     allow_missing: bool = False
 

@@ -134,11 +134,11 @@ def audit_git_to(out: str | Path, repo: str | Path, **options: Any) -> StreamAud
         out / "runs.csv": csv_text(runs, ["pr", "commit", "folder", *RUN_COLUMNS]),
         out / "records.csv": csv_text([{"pr": d["pr"], **record_row(d)} for d in records], ["pr", *RECORD_COLUMNS]),
         out / "frontier.png": frontier_png(results, board_records(a)),
-        out / "index.html": stream_page(a, summary, results),
+        out / "index.html": stream_page(a, summary, results, settings),
         out / "records.json": atomic.json_text(json_safe({"summary": asdict(summary), "submissions": subs,
                                                           "records": records, "leaderboard": board, "diff": diff,
                                                           "provenance": meta})),
-        out / "report.md": stream_report(summary, a)})
+        out / "report.md": stream_report(summary, a, settings=settings)})
     return a
 
 

@@ -185,19 +185,25 @@ def diff_markdown(rows: Sequence[DiffRow]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def stream_report(summary: StreamSummary, a: StreamAudit, figure: str = "frontier.png") -> str:
+def runs_word(n: int) -> str:
+    """`Three` runs asked for: the practice's number of runs as the reports' prose writes it."""
+    return ("One", "Two", "Three", "Four", "Five")[n - 1] if 1 <= n <= 5 else str(n)
+
+
+def stream_report(summary: StreamSummary, a: StreamAudit, figure: str = "frontier.png",
+                  settings: ReviewSettings = DEFAULTS) -> str:
     """report.md of `audit --git`: what was read, the verdicts, the rebuilt leaderboard, the diff."""
     counts = Counter(StreamAudit.verdict(s).status for s in a.submissions)
     lines = [f"# Audit of the pull-request stream: {summary.submissions} submissions from {summary.refs} refs",
              "", f"Repository {md_cell(summary.repo)} at main {summary.main[:12]}; read in "
              f"{summary.seconds:.1f} s. Claims matched to a stage: {summary.matched} of {summary.claimed} "
-             f"folders with a claim and logs. Three runs asked for from {summary.runs_from}.", "",
+             f"folders with a claim and logs. {runs_word(settings.min_runs)} runs asked for from {summary.runs_from}.", "",
              *[f"**Warning:** {md_cell(w)}\n" for w in summary.warnings],
              "## Verdicts", "", _table(["verdict", "submissions"], sorted(counts.items(), key=lambda kv: -kv[1])), "",
              "## The rebuilt leaderboard", "",
              "The accepted submissions, best first. Each beat the record standing when its evidence landed (its "
-             "`previous PR`) at p < 0.25 (one-sided Welch on per-seed val_bpb, no margin), or by its score where a "
-             "side has one run. The PR-order rebuild is leaderboard_free.csv.", "",
+             f"`previous PR`) at p < {settings.practice_alpha:g} (one-sided Welch on per-seed val_bpb, no margin), or "
+             "by its score where a side has one run. The PR-order rebuild is leaderboard_free.csv.", "",
              _table(["rank", "PR", "folder", "mean bpb", "n", "previous PR", "p"],
                     [[r.rank, r.pr, r.folder.rsplit("/", 1)[-1], f"{r.mean_bpb:.5f}", r.n, r.previous_pr,
                       _p(r.p_previous)] for r in a.leaderboard]), "",

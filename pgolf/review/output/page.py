@@ -32,7 +32,7 @@ from pgolf.review.judge.stream import StreamAudit
 from pgolf.review.model import Flag, ParsedRun
 from pgolf.review.output.figure import frontier_plot, frontier_points
 from pgolf.review.output.loose import loose_statistics
-from pgolf.review.output.markdown import record_statistics, verdict_sentence
+from pgolf.review.output.markdown import record_statistics, runs_word, verdict_sentence
 from pgolf.review.output.views import (
     RunLine,
     StreamSummary,
@@ -142,7 +142,7 @@ def _env() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.PackageLoader("pgolf.review.output", "templates"), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(cell=cell, code=code_spans, script_json=script_json, name=_name)
-    env.globals.update(pr_url=PR_URL.format, RUN_COLUMNS=RUN_COLUMNS)
+    env.globals.update(pr_url=PR_URL.format, RUN_COLUMNS=RUN_COLUMNS, runs_word=runs_word)
     return env
 
 
@@ -298,7 +298,7 @@ def audit_page(results: Sequence[RecordResult], seconds: float, settings: Review
     points = frontier_points(results)
     chain = [p for p in points if p.on_chain]
     return render("audit.html.j2", title=f"Leaderboard audit: {len(results)} record folders", mode="records",
-                  summary=DirSummary(len(results), seconds, settings.margin_nats), progression=[results[p.index] for p in chain],
+                  summary=DirSummary(len(results), seconds), levels=settings, progression=[results[p.index] for p in chain],
                   board=None, diff=None, figure=frontier_plot(points, chain),
                   table=_table(AUDIT_COLUMNS, results, list(range(len(results))), [r.record.flags for r in results]),
                   views=[record_view(r) for r in results])
@@ -308,7 +308,6 @@ def audit_page(results: Sequence[RecordResult], seconds: float, settings: Review
 class DirSummary:
     records: int
     seconds: float
-    margin_nats: float  # the written rule's margin the audit used
 
 
 @dataclass(frozen=True)
@@ -323,7 +322,8 @@ def _name(folder: str) -> str:
     return folder.rsplit("/", 1)[-1]
 
 
-def stream_page(a: StreamAudit, summary: StreamSummary, results: Sequence[RecordResult]) -> str:
+def stream_page(a: StreamAudit, summary: StreamSummary, results: Sequence[RecordResult],
+                settings: ReviewSettings = DEFAULTS) -> str:
     """index.html of `audit --git`: the rebuilt leaderboard, the figure, the diff, every submission.
     `results`: one per record, in unique_records' order."""
     rec = record_index(a.submissions)
@@ -334,7 +334,7 @@ def stream_page(a: StreamAudit, summary: StreamSummary, results: Sequence[Record
     on_board = {k for _, k in found}
     chain = [p for p in points if p.index in on_board]
     return render("audit.html.j2", title=f"Audit of the pull-request stream: {summary.submissions} submissions",
-                  mode="stream", summary=summary, progression=None, board=leaders, diff=a.diff,
+                  mode="stream", summary=summary, levels=settings, progression=None, board=leaders, diff=a.diff,
                   figure=frontier_plot(points, chain),
                   table=_table(STREAM_COLUMNS, a.submissions, rec, [r.record.flags for r in results]),
                   views=[record_view(r) for r in results])
