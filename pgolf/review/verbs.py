@@ -19,16 +19,16 @@ from pgolf.review.judge.stream import StreamAudit, audit_git
 from pgolf.review.output.columns import (
     DIFF_COLUMNS,
     LEADERBOARD_COLUMNS,
-    RECORD_COLUMNS,
-    RUN_COLUMNS,
+    RECORD_CSV,
+    RUN_TABLE,
     SUBMISSION_COLUMNS,
 )
 from pgolf.review.output.figure import frontier_png
 from pgolf.review.output.loose import loose_report
 from pgolf.review.output.markdown import audit_report, diff_markdown, record_report, stream_report
 from pgolf.review.output.page import audit_page, loose_page, record_page, stream_page
-from pgolf.review.output.rows import claim_dict, record_dict, record_row, run_row, submission_rows
-from pgolf.review.output.views import board_records, stream_summary, unique_records
+from pgolf.review.output.rows import claim_dict, record_dict, run_row, submission_rows, table_rows
+from pgolf.review.output.views import board_records, run_lines, stream_summary, unique_records
 from pgolf.review.settings import DEFAULTS, ReviewSettings
 from pgolf.sanitize import csv_row
 from pgolf.stats import json_safe
@@ -92,12 +92,12 @@ def audit_to(out: str | Path, records_dir: str | Path, **options: Any) -> Audit:
     settings = options.get("settings", DEFAULTS)
     out = Path(out)
     records = [record_dict(r) for r in a.results]
-    runs = [{k: r.get(k) for k in RUN_COLUMNS} for d in records for r in d["runs"]]
+    runs = table_rows(RUN_TABLE, (line for r in a.results for line in run_lines(r.record)))
     meta = provenance.collect(command="audit", records_dir=str(records_dir),
                               **{k: _plain(v) for k, v in options.items()})
     atomic.write_group({
-        out / "runs.csv": csv_text(runs, RUN_COLUMNS),
-        out / "records.csv": csv_text([record_row(d) for d in records], RECORD_COLUMNS),
+        out / "runs.csv": csv_text(runs, [c.name for c in RUN_TABLE]),
+        out / "records.csv": csv_text(table_rows(RECORD_CSV, a.results), [c.name for c in RECORD_CSV]),
         out / "frontier.png": frontier_png(a.results), out / "index.html": audit_page(a.results, a.seconds, settings),
         out / "records.json": atomic.json_text({"records": records, "seconds": a.seconds, "provenance": meta}),
         out / "report.md": audit_report(a.results, a.seconds, settings=settings)})
@@ -118,8 +118,8 @@ def audit_git_to(out: str | Path, repo: str | Path, **options: Any) -> StreamAud
     records = [{**record_dict(r), "pr": s.pr, "commit": s.commit, "path": s.folder,
                 "verdict_status": a.verdict(s).status} for s, r in zip(unique, results, strict=True)]
     # pr, commit and folder as submissions.csv writes them: the two tables join on them
-    runs = [{"pr": d["pr"], "commit": d["commit"], "folder": d["path"], **{k: r.get(k) for k in RUN_COLUMNS}}
-            for d in records for r in d["runs"]]
+    runs = [{"pr": s.pr, "commit": s.commit, "folder": s.folder, **row}
+            for s, r in zip(unique, results, strict=True) for row in table_rows(RUN_TABLE, run_lines(r.record))]
     board = [asdict(r) for r in a.leaderboard]
     diff = [asdict(r) for r in a.diff]
     summary = stream_summary(a)
@@ -131,8 +131,9 @@ def audit_git_to(out: str | Path, repo: str | Path, **options: Any) -> StreamAud
         out / "leaderboard_free.csv": csv_text([asdict(r) for r in a.free_leaderboard], LEADERBOARD_COLUMNS),
         out / "diff.csv": csv_text(diff, DIFF_COLUMNS),
         out / "diff.md": diff_markdown(a.diff),
-        out / "runs.csv": csv_text(runs, ["pr", "commit", "folder", *RUN_COLUMNS]),
-        out / "records.csv": csv_text([{"pr": d["pr"], **record_row(d)} for d in records], ["pr", *RECORD_COLUMNS]),
+        out / "runs.csv": csv_text(runs, ["pr", "commit", "folder", *(c.name for c in RUN_TABLE)]),
+        out / "records.csv": csv_text([{"pr": s.pr, **row} for s, row in zip(unique, table_rows(RECORD_CSV, results),
+                                                                             strict=True)], ["pr", *(c.name for c in RECORD_CSV)]),
         out / "frontier.png": frontier_png(results, board_records(a)),
         out / "index.html": stream_page(a, summary, results, settings),
         out / "records.json": atomic.json_text(json_safe({"summary": asdict(summary), "submissions": subs,

@@ -4,25 +4,27 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import Any, TypeVar
 
 from pgolf import stats as st
 from pgolf.review.judge.published import DiffRow
 from pgolf.review.judge.record import RecordResult
 from pgolf.review.judge.stream import StreamAudit
 from pgolf.review.model import Flag
+from pgolf.review.output.columns import MD_RECORDS, MD_RUNS, Column
 from pgolf.review.output.views import (
     RunLine,
     StreamSummary,
     claim_text,
-    claimed_bpb,
     claimed_p_value,
     n_errors,
     run_lines,
 )
 from pgolf.review.read.claim import readme_p_values
 from pgolf.review.settings import DEFAULTS, ReviewSettings
+
+T = TypeVar("T")
 
 
 def _fmt(v: Any, spec: str = "") -> str:
@@ -70,22 +72,32 @@ def verdict_sentence(result: RecordResult) -> str:
     return f"{rec.name}: " + "; ".join(parts)
 
 
-RUN_COLUMNS = [("file", "", "run"), ("seed", "", "seed"), ("world_size", "", "GPUs"), ("steps", "", "steps"),
-               ("train_time_ms", ",.0f", "train (ms)"), ("eval_time_ms", ",.0f", "eval (ms)"),
-               ("total_eval_time_ms", ",.0f", "eval total (ms)"), ("total_bytes", ",", "bytes (with code)"),
-               ("stage", "", "stage"), ("val_loss", ".8g", "val_loss"), ("val_bpb", ".8g", "val_bpb"),
-               ("counted", "", "counted")]
+def md_value(v: object, kind: str) -> str:
+    """A table cell of report.md; a Column's kind says how (yes/no and dates as printed)."""
+    if v is None or v == "":
+        return "-"
+    if kind == "p":
+        return _p(v)  # type: ignore[arg-type]
+    spec = {"bpb": ".5f", "num": ".8g", "int": ",.0f", "ms": ",.0f"}.get(kind, "")
+    return format(v, spec) if spec else str(v)
+
+
+def md_table(columns: Sequence[Column[T]], rows: Sequence[T]) -> str:
+    """A Markdown table of `rows`, one cell per column."""
+    head = "| " + " | ".join(c.header for c in columns) + " |\n" + "|---" * len(columns) + "|\n"
+    return head + "\n".join("| " + " | ".join(md_value(c.get(r), c.kind) for c in columns) + " |" for r in rows)
 
 
 def runs_table(lines: Sequence[RunLine]) -> str:
-    head = "| " + " | ".join(c[2] for c in RUN_COLUMNS) + " |\n" + "|---" * len(RUN_COLUMNS) + "|\n"
+    """The runs of a record; a run without a score shows why in its stage cell."""
+    stage = [c.name for c in MD_RUNS].index("stage")
     body = []
     for r in lines:
-        cells = [_fmt(getattr(r, k), spec) for k, spec, _ in RUN_COLUMNS]
+        cells = [md_value(c.get(r), c.kind) for c in MD_RUNS]
         if r.error:
-            cells[8] = f"**{r.error}**"
+            cells[stage] = f"**{r.error}**"
         body.append("| " + " | ".join(cells) + " |")
-    return head + "\n".join(body) + "\n"
+    return md_table(MD_RUNS, []) + "\n".join(body) + "\n"
 
 
 def flags_list(flags: Sequence[Flag]) -> list[str]:
@@ -125,27 +137,12 @@ def record_statistics(result: RecordResult) -> list[str]:
     return lines
 
 
-AUDIT_COLUMNS: list[tuple[str, Callable[[RecordResult], Any], str, str]] = [
-    ("record", lambda r: r.record.name, "", "record"), ("date", lambda r: r.record.date, "", "date"),
-    ("n", lambda r: r.stats.n, "", "n"), ("mean_bpb", lambda r: r.stats.mean, ".5f", "mean bpb"),
-    ("claimed_bpb", lambda r: claimed_bpb(r.record), "", "claimed"),
-    ("claim_supported", lambda r: r.record.claim_supported, "", "shown"),
-    ("previous", lambda r: r.stats.against.previous, "", "previous"),
-    ("p_previous", lambda r: r.stats.against.p_previous, "p", "p"),
-    ("p_previous_margin", lambda r: r.stats.against.p_previous_margin, "p", "p (margin)"),
-    ("holds_practice", lambda r: r.stats.against.holds_practice, "", "practice"),
-    ("holds_rule", lambda r: r.stats.against.holds_rule, "", "rule"), ("n_errors", lambda r: n_errors(r.record), "", "errors")]
-
-
 def audit_report(results: Sequence[RecordResult], seconds: float, figure: str = "frontier.png",
                  settings: ReviewSettings = DEFAULTS) -> str:
-    head = "| " + " | ".join(c[3] for c in AUDIT_COLUMNS) + " |\n" + "|---" * len(AUDIT_COLUMNS) + "|\n"
-    body = ["| " + " | ".join(_p(get(r)) if spec == "p" else _fmt(get(r), spec) for _, get, spec, _ in AUDIT_COLUMNS)
-            + " |" for r in results]
     lines = [f"# Leaderboard audit: {len(results)} record folders", "",
              f"Each record against the best-scoring record before it (or --pairs); practice: one-sided Welch p < "
              f"the progression alpha without margin; rule: with the {settings.margin_nats:g}-nat margin at alpha. "
-             f"Took {seconds:.1f} s.", "", head + "\n".join(body), "", f"![frontier]({figure})", "", "## Flags", ""]
+             f"Took {seconds:.1f} s.", "", md_table(MD_RECORDS, results), "", f"![frontier]({figure})", "", "## Flags", ""]
     for r in results:
         if r.record.flags:
             lines += [f"### {r.record.name}", "", *flags_list(r.record.flags), ""]

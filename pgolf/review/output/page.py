@@ -16,10 +16,9 @@ import functools
 import json
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from operator import attrgetter
-from typing import Any, Generic, TypeVar
+from typing import Any, TypeVar
 
 import jinja2
 from markupsafe import Markup, escape
@@ -30,6 +29,7 @@ from pgolf.review.judge.progression import LeaderRow, Submission
 from pgolf.review.judge.record import RecordResult
 from pgolf.review.judge.stream import StreamAudit
 from pgolf.review.model import Flag, ParsedRun
+from pgolf.review.output.columns import PAGE_RECORDS, PAGE_RUNS, Column
 from pgolf.review.output.figure import frontier_plot, frontier_points
 from pgolf.review.output.loose import loose_statistics
 from pgolf.review.output.markdown import record_statistics, runs_word, verdict_sentence
@@ -46,19 +46,9 @@ from pgolf.review.output.views import (
 from pgolf.review.rules import CHECKS
 from pgolf.review.settings import DEFAULTS, ReviewSettings
 
+T = TypeVar("T")
 PR_URL = "https://github.com/openai/parameter-golf/pull/{}"
 EVIDENCE_CHECKS = tuple(sorted(CHECKS))  # the registry's evidence checks: one section each
-
-
-T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Column(Generic[T]):
-    key: str
-    label: str
-    kind: str  # how a value is shown: text, pr, int, bpb, p, yes, ms, date
-    get: Callable[[T], object]  # the raw value (the page sorts by it)
 
 
 @dataclass(frozen=True)
@@ -90,15 +80,7 @@ class RecordView:
     evidence: tuple[EvidenceView, ...]
 
 
-def _field(key: str, label: str, kind: str) -> Column[RunLine]:
-    return Column(key, label, kind, attrgetter(key))
 
-
-RUN_COLUMNS = (_field("file", "run", "text"), _field("seed", "seed", "text"), _field("stage", "stage", "text"),
-               _field("val_loss", "val_loss", "num"), _field("val_bpb", "val_bpb", "num"),
-               _field("train_time_ms", "train (ms)", "ms"), _field("eval_time_ms", "eval (ms)", "ms"),
-               _field("total_eval_time_ms", "eval total (ms)", "ms"), _field("total_bytes", "bytes", "int"),
-               _field("counted", "counted", "yes"))
 
 
 # --------------------------------------------------------------------------- formatting (template filters)
@@ -142,7 +124,7 @@ def _env() -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.PackageLoader("pgolf.review.output", "templates"), autoescape=True,
                              undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(cell=cell, code=code_spans, script_json=script_json, name=_name)
-    env.globals.update(pr_url=PR_URL.format, RUN_COLUMNS=RUN_COLUMNS, runs_word=runs_word)
+    env.globals.update(pr_url=PR_URL.format, RUN_COLUMNS=PAGE_RUNS, runs_word=runs_word)
     return env
 
 
@@ -222,49 +204,25 @@ def _severity(flags: Sequence[Flag]) -> str:
     return "error" if "error" in sev else "warn" if sev else "none"
 
 
-def _status(r: RecordResult) -> str:
-    """A directory-mode record's verdict in a word, from what the audit computed (for the filter)."""
-    a = r.stats.against
-    if n_errors(r.record):
-        return "error flag"
-    if r.record.claim_supported is False:
-        return "claim not shown"
-    if not a.previous:
-        return "first"
-    return "holds the rule" if a.holds_rule else "holds the practice" if a.holds_practice else "not better"
-
-
 def _warns(flags: Sequence[Flag]) -> int:
     return sum(f.severity != "error" for f in flags)
 
 
-AUDIT_COLUMNS: tuple[Column[RecordResult], ...] = (
-    Column("record", "record", "text", lambda r: r.record.name), Column("date", "date", "date", lambda r: r.record.date),
-    Column("verdict", "verdict", "text", _status), Column("n", "n", "int", lambda r: r.stats.n),
-    Column("mean", "mean bpb", "bpb", lambda r: r.stats.mean),
-    Column("claimed_bpb", "claimed", "bpb", lambda r: claimed_bpb(r.record)),
-    Column("claim_supported", "shown", "yes", lambda r: r.record.claim_supported),
-    Column("previous", "previous", "text", lambda r: r.stats.against.previous),
-    Column("p_previous", "p", "p", lambda r: r.stats.against.p_previous),
-    Column("p_previous_margin", "p (margin)", "p", lambda r: r.stats.against.p_previous_margin),
-    Column("holds_practice", "practice", "yes", lambda r: r.stats.against.holds_practice),
-    Column("holds_rule", "rule", "yes", lambda r: r.stats.against.holds_rule),
-    Column("errors", "errors", "int", lambda r: n_errors(r.record)),
-    Column("warns", "warnings", "int", lambda r: _warns(r.record.flags)))
+AUDIT_COLUMNS = PAGE_RECORDS
 
 STREAM_COLUMNS: tuple[Column[Submission], ...] = (
-    Column("pr", "PR", "pr", lambda s: s.pr), Column("folder", "folder", "text", lambda s: _name(s.folder)),
-    Column("date", "date", "date", lambda s: s.date),
-    Column("verdict", "verdict", "text", lambda s: StreamAudit.verdict(s).status),
-    Column("n", "n", "int", lambda s: len(s.values)), Column("mean_bpb", "mean bpb", "bpb", lambda s: mean_of(s.values)),
-    Column("claimed_bpb", "claimed", "bpb", lambda s: claimed_bpb(s.record)),
-    Column("claim_supported", "shown", "yes", lambda s: s.record.claim_supported),
-    Column("frontier_pr", "vs PR", "pr", lambda s: StreamAudit.verdict(s).frontier_pr),
-    Column("p_frontier", "p", "p", lambda s: StreamAudit.verdict(s).p_frontier),
-    Column("p_frontier_margin", "p (margin)", "p", lambda s: StreamAudit.verdict(s).p_frontier_margin),
-    Column("errors", "errors", "int", lambda s: n_errors(s.record)),
-    Column("warns", "warnings", "int", lambda s: _warns(s.record.flags)),
-    Column("reasons", "why", "text", lambda s: StreamAudit.verdict(s).reasons))
+    Column("pr", "PR", lambda s: s.pr, "pr"), Column("folder", "folder", lambda s: _name(s.folder), "text"),
+    Column("date", "date", lambda s: s.date, "date"),
+    Column("verdict", "verdict", lambda s: StreamAudit.verdict(s).status, "text"),
+    Column("n", "n", lambda s: len(s.values), "int"), Column("mean_bpb", "mean bpb", lambda s: mean_of(s.values), "bpb"),
+    Column("claimed_bpb", "claimed", lambda s: claimed_bpb(s.record), "bpb"),
+    Column("claim_supported", "shown", lambda s: s.record.claim_supported, "yes"),
+    Column("frontier_pr", "vs PR", lambda s: StreamAudit.verdict(s).frontier_pr, "pr"),
+    Column("p_frontier", "p", lambda s: StreamAudit.verdict(s).p_frontier, "p"),
+    Column("p_frontier_margin", "p (margin)", lambda s: StreamAudit.verdict(s).p_frontier_margin, "p"),
+    Column("errors", "errors", lambda s: n_errors(s.record), "int"),
+    Column("warns", "warnings", lambda s: _warns(s.record.flags), "int"),
+    Column("reasons", "why", lambda s: StreamAudit.verdict(s).reasons, "text"))
 
 
 @dataclass(frozen=True)
@@ -280,15 +238,16 @@ class Table:
     severities: list[tuple[str, int]]
 
     def data(self) -> dict[str, list]:
-        verdict = next(i for i, c in enumerate(self.columns) if c.key == "verdict")
-        return {"columns": [c.key for c in self.columns], "values": self.rows, "record": self.record,
+        verdict = next(i for i, c in enumerate(self.columns) if c.name == "verdict")
+        return {"columns": [c.name for c in self.columns], "values": self.rows, "record": self.record,
                 "severity": self.severity, "verdict": [r[verdict] for r in self.rows]}
 
 
-def _table(columns: tuple[Column[T], ...], items: Sequence[T], rec: list[int], flags: Sequence[Sequence[Flag]]) -> Table:
+def _table(columns: Sequence[Column[T]], items: Sequence[T], rec: list[int],
+           flags: Sequence[Sequence[Flag]]) -> Table:
     rows = [[c.get(x) for c in columns] for x in items]
     sev = [_severity(flags[k]) for k in rec]
-    verdict = next(i for i, c in enumerate(columns) if c.key == "verdict")
+    verdict = next(i for i, c in enumerate(columns) if c.name == "verdict")
     return Table(columns, rows, sev, rec, Counter(r[verdict] for r in rows).most_common(),
                  [(s, sev.count(s)) for s in ("error", "warn", "none")])
 

@@ -3,19 +3,22 @@ typed values become dicts (the JSON/CSV edge)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, fields
-from typing import Any
+from typing import Any, TypeVar
 
 from pgolf.review.judge.loose import LooseResult, Tried, WelchTest
 from pgolf.review.judge.progression import Submission, Verdict
 from pgolf.review.judge.record import Comparison, RecordResult
 from pgolf.review.judge.stream import StreamAudit
 from pgolf.review.model import Flag, ParsedRun
-from pgolf.review.output.columns import RECORD_COLUMNS
+from pgolf.review.output.columns import Column
 from pgolf.review.output.markdown import verdict_sentence
 from pgolf.review.output.views import claim_text, claimed_bpb, claimed_p_value, n_errors, run_lines
 from pgolf.review.read.claim import readme_p_values
 from pgolf.review.read.record import RecordCheck
+
+T = TypeVar("T")
 
 
 def run_row(r: ParsedRun) -> dict[str, Any]:
@@ -64,13 +67,9 @@ def record_dict(result: RecordResult) -> dict[str, Any]:
     return out
 
 
-def record_row(d: dict[str, Any]) -> dict[str, Any]:
-    row = {k: d.get(k) for k in RECORD_COLUMNS}
-    row["mean_bpb"] = d["mean"]
-    quoted = ([f"{d['claimed_p_value']:g}"] if d.get("claimed_p_value") is not None else []) + d["readme_p_values"]
-    row["quoted_p"] = " ".join(dict.fromkeys(quoted))  # what the record itself quotes, to compare with p_previous
-    row["flags"] = "; ".join(f"{f['severity']}: {f['run'] + ': ' if f['run'] else ''}{f['text']}" for f in d["flags"])
-    return row
+def table_rows(columns: Sequence[Column[T]], items: Iterable[T]) -> list[dict[str, Any]]:
+    """One CSV row per item: each column's value under its name."""
+    return [{c.name: c.get(x) for c in columns} for x in items]
 
 
 def submission_row(sub: Submission, v: Verdict) -> dict[str, object]:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pgolf.review.judge.progression import Submission
+from pgolf.review.judge.record import RecordResult
 from pgolf.review.judge.stream import StreamAudit, matched_share
 from pgolf.review.model import ParsedRun, canonical_stage, errors
 from pgolf.review.read.bytecount import stage_bytes
@@ -156,3 +157,15 @@ def board_records(a: StreamAudit) -> set[int]:
     """The records (indices into unique_records) of the rebuilt leaderboard's rows."""
     where = {(s.pr, s.folder): k for s, k in zip(a.submissions, record_index(a.submissions), strict=True)}
     return {where[key] for r in a.leaderboard if (key := (r.pr, r.folder)) in where}
+
+
+def record_status(r: RecordResult) -> str:
+    """A directory-mode record's verdict in a word, from what the audit computed (the page filters by it)."""
+    a = r.stats.against
+    if n_errors(r.record):
+        return "error flag"
+    if r.record.claim_supported is False:
+        return "claim not shown"
+    if not a.previous:
+        return "first"
+    return "holds the rule" if a.holds_rule else "holds the practice" if a.holds_practice else "not better"
