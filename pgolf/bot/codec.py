@@ -16,11 +16,11 @@ from dataclasses import fields, is_dataclass
 from decimal import Decimal
 from typing import Any
 
-from pgolf.review.model import Flag, ParsedRun, Stage
+from pgolf.review.model import Flag, ParsedRun, ReadmeSeeds, Stage
 from pgolf.review.read.claim import Claim, SeedClaim
 from pgolf.review.read.record import RecordCheck
 
-CLASSES: dict[str, type] = {c.__name__: c for c in (RecordCheck, ParsedRun, Stage, Claim, SeedClaim, Flag)}
+CLASSES: dict[str, type] = {c.__name__: c for c in (RecordCheck, ParsedRun, Stage, Claim, SeedClaim, Flag, ReadmeSeeds)}
 SKIPPED = {"files"}  # a reader of the folder's git objects: not data
 
 

@@ -206,6 +206,15 @@ class ParsedRun:
 
 
 @dataclass(frozen=True)
+class ReadmeSeeds:
+    """The README's per-seed scores against the logs: how many a stage of the seed's log shows, which not."""
+
+    shown: int = 0
+    total: int = 0
+    missing: tuple[str, ...] = ()  # `seed 2 1.0799`
+
+
+@dataclass(frozen=True)
 class Finding:
     """What a rule function returns: the registry turns it into a `Flag` with the rule's id.
     `severity` None: the rule's own severity."""

@@ -74,7 +74,7 @@ RECORD_TABLE: tuple[Column[RecordResult], ...] = (
     Column("record", "record", lambda r: r.record.name), Column("date", "date", lambda r: r.record.date, "date"),
     Column("verdict", "verdict", record_status), _stat("n", "n", "int"),
     Column("mean_bpb", "mean bpb", attrgetter("stats.mean"), "bpb"),
-    _stat("std"), Column("claimed_bpb", "claimed", lambda r: claimed_bpb(r.record), "bpb"),
+    _stat("std"), Column("claimed_bpb", "claimed", lambda r: claimed_bpb(r.record)),  # as claimed, not rounded
     Column("claim_supported", "shown", lambda r: r.record.claim_supported, "yes"),
     Column("stage", "stage", lambda r: r.record.stage), _stat("previous", "previous"), _stat("p_previous", "p", "p"),
     _stat("p_previous_margin", "p (margin)", "p"), _stat("holds_rule", "rule", "yes"),

@@ -80,9 +80,6 @@ class RecordView:
     evidence: tuple[EvidenceView, ...]
 
 
-
-
-
 # --------------------------------------------------------------------------- formatting (template filters)
 
 
@@ -215,7 +212,7 @@ STREAM_COLUMNS: tuple[Column[Submission], ...] = (
     Column("date", "date", lambda s: s.date, "date"),
     Column("verdict", "verdict", lambda s: StreamAudit.verdict(s).status, "text"),
     Column("n", "n", lambda s: len(s.values), "int"), Column("mean_bpb", "mean bpb", lambda s: mean_of(s.values), "bpb"),
-    Column("claimed_bpb", "claimed", lambda s: claimed_bpb(s.record), "bpb"),
+    Column("claimed_bpb", "claimed", lambda s: claimed_bpb(s.record)),  # as claimed, not rounded
     Column("claim_supported", "shown", lambda s: s.record.claim_supported, "yes"),
     Column("frontier_pr", "vs PR", lambda s: StreamAudit.verdict(s).frontier_pr, "pr"),
     Column("p_frontier", "p", lambda s: StreamAudit.verdict(s).p_frontier, "p"),

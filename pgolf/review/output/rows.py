@@ -49,7 +49,7 @@ def comparison_dict(c: Comparison) -> dict[str, Any]:
 def record_dict(result: RecordResult) -> dict[str, Any]:
     """record.json's content (and one entry of records.json)."""
     rec, c = result.record, result.record.claim
-    out: dict[str, Any] = {
+    return {
         "record": rec.name, "folder": rec.folder, "date": rec.date, "claimed_bpb": claimed_bpb(rec),
         "claimed_bpb_text": str(c.val_bpb) if c and c.val_bpb is not None else None, "claim_text": claim_text(rec),
         "claimed_val_loss": float(c.val_loss) if c and c.val_loss is not None else None,
@@ -60,11 +60,9 @@ def record_dict(result: RecordResult) -> dict[str, Any]:
         "stages": {r.name: {st.name: {"val_loss": st.loss, "val_bpb": st.bpb, "eval_time_ms": st.eval_time_ms}
                             for st in r.ordered_stages()} for r in rec.runs},
         "n_errors": n_errors(rec), "ignored": rec.ignored, "sidecars": rec.sidecars,
-        "readme_p_values": readme_p_values(rec.readme), "readme_seed_numbers": rec.readme_seeds,
-        "sha256s": [r.sha256 for r in rec.runs],
+        "readme_p_values": readme_p_values(rec.readme), "readme_seed_numbers": {**asdict(rec.readme_seeds), "missing": list(rec.readme_seeds.missing)},
+        "sha256s": [r.sha256 for r in rec.runs], "verdict": verdict_sentence(result),
     }
-    out["verdict"] = verdict_sentence(result)
-    return out
 
 
 def table_rows(columns: Sequence[Column[T]], items: Iterable[T]) -> list[dict[str, Any]]:

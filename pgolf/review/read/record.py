@@ -14,10 +14,9 @@ from dataclasses import dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path, PurePosixPath
 from statistics import fmean
-from typing import Any
 
 from pgolf.errors import DataError
-from pgolf.review.model import Flag
+from pgolf.review.model import Flag, ReadmeSeeds
 from pgolf.review.read.claim import (
     Claim,
     SeedClaim,
@@ -53,7 +52,7 @@ class RecordCheck:
     ignored: list[str] = field(default_factory=list)  # files read that are no train log
     sidecars: list[str] = field(default_factory=list)  # JSON result files beside the logs
     problems: list[str] = field(default_factory=list)  # an unreadable submission.json
-    readme_seeds: dict[str, Any] = field(default_factory=dict)  # readme_numbers(), computed once
+    readme_seeds: ReadmeSeeds = ReadmeSeeds()  # readme_numbers(), computed once
     files: FolderFiles | None = field(default=None, repr=False)
     readme: str = field(default="", repr=False)  # the folder's README.md
 
@@ -369,7 +368,7 @@ def match(rec: RecordCheck, metric: str | None) -> None:
 
 
 
-def readme_numbers(rec: RecordCheck) -> dict[str, Any]:
+def readme_numbers(rec: RecordCheck) -> ReadmeSeeds:
     """The README's per-seed scores against the logs: each shown by some stage (val_bpb or val_loss, at the
     README's digits) of a log of that seed? Seeds without a log are left to the seed flags."""
     shown, missing = 0, []
@@ -381,7 +380,7 @@ def readme_numbers(rec: RecordCheck) -> dict[str, Any]:
                 shown += 1
             else:
                 missing.append(f"seed {seed} {n}")
-    return {"shown": shown, "total": shown + len(missing), "missing": missing}
+    return ReadmeSeeds(shown, shown + len(missing), tuple(missing))
 
 
 def companion(rec: RecordCheck, r: ParsedRun) -> bool:

@@ -201,7 +201,7 @@ def readme_numbers(x: RecordInput) -> list[Finding]:
     ...                             README_md="| Seed | val_bpb |\n|---|---|\n| 1 | 1.2500 |\n")))
     ["warn: README per-seed numbers no stage of the seed's log shows: seed 1 1.2500"]
     """
-    missing = x.rec.readme_seeds["missing"]
+    missing = x.rec.readme_seeds.missing
     return [Finding(f"README per-seed numbers no stage of the seed's log shows: {', '.join(missing)}")] \
         if missing else []
 
