@@ -25,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="train logs of the previous record: adds the one-sided Welch tests")
     parser.add_argument("--margin-nats", type=number(0), default=MARGIN_NATS, help="required gain over --previous (nats)")
     parser.add_argument("--metric", default=None, help="stage to test (e.g. final_int8_ttt_lora, quantized_ttt)")
-    parser.add_argument("--alpha", type=probability, default=RULE_ALPHA, help="significance level (challenge: 0.01)")
+    parser.add_argument("--alpha", type=probability, default=RULE_ALPHA, help=f"significance level (challenge: {RULE_ALPHA:g})")
     parser.add_argument("--target-power", type=probability, default=0.8, help="power for the runs-needed estimate")
     parser.add_argument("--claimed-std", default=None, type=number_text, help="the std the claim printed, as printed")
     parser.add_argument("--claimed-p", default=None, type=number_text, help="the p-value the claim printed")
