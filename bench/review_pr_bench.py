@@ -56,8 +56,21 @@ def timed(pr: int, repo: Path, cache: Path | None) -> tuple[float, str]:
     return time.perf_counter() - t, json.dumps([review, judged.pages], sort_keys=True, default=str)
 
 
-def cause(row: dict[str, object], merged: set[int]) -> str:
-    """Why the bot's verdict differs from audit --git's: what the bot cannot see (other PRs' refs)."""
+def squash_merged(repo: Path) -> set[int]:
+    """PRs main took as one commit (a squash): no branch on main to date their folders by."""
+    log = subprocess.run(["git", "-C", str(repo), "log", "--first-parent", "--format=%P%x09%s", "main", "--",
+                          "records/"], capture_output=True, text=True, check=True).stdout
+    out = set()
+    for line in log.splitlines():
+        parents, _, subject = line.partition("\t")
+        if len(parents.split()) == 1 and (m := re.search(r"\(#(\d+)\)\s*$", subject)):
+            out.add(int(m.group(1)))
+    return out
+
+
+def cause(row: dict[str, object], merged: set[int], squashed: set[int]) -> str:
+    """Why the bot's verdict differs from audit --git's: what the bot cannot see (other PRs' refs, the PR's
+    earlier pushes, a squash-merged record's branch)."""
     audit, bot = row["audit"], row["bot"]
     named = [int(n) for n in _PR_IN.findall(str(row["audit_reasons"]))]
     if audit == "duplicate":
@@ -68,14 +81,26 @@ def cause(row: dict[str, object], merged: set[int]) -> str:
             "a merged PR" if named and named[0] in merged else "a PR that was never merged")
     if row["audit_evidence_from"] is not None:
         return "audit --git: judged on another PR's reproduction of it"
-    if row["audit_frontier"] != row["bot_frontier"]:
-        front = _PR_IN.search(str(row["audit_frontier"] or ""))
-        if front and int(front.group(1)) not in merged:
-            return "another standing record: audit --git's frontier is a PR that was never merged"
+    if row["audit_version"]:
+        return "audit --git: an earlier push of the PR holds (review-pr judges the head)"
+    if bot == "removed":
+        return "merged, then deleted from main: review-pr judges against main as it is"
+    if bot == "held for review" and "in one step" in str(row["bot_reasons"]):
+        return "the one-step bound: audit --git takes it from the best evidence any PR had pushed"
+    front = _PR_IN.search(str(row["audit_frontier"] or ""))
+    if row["audit_frontier"] != row["bot_frontier"] and front:
+        if int(front.group(1)) not in merged:
+            return "another standing record: audit --git's frontier is a PR not on main (never merged or removed)"
+        if int(front.group(1)) in squashed:
+            return "another standing record: a squash-merged record, dated by its squash commit on main"
         return "another standing record: the frontiers differ"
-    if "fewer than" in f"{audit} {bot}":
-        return "the date from which 3 runs are required"
     return f"other ({audit} -> {bot})"
+
+
+def timing(cold: list[float], warm: list[float], plain: list[float]) -> dict[str, object]:
+    return {"sample_seconds": {"cold": quantiles(cold), "warm": quantiles(warm), "no_cache": quantiles(plain)},
+            "ratio_no_cache_to_warm_median": statistics.median(plain) / statistics.median(warm),
+            "ratio_cold_to_warm_median": statistics.median(cold) / statistics.median(warm)}
 
 
 def cli_times(prs: list[int], repo: Path, cache: Path) -> dict[str, dict[str, float]]:
@@ -94,7 +119,7 @@ def cli_times(prs: list[int], repo: Path, cache: Path) -> dict[str, dict[str, fl
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--git", required=True, type=Path)
-    ap.add_argument("--sample", type=int, default=120, help="record PRs timed cold and with no cache")
+    ap.add_argument("--sample", type=int, default=120, help="record PRs timed cold and with no cache (0: none)")
     ap.add_argument("--cli", type=int, default=20, help="of those, how many also as subprocesses")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, default=None)
@@ -106,9 +131,11 @@ def main() -> int:
     full = {(s.pr, s.folder): audited.verdict(s) for s in audited.submissions if s.pr is not None}
     # whose runs audit --git judged: a later PR's reproduction, which the bot cannot see
     rerun_by = {(s.pr, s.folder): s.evidence.pr for s in audited.submissions if s.evidence is not s}
+    version = {(s.pr, s.folder): s.version for s in audited.submissions}
+    squashed = squash_merged(args.git)
     merged = {s.pr for s in audited.submissions if s.on_main and s.pr is not None}
     prs = sorted({pr for pr, _ in full})
-    chosen = sorted(random.Random(args.seed).sample(prs, min(args.sample, len(prs))))
+    chosen = sorted(random.Random(args.seed).sample(prs, min(max(args.sample, 0), len(prs))))
     with tempfile.TemporaryDirectory() as tmp:
         cache = Path(tmp) / "warm"
         timed(prs[0], args.git, cache)  # fills the cache: every later run is warm
@@ -123,7 +150,8 @@ def main() -> int:
                              "bot_reasons": f.reasons, "audit_reasons": ref.reasons if ref else None,
                              "bot_frontier": f.standing.key if f.standing else None,
                              "audit_frontier": ref.frontier if ref else None,
-                             "audit_evidence_from": rerun_by.get((pr, f.folder))})
+                             "audit_evidence_from": rerun_by.get((pr, f.folder)),
+                             "audit_version": version.get((pr, f.folder), 0)})
         cold, plain = [], []
         for i, pr in enumerate(chosen):
             t_cold, r_cold = timed(pr, args.git, Path(tmp) / f"cold{i}")
@@ -134,15 +162,12 @@ def main() -> int:
             same_review.append(r_cold == r_plain == r_warm)
         cli = cli_times(chosen[:: max(1, len(chosen) // max(args.cli, 1))][: args.cli], args.git, cache) \
             if args.cli else None
-    differ = [{**r, "cause": cause(r, merged)} for r in rows if r["bot"] != r["audit"]]
+    differ = [{**r, "cause": cause(r, merged, squashed)} for r in rows if r["bot"] != r["audit"]]
     sample_warm = [warm[pr] for pr in chosen]
     result = {"machine": machine(), "audit_git_seconds": audit_s, "prs": len(prs), "folders": len(rows),
               "warm_seconds_all_prs": quantiles(list(warm.values())),
               "slowest_warm": sorted(warm.items(), key=lambda kv: -kv[1])[:5],
-              "sample": len(chosen), "sample_seconds": {"cold": quantiles(cold), "warm": quantiles(sample_warm),
-                                                        "no_cache": quantiles(plain)},
-              "ratio_no_cache_to_warm_median": statistics.median(plain) / statistics.median(sample_warm),
-              "ratio_cold_to_warm_median": statistics.median(cold) / statistics.median(sample_warm),
+              "sample": len(chosen), **(timing(cold, sample_warm, plain) if chosen else {}),
               "sample_same_review_cold_warm_no_cache": f"{sum(same_review)} of {len(same_review)}",
               "cli_seconds": cli, "agree": len(rows) - len(differ), "disagree": len(differ),
               "causes": Counter(d["cause"] for d in differ).most_common(),

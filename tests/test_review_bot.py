@@ -133,8 +133,8 @@ def test_findings_name_rule_file_line_and_fix(repo, tmp_path):
 
 
 def test_mains_folders_are_dated_as_their_prs_own_rows_are(repo):
-    """review-pr reads one ref: a record main merged (a merge commit) is dated from the merged branch's head,
-    as audit --git dates that PR's row (a squash merge has no branch on main: its commit's time)."""
+    """review-pr reads one ref: a record main merged by a merge commit is dated as audit --git dates that PR's
+    row (the merged branch read as the PR's ref); a squash merge has no branch on main: its commit's time."""
     with stream(repo) as src:
         full = {(g.pr, g.folder): g for g in src.submissions if g.on_main}
     with stream(repo, refs="refs/pull/10/head") as src:

@@ -337,7 +337,8 @@ def stream(repo: str | os.PathLike[str], *, refs: str = DEFAULT_REFS, track: str
         subs += got
         deleted += gone
     history = main_history(objects, graph, main_sha, track_path, warnings)
-    subs = _with_main(objects, graph, main_sha, track_path, subs, merged_by(history.events), warnings)
+    merged = functools.partial(_merged_row, objects, graph, entry, track_path, evidence)
+    subs = _with_main(objects, graph, main_sha, track_path, subs, merged_by(history.events), warnings, merged)
     return Stream(objects, subs, main_sha, len(matched), deleted, history, warnings)
 
 
@@ -347,7 +348,8 @@ def _who(ref: StreamRef) -> str:
 
 def _with_main(objects: GitObjects, graph: CommitGraph, main_sha: str, track_path: str,
                subs: list[GitSubmission], by_merge: dict[str, tuple[int | None, str, int]],
-               warnings: list[str]) -> list[GitSubmission]:
+               warnings: list[str], merged: Callable[[str, int | None, str], GitSubmission | None]
+               ) -> list[GitSubmission]:
     """Mark the PR rows whose folder is on main; main's folders no PR row holds become rows of their own."""
     try:
         on_main = _entries(objects, graph.trees[main_sha], track_path, "main")
@@ -365,9 +367,24 @@ def _with_main(objects: GitObjects, graph: CommitGraph, main_sha: str, track_pat
         if (pr, path) in keyed:
             i = keyed[(pr, path)]
             out[i] = replace(out[i], on_main=True)
-        else:  # dated from the merged branch's head, as that PR's own row is when its ref is read (review-pr)
-            parents = graph.parents.get(commit, ())
-            when = graph.times.get(parents[1], when) if len(parents) > 1 else when
+        elif (row := merged(commit, pr, path)) is not None:  # dated as its PR's own row (review-pr reads no ref)
+            out.append(replace(row, ref="main", commit=commit, tree=oid, on_main=True, submodule=not e.is_tree))
+        else:
             out.append(GitSubmission(pr, "main", commit, _day(when), when, path, oid, on_main=True, opened=when,
                                      submodule=not e.is_tree))
     return sorted(out, key=lambda s: (s.pr is None, s.pr or 0, s.timestamp, s.folder))
+
+
+def _merged_row(objects: GitObjects, graph: CommitGraph, entry: dict[str, int], track_path: str,
+                evidence: Callable[[str], object], commit: str, pr: int | None, path: str) -> GitSubmission | None:
+    """A folder main got by a merge commit, as its PR's own row: the merged branch's head read as that PR's ref
+    (dated by its first version there); None for a squash or plain commit (no branch on main)."""
+    parents = graph.parents.get(commit, ())
+    if len(parents) < 2:
+        return None
+    try:
+        got, _ = _ref_submissions(objects, graph, entry, StreamRef(f"refs/pull/{pr}/head", parents[1]), track_path,
+                                  evidence)
+    except CorruptRepository:
+        return None
+    return next((s for s in got if s.folder == path), None)
