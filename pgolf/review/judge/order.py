@@ -70,12 +70,12 @@ def judge_dated(subs: Sequence[Submission], standing: Standing, settings: Progre
     ctx = _Context(standing, settings, runs_from, baseline_of(order, settings.baseline), load, _copies(subs), {})
     reproductions = {(r.pr, r.folder, r.commit) for s in subs for r in s.reproduced_by}
     judged: dict[int, Submission] = {}
-    known: Submission | None = None  # the best evidence pushed so far that holds and was not held itself
+    known: Submission | None = None  # the best evidence pushed so far that was compared and held no leap
     for s in order:
         judged[id(s)] = done = _judge(s, ctx, (s.pr, s.folder, s.commit) in reproductions, known)
-        if done.verdict.status not in ("held for review", "removed") and s.values and ctx.evidence_holds(s) and \
-                (known is None or fmean(s.values) < fmean(known.values)):
-            known = s
+        if done.verdict.status in ("accepted", "not better") and done.values and \
+                (known is None or fmean(done.values) < fmean(known.values)):
+            known = done  # compared within one step: a copy or a held leap never becomes the base
     out = [judged[id(s)] for s in subs]
     return Judged(out, _leaderboard(out), runs_from)
 
