@@ -17,6 +17,7 @@ _UPDATE = re.compile(r"\.backward\(|requires_grad\s*=\s*True")
 _PPM = re.compile(r"^\s*(?:def|class)\s+\w*ppm\w*", re.IGNORECASE | re.MULTILINE)
 _KEYMIX = re.compile(r"key\w*\s*=[^=].*(?:\b(?:tgt|target|targets|y|nxt|next_tok)\w*\b.*[\^+|]|[\^+|].*"
                      r"\b(?:tgt|target|targets|y|nxt|next_tok)\w*\b)", re.IGNORECASE)
+_NEW_PARAM = re.compile(r"requires_grad=True\s*[,)]")  # a tensor created to be fitted (not `p.requires_grad = True`)
 _SCORES = re.compile(r"(?:loss|nll|bits|bpb)\w*\s*\+=", re.IGNORECASE)
 _ENV_GET = re.compile(r"os\.(?:environ\.get|getenv)\(\s*['\"](\w+)['\"]\s*,\s*['\"]?([^'\")]*)")
 _ASSIGNED = re.compile(r"(\w+)\s*(?::[^=]*)?=(?!=)")
@@ -63,10 +64,17 @@ def _keymix(t: str) -> bool:
         "=" in ln and (_KEYMIX.search(ln) or _FULLKEY.search(ln)) for ln in t.split("\n") if "key" in ln or "full" in ln)
 
 
+def _score_first(t: str) -> bool:
+    """Score-first TTT as written: the loss is accumulated before the first update, and no tensor is created to
+    be fitted (a SLOT delta). Not parsed: the loop analysis would find it legal (the cost of the stream)."""
+    score, update = _SCORES.search(t), t.find(".backward(")
+    return score is not None and 0 <= score.start() < update and not _NEW_PARAM.search(t)
+
+
 def _candidate(b: Block) -> bool:
     t = b.raw
     update = (".backward(" in t or "requires_grad" in t) and _UPDATE.search(t) and _VALSUB.search(t)
-    return bool(update or "ppm" in b.name.lower() or _keymix(t))
+    return bool(update and not _score_first(t) or "ppm" in b.name.lower() or _keymix(t))
 
 
 def needed(source: str) -> list[Block]:
