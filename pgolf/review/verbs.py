@@ -21,13 +21,13 @@ from pgolf.review.output.columns import (
     LEADERBOARD_COLUMNS,
     RECORD_CSV,
     RUN_TABLE,
-    SUBMISSION_COLUMNS,
+    SUBMISSION_CSV,
 )
 from pgolf.review.output.figure import frontier_png
 from pgolf.review.output.loose import loose_report
 from pgolf.review.output.markdown import audit_report, diff_markdown, record_report, stream_report
 from pgolf.review.output.page import audit_page, loose_page, record_page, stream_page
-from pgolf.review.output.rows import claim_dict, record_dict, run_row, submission_rows, table_rows
+from pgolf.review.output.rows import claim_dict, record_dict, run_row, table_rows
 from pgolf.review.output.views import board_records, run_lines, stream_summary, unique_records
 from pgolf.review.settings import DEFAULTS, ReviewSettings
 from pgolf.sanitize import csv_row
@@ -111,7 +111,7 @@ def audit_git_to(out: str | Path, repo: str | Path, **options: Any) -> StreamAud
     one group."""
     a = audit_git(repo, **options)
     out = Path(out)
-    subs = submission_rows(a)
+    subs = table_rows(SUBMISSION_CSV, a.submissions)
     unique = unique_records(a)
     settings = options["settings"].review if options.get("settings") else DEFAULTS
     results = [RecordResult(s.record, compare(s.record, settings=settings)) for s in unique]
@@ -126,7 +126,7 @@ def audit_git_to(out: str | Path, repo: str | Path, **options: Any) -> StreamAud
     meta = provenance.collect(command="audit --git", repo=str(repo), main=a.main,
                               **{k: _plain(v) for k, v in options.items()})
     atomic.write_group({
-        out / "submissions.csv": csv_text(subs, SUBMISSION_COLUMNS),
+        out / "submissions.csv": csv_text(subs, [c.name for c in SUBMISSION_CSV]),
         out / "leaderboard.csv": csv_text(board, LEADERBOARD_COLUMNS),
         out / "leaderboard_free.csv": csv_text([asdict(r) for r in a.free_leaderboard], LEADERBOARD_COLUMNS),
         out / "diff.csv": csv_text(diff, DIFF_COLUMNS),

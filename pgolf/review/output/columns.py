@@ -2,8 +2,8 @@
 the page pick the columns they show from the same list (same value, same heading).
 
 A `Column` is the CSV/JSON name, the heading, the getter of the value from the table's typed row, and how
-Markdown and HTML show the value (`kind`: text, int, num, bpb, p, yes, ms, date, pr). The tables of
-`audit --git` that come straight from one dataclass (submissions, leaderboard, diff) are still name lists.
+Markdown and HTML show the value (`kind`: text, int, num, bpb, p, yes, ms, date, pr). The leaderboard and
+diff tables of `audit --git`, each one dataclass's fields, are still name lists.
 """
 
 from __future__ import annotations
@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from operator import attrgetter
 from typing import Generic, TypeVar
 
+from pgolf.review.judge.progression import Submission
 from pgolf.review.judge.record import RecordResult
-from pgolf.review.output.views import RunLine, claimed_bpb, claimed_p_value, n_errors, record_status
+from pgolf.review.judge.stream import StreamAudit
+from pgolf.review.output.views import RunLine, claimed_bpb, claimed_p_value, mean_of, n_errors, record_status
 from pgolf.review.read.claim import readme_p_values
 
 T = TypeVar("T")
@@ -90,9 +92,39 @@ MD_RECORDS = pick(RECORD_TABLE, "record", "date", "n", "mean_bpb", "claimed_bpb"
 PAGE_RECORDS = pick(RECORD_TABLE, "record", "date", "verdict", "n", "mean_bpb", "claimed_bpb", "claim_supported",
                     "previous", "p_previous", "p_previous_margin", "holds_practice", "holds_rule", "n_errors", "warns")
 
-SUBMISSION_COLUMNS = ["pr", "ref", "commit", "date", "folder", "on_main", "n", "mean_bpb", "claimed_bpb",
-                      "claim_supported", "stage", "verdict", "reasons", "flags", "frontier_pr", "p_frontier",
-                      "p_frontier_margin", "holds_rule", "reproduces", "evidence_from", "version", "version_commit",
-                      "free_verdict", "free_reasons"]
+def _verdict(name: str) -> Callable[[Submission], object]:
+    """A field of the submission's verdict (the dated judge's)."""
+    return lambda s: getattr(StreamAudit.verdict(s), name)
+
+
+SUBMISSION_TABLE: tuple[Column[Submission], ...] = (
+    Column("pr", "PR", attrgetter("pr"), "pr"), Column("ref", "ref", attrgetter("ref")),
+    Column("commit", "commit", attrgetter("commit")), Column("date", "date", attrgetter("date"), "date"),
+    Column("folder", "folder", attrgetter("folder")), Column("name", "folder", lambda s: s.folder.rsplit("/", 1)[-1]),
+    Column("on_main", "on main", attrgetter("on_main"), "yes"), Column("n", "n", lambda s: len(s.values), "int"),
+    Column("mean_bpb", "mean bpb", lambda s: mean_of(s.values), "bpb"),
+    Column("claimed_bpb", "claimed", lambda s: claimed_bpb(s.record)),  # as claimed, not rounded
+    Column("claim_supported", "shown", lambda s: s.record.claim_supported, "yes"),
+    Column("stage", "stage", lambda s: s.record.stage), Column("verdict", "verdict", _verdict("status")),
+    Column("reasons", "why", _verdict("reasons")),
+    Column("flags", "flags", lambda s: "; ".join(f"{f.severity}: {f}" for f in [*s.record.flags, *s.chrono])),
+    Column("frontier_pr", "vs PR", _verdict("frontier_pr"), "pr"), Column("p_frontier", "p", _verdict("p_frontier"), "p"),
+    Column("p_frontier_margin", "p (margin)", _verdict("p_frontier_margin"), "p"),
+    Column("holds_rule", "rule", _verdict("holds_rule"), "yes"),
+    Column("reproduces", "reproduces", attrgetter("reproduces"), "pr"),
+    Column("evidence_from", "evidence from", lambda s: s.evidence.pr if s.evidence is not s else None, "pr"),
+    Column("version", "version", attrgetter("version"), "int"),
+    Column("version_commit", "version commit", lambda s: s.commit if s.version else None),
+    Column("free_verdict", "PR-order verdict", lambda s: s.free.status if s.free else None),
+    Column("free_reasons", "PR-order why", lambda s: s.free.reasons if s.free else None),
+    Column("errors", "errors", lambda s: n_errors(s.record), "int"),
+    Column("warns", "warnings", lambda s: sum(f.severity != "error" for f in s.record.flags), "int"))
+SUBMISSION_CSV = pick(SUBMISSION_TABLE, "pr", "ref", "commit", "date", "folder", "on_main", "n", "mean_bpb",
+                      "claimed_bpb", "claim_supported", "stage", "verdict", "reasons", "flags", "frontier_pr",
+                      "p_frontier", "p_frontier_margin", "holds_rule", "reproduces", "evidence_from", "version",
+                      "version_commit", "free_verdict", "free_reasons")
+PAGE_SUBMISSIONS = pick(SUBMISSION_TABLE, "pr", "name", "date", "verdict", "n", "mean_bpb", "claimed_bpb",
+                        "claim_supported", "frontier_pr", "p_frontier", "p_frontier_margin", "errors", "warns",
+                        "reasons")
 LEADERBOARD_COLUMNS = ["rank", "pr", "folder", "mean_bpb", "n", "previous_pr", "p_previous", "method"]
 DIFF_COLUMNS = ["pr", "folder", "score", "in_table", "in_rebuild", "reason", "listed", "displaced"]

@@ -25,11 +25,11 @@ from markupsafe import Markup, escape
 
 from pgolf import stats as st
 from pgolf.review.judge.loose import LooseResult
-from pgolf.review.judge.progression import LeaderRow, Submission
+from pgolf.review.judge.progression import LeaderRow
 from pgolf.review.judge.record import RecordResult
 from pgolf.review.judge.stream import StreamAudit
 from pgolf.review.model import Flag, ParsedRun
-from pgolf.review.output.columns import PAGE_RECORDS, PAGE_RUNS, Column
+from pgolf.review.output.columns import PAGE_RECORDS, PAGE_RUNS, PAGE_SUBMISSIONS, Column
 from pgolf.review.output.figure import frontier_plot, frontier_points
 from pgolf.review.output.loose import loose_statistics
 from pgolf.review.output.markdown import record_statistics, runs_word, verdict_sentence
@@ -37,9 +37,6 @@ from pgolf.review.output.views import (
     RunLine,
     StreamSummary,
     claim_text,
-    claimed_bpb,
-    mean_of,
-    n_errors,
     record_index,
     run_lines,
 )
@@ -201,25 +198,9 @@ def _severity(flags: Sequence[Flag]) -> str:
     return "error" if "error" in sev else "warn" if sev else "none"
 
 
-def _warns(flags: Sequence[Flag]) -> int:
-    return sum(f.severity != "error" for f in flags)
-
-
 AUDIT_COLUMNS = PAGE_RECORDS
 
-STREAM_COLUMNS: tuple[Column[Submission], ...] = (
-    Column("pr", "PR", lambda s: s.pr, "pr"), Column("folder", "folder", lambda s: _name(s.folder), "text"),
-    Column("date", "date", lambda s: s.date, "date"),
-    Column("verdict", "verdict", lambda s: StreamAudit.verdict(s).status, "text"),
-    Column("n", "n", lambda s: len(s.values), "int"), Column("mean_bpb", "mean bpb", lambda s: mean_of(s.values), "bpb"),
-    Column("claimed_bpb", "claimed", lambda s: claimed_bpb(s.record)),  # as claimed, not rounded
-    Column("claim_supported", "shown", lambda s: s.record.claim_supported, "yes"),
-    Column("frontier_pr", "vs PR", lambda s: StreamAudit.verdict(s).frontier_pr, "pr"),
-    Column("p_frontier", "p", lambda s: StreamAudit.verdict(s).p_frontier, "p"),
-    Column("p_frontier_margin", "p (margin)", lambda s: StreamAudit.verdict(s).p_frontier_margin, "p"),
-    Column("errors", "errors", lambda s: n_errors(s.record), "int"),
-    Column("warns", "warnings", lambda s: _warns(s.record.flags), "int"),
-    Column("reasons", "why", lambda s: StreamAudit.verdict(s).reasons, "text"))
+STREAM_COLUMNS = PAGE_SUBMISSIONS
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,7 @@ from dataclasses import asdict, fields
 from typing import Any, TypeVar
 
 from pgolf.review.judge.loose import LooseResult, Tried, WelchTest
-from pgolf.review.judge.progression import Submission, Verdict
 from pgolf.review.judge.record import Comparison, RecordResult
-from pgolf.review.judge.stream import StreamAudit
 from pgolf.review.model import Flag, ParsedRun
 from pgolf.review.output.columns import Column
 from pgolf.review.output.markdown import verdict_sentence
@@ -68,23 +66,6 @@ def record_dict(result: RecordResult) -> dict[str, Any]:
 def table_rows(columns: Sequence[Column[T]], items: Iterable[T]) -> list[dict[str, Any]]:
     """One CSV row per item: each column's value under its name."""
     return [{c.name: c.get(x) for c in columns} for x in items]
-
-
-def submission_row(sub: Submission, v: Verdict) -> dict[str, object]:
-    rec, values = sub.record, sub.values
-    return {"pr": sub.pr, "ref": sub.ref, "commit": sub.commit, "date": sub.date, "folder": sub.folder,
-            "on_main": sub.on_main, "n": len(values), "mean_bpb": sum(values) / len(values) if values else None,
-            "claimed_bpb": claimed_bpb(rec), "claim_supported": rec.claim_supported, "stage": rec.stage,
-            "verdict": v.status, "reasons": v.reasons,
-            "flags": "; ".join(f"{f.severity}: {f}" for f in [*rec.flags, *sub.chrono]), "frontier_pr": v.frontier_pr,
-            "p_frontier": v.p_frontier, "p_frontier_margin": v.p_frontier_margin, "holds_rule": v.holds_rule,
-            "reproduces": sub.reproduces, "evidence_from": sub.evidence.pr if sub.evidence is not sub else None,
-            "version": sub.version, "version_commit": sub.commit if sub.version else None,
-            "free_verdict": sub.free.status if sub.free else None, "free_reasons": sub.free.reasons if sub.free else None}
-
-
-def submission_rows(a: StreamAudit) -> list[dict[str, object]]:
-    return [submission_row(s, a.verdict(s)) for s in a.submissions]
 
 
 # --------------------------------------------------------------------------- check-logs' claim.json
