@@ -75,6 +75,9 @@ def missing(x: RecordInput) -> list[Finding]:
     """
     if x.rec.claim is not None or x.rec.problems:
         return []
+    if x.rec.files is not None and x.rec.files.left_out():  # an unreadable folder, a submodule: it may hold one
+        return [Finding("no submission.json among the files that could be read (see the files left out): no claim "
+                        "checked; the logs' default stage is tested")]
     return [Finding("no submission.json: nothing claimed to check; the logs' default stage is tested")]
 
 

@@ -103,6 +103,7 @@ def test_an_unreadable_folder_or_log_is_named_with_its_reason(tmp_path):
     assert whole.returncode == 0, whole.stderr
     (record,) = json.loads((tmp_path / "all" / "records.json").read_text())["records"]
     assert any(f["text"].startswith(f"{folder}: cannot list this folder (Permission denied)") for f in record["flags"])
+    assert any(f["text"].startswith("no submission.json among the files that could be read") for f in record["flags"])
     assert "tested `None`" not in whole.stdout and "no claim to match and no stage to test" in whole.stdout
 
 

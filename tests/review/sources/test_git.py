@@ -129,3 +129,5 @@ def test_a_record_folder_that_is_a_submodule_is_listed_with_a_finding(repo, tmp_
     assert set(records) == {GOOD, "2026-03-22_Sub"} and records[GOOD]["n"] == 3
     texts = [f["text"] for f in records["2026-03-22_Sub"]["flags"] if f["severity"] == "error"]
     assert any(t.startswith(f"main {gs.TRACK}/2026-03-22_Sub is a submodule (commit {commit[:12]}") for t in texts)
+    warned = [f["text"] for f in records["2026-03-22_Sub"]["flags"]]
+    assert any(t.startswith("no submission.json among the files that could be read") for t in warned)
