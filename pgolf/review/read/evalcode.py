@@ -27,10 +27,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 
 from pgolf.review.read.codeblocks import defaults, needed, text_caller, used_elsewhere
+from pgolf.review.read.guards import aliased as _aliased
 from pgolf.review.read.guards import guards_of as _guards_of
 from pgolf.review.read.guards import guards_of_text
 from pgolf.review.read.guards import name as _name
 from pgolf.review.read.guards import setting as _setting
+from pgolf.review.read.guards import setting_of as _setting_of
 
 _VAL = re.compile(r"(?:^|_)val(?:_|$|idation)|^valid", re.IGNORECASE)
 _SCORE_ACC = re.compile(r"loss|nll|bits|bpb", re.IGNORECASE)
@@ -75,6 +77,7 @@ class _Walker:
         self.events: list[_Event] = []
         self._loops: list[int] = []
         self._guards: list[str] = []
+        self.alias: dict[str, str] = {}  # local name -> the setting it copies
 
     def add(self, kind: str, node: ast.AST, name: str = "", args: tuple[str, ...] = (),
             settings: tuple[tuple[str, str], ...] = ()) -> None:
@@ -99,10 +102,14 @@ class _Walker:
             self.exprs(s.test)
             for block, negate in ((s.body, False), (s.orelse, True)):
                 g = _guards_of(s.test, negate) if not negate or not isinstance(s.test, ast.BoolOp) else ()
+                g = tuple(_aliased(x, self.alias) for x in g)
                 self._guards.extend(g)
                 self.body(block)
                 del self._guards[len(self._guards) - len(g):]
             return
+        if isinstance(s, ast.Assign) and len(s.targets) == 1 and isinstance(s.targets[0], ast.Name) \
+                and (setting := _setting_of(s.value)):  # `use_slot = getattr(args, "slot_enabled", False)`
+            self.alias[s.targets[0].id.lower()] = setting
         if isinstance(s, ast.AugAssign) and _SCORE_ACC.search(_name(s.target)):
             self.add("score", s)
         for _, value in ast.iter_fields(s):

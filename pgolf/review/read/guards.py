@@ -59,3 +59,19 @@ def guards_of_text(test: str) -> tuple[str, ...]:
         return guards_of(ast.parse(test.strip(), mode="eval").body)
     except (SyntaxError, ValueError, RecursionError):
         return ()
+
+
+def setting_of(value: ast.AST) -> str:
+    """The setting a local copies: `args.slot_enabled`, `getattr(args, "slot_enabled", False)`."""
+    if isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name):
+        return value.attr.lower()
+    if isinstance(value, ast.Call) and name(value.func) == "getattr" and len(value.args) >= 2 \
+            and isinstance(value.args[1], ast.Constant) and isinstance(value.args[1].value, str):
+        return value.args[1].value.lower()
+    return ""
+
+
+def aliased(guard: str, alias: dict[str, str]) -> str:
+    """A guard on a local copy (`use_slot`) named by the setting it copies (`slot_enabled`)."""
+    m = re.match(r"^(!?)(\w+)(.*)$", guard)
+    return f"{m.group(1)}{alias[m.group(2)]}{m.group(3)}" if m and m.group(2) in alias else guard

@@ -191,3 +191,27 @@ def main():
 '''
     (fact,) = read_evalcode(script).facts
     assert (fact.kind, fact.line, fact.guards) == ("target_in_key", 5, ())
+
+
+def test_a_guard_on_a_local_copy_of_a_setting_is_the_setting():
+    script = '''
+def eval_val_sliding(args, model, val_tokens):
+    loss_sum = 0.0
+    use_slot = getattr(args, "slot_enabled", False)
+    for bi in range(0, 1000, 64):
+        x = val_tokens[bi:bi + 64]
+        if use_slot:
+            delta = torch.zeros(1, 512, requires_grad=True)
+            opt = torch.optim.AdamW([delta])
+            for _ in range(args.slot_steps):
+                model(x, delta).backward()
+                opt.step()
+        loss_sum += model(x)
+    return loss_sum
+
+def main():
+    eval_val_sliding(args, model, val_tokens)
+'''
+    code = read_evalcode(script)
+    (fact,) = code.facts
+    assert fact.guards == ("slot_enabled",) and not live(fact, code, {"slot_enabled": "False"})
