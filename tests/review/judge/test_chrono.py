@@ -7,8 +7,9 @@ from __future__ import annotations
 import pytest
 from scipy import stats
 
+from pgolf.review.judge.order import judge_dated
 from pgolf.review.judge.progression import ProgressionSettings, Submission, compare_to
-from pgolf.review.judge.standing import Listing
+from pgolf.review.judge.standing import Listing, Standing
 from pgolf.review.judge.stream import audit_git
 from pgolf.review.model import ParsedRun
 from pgolf.review.read.record import RecordCheck
@@ -75,9 +76,10 @@ def test_both_leaderboards(audited):
 
 # --------------------------------------------------------------------------- the parts, on values built here
 
-def _sub(pr: int, values: tuple[float, ...], timestamp: int = 0):
-    runs = [ParsedRun(f"train_seed{i}.log", val_bpb=v) for i, v in enumerate(values)]
-    rec = RecordCheck(f"F{pr}", f"F{pr}", None, runs, counted=runs)
+def _sub(pr: int, values: tuple[float, ...], timestamp: int = 0, name: str = "", logs: str = ""):
+    runs = [ParsedRun(f"train_seed{i}.log", sha256=f"{logs or pr}-{i}", seed=i, val_bpb=v, total_bytes=15_000_000)
+            for i, v in enumerate(values)]
+    rec = RecordCheck(f"F{pr}", name or f"F{pr}", None, runs, counted=runs, claim_supported=True)
     return Submission(pr, f"refs/pull/{pr}/head", "c", "2026-04-01", f"{gs.TRACK}/F{pr}", rec, timestamp=timestamp)
 
 
@@ -105,3 +107,12 @@ def test_the_one_step_bound_is_measured_from_the_best_evidence_already_pushed():
     assert compare_to(new, standing, settings).status == "held for review"  # 0.054 over the standing record
     verdict = compare_to(new, standing, settings, known=pushed)  # 0.0225 over what was already pushed
     assert verdict.accepted and verdict.frontier_pr == 1
+
+
+def test_a_copy_of_a_held_leap_does_not_lower_the_one_step_base():
+    base = _sub(1, gs.spread(1.2244), 0, name="2026-03-17_NaiveBaseline")
+    leap, copy = _sub(2, gs.spread(0.9500), 10), _sub(3, gs.spread(0.9500), 20, logs="2")
+    later = _sub(4, gs.spread(0.9400), 30)
+    judged = judge_dated([base, leap, copy, later], Standing(()), ProgressionSettings(runs_from="2026-12-31")).submissions
+    assert [s.verdict.status for s in judged] == ["accepted", "held for review", "duplicate", "held for review"]
+    assert "improves on #1 2026-03-17_NaiveBaseline" in judged[3].verdict.reasons
