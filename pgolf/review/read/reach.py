@@ -39,23 +39,27 @@ def printed_under(text: str, name: str) -> bool:
     return len(name) >= 3 and re.search(rf"^{re.escape(name)}[_:\s]", text, re.IGNORECASE | re.MULTILINE) is not None
 
 
-def _value(guard: str, code: EvalCode, settings: Mapping[str, str], log_text: Callable[[], str]) -> str | None:
+def _value(guard: str, code: EvalCode, settings: Mapping[str, str], log_text: Callable[[], str],
+           defaults: bool) -> str | None:
     if guard in settings:
         return settings[guard]
     if _FLAG_SUFFIX.search(guard) and printed_under(log_text(), stem(guard)):
         return "1"
-    return code.defaults.get(guard)
+    return code.defaults.get(guard) if defaults else None
 
 
-def live(fact: EvalFact, code: EvalCode, settings: Mapping[str, str], log_text: Callable[[], str] = str) -> bool:
+def live(fact: EvalFact, code: EvalCode, settings: Mapping[str, str], log_text: Callable[[], str] = str,
+         defaults: bool = True) -> bool:
     """Do the run's settings reach the fact's line? `settings` by lower-case name (`read.config.settings`);
-    `log_text()` the log's text, read only when a guard needs it (default: none)."""
+    `log_text()` the log's text, read only when a guard needs it (default: none). `defaults=False` where the
+    submission says it used the technique (its name, its README title): a setting the run command passed and
+    the log did not print is then not taken to be the script's default."""
     for guard in fact.guards:
         m = _GUARD.match(guard)
         if m is None:
             continue
         negate, name, op, wanted = m.group(1) == "!", m.group(2), m.group(3), m.group(4)
-        value = _value(name, code, settings, log_text)
+        value = _value(name, code, settings, log_text, defaults)
         if value is None:
             continue
         on = _holds(value, op, wanted)

@@ -21,6 +21,7 @@ from pgolf.review.read.reach import live
 from pgolf.review.read.scripts import Script, log_rel, read_scripts
 from pgolf.review.rules.inputs import FolderInput, RecordInput
 from pgolf.review.rules.registry import rule
+from pgolf.review.sources.folder import read_text
 
 README = "https://github.com/openai/parameter-golf/blob/main/README.md"
 CONDITIONS = "https://github.com/openai/parameter-golf/issues/1017"  # the four conditions (C1-C4)
@@ -48,6 +49,13 @@ def _code(s: Script) -> EvalCode:
     return _CODES[key]
 
 
+def _said(x: FolderInput) -> bool:
+    """Does the folder's name or README title name a ruled technique (then a default does not switch it off)?"""
+    if x.files is None:
+        return False
+    return named([x.files.name, _title(read_text(x.files, "README.md") or "")]) is not None
+
+
 def live_facts(x: FolderInput, kind: str) -> list[tuple[Script, EvalFact, list[str]]]:
     """Each fact of this kind in the folder's scripts, with the claimed runs whose settings reach its line."""
     out = []
@@ -60,10 +68,11 @@ def live_facts(x: FolderInput, kind: str) -> list[tuple[Script, EvalFact, list[s
             return texts[id(r)]
         return read
 
+    said = _said(x)
     for s in x.scripts if x.counted else ():
         code = _code(s)
         for f in (f for f in code.facts if f.kind == kind):
-            who = [x.label[id(r)] for r in x.counted if live(f, code, settings(r), text_of(r))]
+            who = [x.label[id(r)] for r in x.counted if live(f, code, settings(r), text_of(r), not said)]
             if who:
                 out.append((s, f, who))
     return out

@@ -215,3 +215,13 @@ def main():
     code = read_evalcode(script)
     (fact,) = code.facts
     assert fact.guards == ("slot_enabled",) and not live(fact, code, {"slot_enabled": "False"})
+
+
+def test_a_path_off_by_default_counts_when_the_submission_says_it_used_it():
+    script = EPOCHS_THEN_SCORE  # TTT_ENABLED defaults to 0; the run command set it, the log does not print it
+    log = "seed:1\nfinal val_loss:2.0 val_bpb:1.2"
+    quiet = record(submission_json='{"val_bpb": 1.2}', train_gpt_py=script, train_seed1_log=log).rec
+    assert not [f for f in quiet.flags if f.rule == "eval.train_on_val"]
+    said = record(submission_json='{"val_bpb": 1.2}', train_gpt_py=script, train_seed1_log=log,
+                  README_md="# Record: 11L + TTT 30ep\n").rec
+    assert [f.severity for f in said.flags if f.rule == "eval.train_on_val"] == ["error"]
