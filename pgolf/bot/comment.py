@@ -114,7 +114,8 @@ def folder_section(f: FolderReview, report_url: str | None = None, run_url: str 
 
 def comment(review: PrReview, report_url: str | None = None, run_url: str | None = None) -> str:
     """The whole comment, marker first, bounded to MAX_COMMENT characters."""
-    verdict = ("holds as a record" if review.holds else "does not hold as a record") if review.folders \
+    verdict = "could not be judged" if not review.judged else \
+        ("holds as a record" if review.holds else "does not hold as a record") if review.folders \
         else "changes no record folder"
     head = [MARKER, f"## pgolf review: this PR {verdict}", "",
             f"Judged at `{review.head[:12]}` against the record standing on `{review.base[:12]}`"
@@ -122,6 +123,9 @@ def comment(review: PrReview, report_url: str | None = None, run_url: str | None
     parts = [folder_section(f, report_url, run_url) for f in review.folders[:MAX_FOLDERS]]
     if len(review.folders) > MAX_FOLDERS:
         parts.append(f"… {len(review.folders) - MAX_FOLDERS} more record folders in review.json")
+    if review.notes:  # what the clone lacks: said where the reviewer reads, not only in the job's log
+        parts.append("**What this clone could not show** (fetch the missing objects and run again):\n"
+                     + "\n".join(f"- {text(n)}" for n in review.notes[:MAX_FINDINGS]))
     if review.deleted:
         parts.append("Deletes: " + ", ".join(text(d, MAX_NAME) for d in review.deleted[:MAX_FOLDERS]))
     foot = ["<sub>pgolf reads the PR's logs and JSON from git objects and runs none of its code. "

@@ -73,6 +73,7 @@ def judge_pr(repo: str | os.PathLike[str], pr: int, *, base: str = "main", track
         kept = RecordCache(cache, src.main, track) if cache is not None else None
         j = judge_stream(src, ProgressionSettings(), track, kept.loader(src) if kept else None)
         base_sha, deleted = src.main, tuple(path for who, path in src.deleted if who == pr)
+        notes, judged_head = tuple(src.warnings), ref not in src.unjudged
     if kept is not None:
         kept.save()
     judged = [(s, s.verdict) for s in j.submissions]
@@ -84,10 +85,10 @@ def judge_pr(repo: str | os.PathLike[str], pr: int, *, base: str = "main", track
         page = f"report-{i + 1}.html"
         pages[page] = record_page(RecordResult(sub.record, compare(sub.record, front.record if front else None)))
         folders.append(_folder_review(sub, v, front, page))
-    review = PrReview(str(repo), pr, head, base_sha, f"{best.key} {best.score}" if best else None, tuple(folders),
-                      deleted, time.perf_counter() - start)
     # a tree the clone lacks (sources.git names the PR and the object) is said, never read as no folder
-    return Judged(review, pages, (*src.warnings, *(kept.warnings if kept else ())))
+    review = PrReview(str(repo), pr, head, base_sha, f"{best.key} {best.score}" if best else None, tuple(folders),
+                      deleted, time.perf_counter() - start, notes, judged_head)
+    return Judged(review, pages, (*notes, *(kept.warnings if kept else ())))
 
 
 def judge_folder(folder: str | Path, repo_path: str) -> FolderReview:

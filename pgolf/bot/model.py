@@ -87,12 +87,14 @@ class PrReview:
     folders: tuple[FolderReview, ...]
     deleted: tuple[str, ...] = ()  # record folders the PR deletes
     seconds: float = 0.0
-    notes: tuple[str, ...] = field(default=())
+    notes: tuple[str, ...] = field(default=())  # what the clone could not show (a missing tree), as read
+    judged: bool = True  # False: the PR's own head could not be read (its notes say why)
 
     @property
     def holds(self) -> bool:
-        """Every folder the PR adds or changes holds as a record (a PR that touches none holds trivially)."""
-        return all(f.holds for f in self.folders)
+        """Every folder the PR adds or changes holds as a record (a PR that touches none holds trivially; one
+        whose head could not be read does not)."""
+        return self.judged and all(f.holds for f in self.folders)
 
     @property
     def exit_code(self) -> int:

@@ -20,6 +20,7 @@ from pgolf.review.output.views import (
     claimed_p_value,
     n_errors,
     run_lines,
+    unread,
 )
 from pgolf.review.read.claim import readme_p_values
 from pgolf.review.settings import DEFAULTS, ReviewSettings
@@ -39,9 +40,10 @@ def _p(p: float | None) -> str:
 
 def verdict_holds(d: Mapping[str, object]) -> bool:
     """check-record's exit status: the claim is not refuted by the logs (shown, or nothing claimed) and, when a
-    previous record was given, the practice's test against it holds. False is the verdict "does not hold"."""
-    if d.get("claim_supported") is False:
-        return False
+    previous record was given, the practice's test against it holds, and no file of the folder was left out.
+    False is the verdict "does not hold"."""
+    if d.get("claim_supported") is False or d.get("unread"):
+        return False  # refuted, or judged without files it could not read
     return not d.get("previous") or d.get("holds_practice") is True
 
 
@@ -67,6 +69,9 @@ def verdict_sentence(result: RecordResult) -> str:
     if t.threshold is not None:
         parts.append(f"mean < {t.threshold:g}: p = {_p(t.p_threshold)}" if t.p_threshold is not None
                      else f"cannot test mean < {t.threshold:g}")
+    if missed := unread(rec):
+        parts.append(f"{len(missed)} file(s) or folder(s) left out (not readable, a link out of the folder, a submodule), "
+                     "so the claim is judged without them")
     errors = n_errors(rec)
     parts.append(f"{errors} error flag(s)" if errors else "no error flag")
     return f"{rec.name}: " + "; ".join(parts)

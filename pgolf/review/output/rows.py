@@ -12,7 +12,7 @@ from pgolf.review.judge.record import Comparison, RecordResult
 from pgolf.review.model import Flag, ParsedRun
 from pgolf.review.output.columns import Column
 from pgolf.review.output.markdown import verdict_sentence
-from pgolf.review.output.views import claim_text, claimed_bpb, claimed_p_value, n_errors, run_lines
+from pgolf.review.output.views import claim_text, claimed_bpb, claimed_p_value, n_errors, run_lines, unread
 from pgolf.review.read.claim import readme_p_values
 from pgolf.review.read.record import RecordCheck
 
@@ -57,7 +57,7 @@ def record_dict(result: RecordResult) -> dict[str, Any]:
         "runs": run_rows(rec), "flags": [flag_dict(f) for f in rec.flags],
         "stages": {r.name: {st.name: {"val_loss": st.loss, "val_bpb": st.bpb, "eval_time_ms": st.eval_time_ms}
                             for st in r.ordered_stages()} for r in rec.runs},
-        "n_errors": n_errors(rec), "ignored": rec.ignored, "sidecars": rec.sidecars,
+        "n_errors": n_errors(rec), "unread": unread(rec), "ignored": rec.ignored, "sidecars": rec.sidecars,
         "readme_p_values": readme_p_values(rec.readme), "readme_seed_numbers": {**asdict(rec.readme_seeds), "missing": list(rec.readme_seeds.missing)},
         "sha256s": [r.sha256 for r in rec.runs], "verdict": verdict_sentence(result),
     }

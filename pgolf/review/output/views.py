@@ -110,6 +110,13 @@ def n_errors(rec: RecordCheck) -> int:
     return len(errors(rec.flags))
 
 
+def unread(rec: RecordCheck) -> list[str]:
+    """What of the folder could not be read (a folder that cannot be listed, a link out, a submodule, a log
+    that cannot be read): the claim is judged without it, so check-record does not call it holding."""
+    left = rec.files.left_out() if rec.files is not None else []
+    return [*left, *(r.unreadable for r in rec.runs if r.unreadable)]
+
+
 def claimed_p_value(rec: RecordCheck) -> float | None:
     c = rec.claim
     return float(c.p_value) if c and c.p_value else None

@@ -256,6 +256,7 @@ class Stream:
     deleted: list[tuple[int | None, str]]  # (PR, folder) a ref deletes: no submission
     history: MainHistory = field(default_factory=MainHistory)
     warnings: list[str] = field(default_factory=list)  # a ref or commit whose trees are missing: not read
+    unjudged: list[str] = field(default_factory=list)  # the refs those warnings left unread
 
     @property
     def events(self) -> list[MainEvent]:
@@ -327,19 +328,21 @@ def stream(repo: str | os.PathLike[str], *, refs: str = DEFAULT_REFS, track: str
     subs: list[GitSubmission] = []
     deleted: list[tuple[int | None, str]] = []
     warnings: list[str] = []
+    unjudged: list[str] = []
     evidence = evidence_files(objects)
     for ref in matched:
         try:
             got, gone = _ref_submissions(objects, graph, entry, ref, track_path, evidence)
         except CorruptRepository as exc:
             warnings.append(f"{_who(ref)} is not judged: {exc}")
+            unjudged.append(ref.ref)
             continue
         subs += got
         deleted += gone
     history = main_history(objects, graph, main_sha, track_path, warnings)
     merged = functools.partial(_merged_row, objects, graph, entry, track_path, evidence)
     subs = _with_main(objects, graph, main_sha, track_path, subs, merged_by(history.events), warnings, merged)
-    return Stream(objects, subs, main_sha, len(matched), deleted, history, warnings)
+    return Stream(objects, subs, main_sha, len(matched), deleted, history, warnings, unjudged)
 
 
 def _who(ref: StreamRef) -> str:

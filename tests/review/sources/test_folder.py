@@ -45,7 +45,7 @@ def test_a_link_out_of_the_folder_is_left_out_and_named(tmp_path):
 def test_check_record_and_audit_never_copy_the_target_into_a_report(tmp_path):
     folder = _linked_record(tmp_path / "recs")
     secret = [line for line in Path(SECRET).read_text().splitlines() if line.strip()]
-    assert pgolf_main(["check-record", str(folder), "--out", str(tmp_path / "one")]) == 0
+    assert pgolf_main(["check-record", str(folder), "--out", str(tmp_path / "one")]) == 1  # judged without them
     assert pgolf_main(["audit", str(folder.parent), "--out", str(tmp_path / "all")]) == 0
     record = json.loads((tmp_path / "one" / "record.json").read_text())
     left = [f for f in record["flags"] if f["text"].startswith(f"{folder}/train_gpt.py is a link to {SECRET}")]
@@ -93,11 +93,16 @@ def test_an_unreadable_folder_or_log_is_named_with_its_reason(tmp_path):
         done = _pgolf(prefix, "check-record", folder, "--out", tmp_path / "one")
         folder.chmod(0)
         whole = _pgolf(prefix, "audit", folder.parent, "--out", tmp_path / "all")
+        closed = _pgolf(prefix, "check-record", folder, "--out", tmp_path / "closed")
     finally:
         for p in (folder, folder / "logs", folder / "train_seed42.log"):
             p.chmod(0o755)
-    assert done.returncode in (0, 1), done.stderr
-    flags = [f["text"] for f in json.loads((tmp_path / "one" / "record.json").read_text())["flags"]]
+    assert done.returncode == 1, done.stderr
+    one = json.loads((tmp_path / "one" / "record.json").read_text())
+    assert one["unread"] == [f"{folder}/logs: cannot list this folder (Permission denied); its files are not read, "
+                             "so the claim is judged without them: fix its permissions",
+                             f"file {folder}/train_seed42.log: cannot read it (Permission denied)"]
+    flags = [f["text"] for f in one["flags"]]
     assert f"{folder}/logs: cannot list this folder (Permission denied); its files are not read" in " ".join(flags)
     assert any(t.startswith(f"file {folder}/train_seed42.log: cannot read it (Permission denied)") for t in flags)
     assert whole.returncode == 0, whole.stderr
@@ -105,6 +110,10 @@ def test_an_unreadable_folder_or_log_is_named_with_its_reason(tmp_path):
     assert any(f["text"].startswith(f"{folder}: cannot list this folder (Permission denied)") for f in record["flags"])
     assert any(f["text"].startswith("no submission.json among the files that could be read") for f in record["flags"])
     assert "tested `None`" not in whole.stdout and "no claim to match and no stage to test" in whole.stdout
+    # a folder that cannot be listed is not a folder whose claim holds: exit 1, and the sentence says why
+    assert closed.returncode == 1, closed.stderr
+    assert ("1 file(s) or folder(s) left out (not readable, a link out of the folder, a submodule), so the claim is "
+            "judged without them") in closed.stdout
 
 
 def test_a_record_folder_that_is_a_submodule_is_named_in_directory_mode(tmp_path):

@@ -116,9 +116,16 @@ def test_a_missing_tree_of_a_pr_or_of_mains_history_is_a_warning_and_the_audit_g
     (record,) = data["records"]
     assert record["n"] == 3 and record["folder"].endswith(GOOD)
     assert f"git object {track} is missing" in capsys.readouterr().err
-    assert pgolf_main(["review-pr", "--git", str(repo), "--pr", "7", "--out", str(tmp_path / "bot"), "--no-cache"]) == 0
+    # the bot: a PR whose head cannot be read is never "changes no record folder" (exit 0); the comment says why
+    assert pgolf_main(["review-pr", "--git", str(repo), "--pr", "7", "--out", str(tmp_path / "bot"), "--no-cache"]) == 1
     assert f"pgolf review-pr: warning: PR #7 (refs/pull/7/head) is not judged: refs/pull/7/head:{gs.TRACK}: " \
            f"git object {track} is missing" in capsys.readouterr().err
+    body = (tmp_path / "bot" / "comment.md").read_text()
+    assert "## pgolf review: this PR could not be judged" in body
+    assert f"- PR #\u200d7 (refs/pull/7/head) is not judged: refs/pull/7/head:records/track\\_10min\\_16mb: " \
+           f"git object {track} is missing" in body
+    review = json.loads((tmp_path / "bot" / "review.json").read_text())
+    assert review["judged"] is False and review["exit_code"] == 1 and review["folders"] == []
 
 
 def test_a_record_folder_that_is_a_submodule_is_listed_with_a_finding(repo, tmp_path):
