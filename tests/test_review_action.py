@@ -70,7 +70,7 @@ def world(tmp_path_factory):
     return {"tmp": tmp, "server": server, "checkout": checkout, "action": action, "bin": bin_dir}
 
 
-def _run(world, pr: int, name: str, comments: list[dict]):
+def _run(world, pr: int, name: str, comments: list[dict], inputs: dict[str, str] | None = None):
     tmp = world["tmp"] / name
     tmp.mkdir()
     main = subprocess.run(["git", "-C", str(world["server"]), "rev-parse", "main"], capture_output=True, text=True,
@@ -89,7 +89,7 @@ def _run(world, pr: int, name: str, comments: list[dict]):
                         FAKE_GH_STATE=str(tmp / "comments.json"), FAKE_GH_CALLS=str(tmp / "calls.jsonl"),
                         PIP_NO_INDEX="1", PIP_NO_BUILD_ISOLATION="0", PIP_DISABLE_PIP_VERSION_CHECK="1")
     contexts = {"github": {"event": event, "action_path": str(world["action"]), "token": "t0ken",
-                           "repository": SLUG}}
+                           "repository": SLUG}, "with": inputs or {}}
     steps = ar.run_action(world["action"] / "action.yml", contexts, env, world["checkout"], tmp)
     return {s.id: s for s in steps}, json.loads((tmp / "comments.json").read_text()), ar.calls(tmp / "calls.jsonl"), \
         summary.read_text(), runner_temp / "pgolf-review"
@@ -137,3 +137,23 @@ def test_the_action_comments_once_and_edits_that_comment_on_the_next_push(world)
 def test_a_missing_pr_ref_fails_before_any_comment(world):
     steps, comments, calls, _summary, _out = _run(world, 42, "missing", [])
     assert steps["fetch"].rc != 0 and "review" not in steps and calls == [] and comments == []
+
+
+def test_with_other_prs_the_action_fetches_every_pr_head_and_finds_a_copy_of_an_open_pr(world):
+    pushed = world["tmp"] / "copy"
+    subprocess.run(["git", "clone", "-q", str(world["server"]), str(pushed)], check=True)
+    subprocess.run(["git", "-C", str(pushed), "fetch", "-q", "origin", "refs/pull/10/head"], check=True)
+    folder = f"{gs.TRACK}/2026-03-29_TwoRuns"  # PR 10's, never merged
+    subprocess.run(["git", "-C", str(pushed), "checkout", "-q", "FETCH_HEAD", "--", folder], check=True)
+    subprocess.run(["git", "-C", str(pushed), "mv", folder, f"{gs.TRACK}/2026-03-31_TwoRunsAgain"], check=True)
+    gs._commit_all(pushed, "the same logs", "2026-03-31T09:00:00Z")
+    subprocess.run(["git", "-C", str(pushed), "push", "-q", "origin", "HEAD:refs/pull/13/head"], check=True)
+
+    _steps, _c, _calls, _s, out = _run(world, 13, "alone", [])
+    assert "duplicate" not in (out / "comment.md").read_text()  # PR 10's ref is not fetched: not seen
+    steps, _c, _calls, _s, out = _run(world, 13, "others", [], {"other-prs": "true"})
+    assert steps["review"].outputs["exit-code"] == "1"
+    assert "❌ does not hold: duplicate" in (out / "comment.md").read_text()
+    refs = subprocess.run(["git", "-C", str(world["checkout"]), "for-each-ref", "refs/pull/"], capture_output=True,
+                          text=True, check=True).stdout
+    assert "refs/pull/10/head" in refs and "refs/pull/13/head" in refs

@@ -162,3 +162,35 @@ def test_a_pr_with_many_folders_and_seeds_gets_a_bounded_comment(tmp_path):
     assert body.count(f"{len(seeds) - MAX_SEEDS} more in the full report") == MAX_FOLDERS
     assert "\u202e" not in body and not re.search(r"@\w", re.sub(r"`[^`\n]*`", "", body))
     assert len(json.loads((tmp_path / "out" / "review.json").read_text())["folders"]) == MAX_FOLDERS + 2
+
+
+def test_with_other_prs_refs_a_copy_of_an_open_prs_logs_is_a_duplicate_as_in_audit_git(tmp_path):
+    """Without --refs the bot sees main and the PR only: a copy of an open PR's logs is judged on its own
+    evidence. With --refs 'refs/pull/*/head' it reads the stream audit --git reads, and every PR's verdict
+    is audit --git's, the copy's included."""
+    repo = gs.build_stream(tmp_path / "stream")
+
+    def again(r):  # PR 9's folder (never merged), its files byte for byte under a new name
+        gs._git(r, "checkout", "-q", "refs/pull/9/head", "--", f"{gs.TRACK}/2026-03-28_Best")
+        gs._git(r, "mv", f"{gs.TRACK}/2026-03-28_Best", f"{gs.TRACK}/2026-03-31_BestAgain")
+
+    gs._pr(repo, 12, "main", "2026-03-31T11:00:00Z", again)
+    done = subprocess.run([sys.executable, "-m", "pgolf", "audit", "--git", str(repo), "--out", str(tmp_path / "a")],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    with open(tmp_path / "a" / "submissions.csv", newline="") as fh:
+        full = {(int(r["pr"]), r["folder"]): r["verdict"] for r in csv.DictReader(fh) if r["pr"]}
+    copy = (12, f"{gs.TRACK}/2026-03-31_BestAgain")
+    assert full[copy] == "duplicate"
+
+    alone = run_verb("--git", repo, "--pr", 12, "--out", tmp_path / "alone", "--format", "json", "--no-cache")
+    assert json.loads(alone.stdout)["folders"][0]["status"] != "duplicate"
+    for pr in (*range(1, 11), 12):
+        code = review_pr(repo, pr, tmp_path / str(pr), cache=tmp_path / "cache", others="refs/pull/*/head")
+        review = json.loads((tmp_path / str(pr) / "review.json").read_text())
+        assert {(pr, f["folder"]): f["status"] for f in review["folders"]} == \
+            {k: v for k, v in full.items() if k[0] == pr}, pr
+        assert code == review["exit_code"]
+    body = (tmp_path / "12" / "comment.md").read_text()
+    assert "❌ does not hold: duplicate" in body and "duplicate of #\u200d9" in body
+    assert review["provenance"]["refs"] == "refs/pull/*/head"

@@ -82,7 +82,7 @@ def test_a_warm_run_reads_main_from_the_cache(repo, tmp_path):
     def run():
         with stream(repo, refs="refs/pull/9/head", main="main") as src:
             kept = RecordCache(tmp_path, src.main, "track_10min_16mb")
-            j = judge_stream(src, ProgressionSettings(), load=kept.loader(src))
+            j = judge_stream(src, ProgressionSettings(), load=kept.loader(src, "refs/pull/9/head"))
             on_main = sum(s.ref == "main" for s in j.submissions)
         kept.save()
         return kept, on_main
@@ -123,7 +123,7 @@ def test_a_new_base_starts_from_an_earlier_bases_records(repo, tmp_path):
     judge_pr(repo, 9, base=older, cache=tmp_path)
     with stream(repo, refs="refs/pull/9/head", main="main") as src:
         kept = RecordCache(tmp_path, src.main, "track_10min_16mb")
-        judge_stream(src, ProgressionSettings(), load=kept.loader(src))
+        judge_stream(src, ProgressionSettings(), load=kept.loader(src, "refs/pull/9/head"))
     kept.save()
     assert kept.used and not kept.warnings and cache_file(tmp_path, _base(repo), "track_10min_16mb").exists()
 

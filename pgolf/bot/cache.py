@@ -4,8 +4,9 @@ Most of a PR's review is reading and parsing the logs of the base's own record f
 folders and 130 logs on the challenge's main), which every PR at the same base shares. The first run
 at a base reads them and writes `DIR/review-pr/<base-commit>.<track>.json`; the next run at that base
 decodes them (`pgolf.bot.codec`) instead, and the judgment (`judge_stream`, the same as audit --git's)
-runs over them as over freshly read ones. Only folders that come from main are cached, keyed by tree
-id, PR and path (what the record's label is made of); the PR's own folders are always read.
+runs over them as over freshly read ones. Every folder but the PR's own is cached (main's; other PRs'
+where `review-pr --refs` reads them), keyed by tree id, PR and path (what the record's label is made of);
+the PR's own folders are always read.
 
 The file is stamped with FORMAT and a digest of pgolf's own source, so a pgolf that reads logs
 differently never takes an old file's records; a stale or corrupt file is ignored with a warning and
@@ -86,12 +87,13 @@ class RecordCache:
         self.warnings.append(f"cache {path}: ignored, {why}; main's records are read again")
         return {}
 
-    def loader(self, src: Stream) -> Loader:
-        """`judge_stream`'s reader: main's folders from the cache when it has them, else from git (kept)."""
-        own = {g.tree for g in src.submissions if g.ref != "main"}  # the PR's: read whole (the bot reads its files)
+    def loader(self, src: Stream, ref: str) -> Loader:
+        """`judge_stream`'s reader: every folder but those of `ref` (the PR under review) from the cache when it
+        has them, else from git (kept)."""
+        own = {g.tree for g in src.submissions if g.ref == ref}  # the PR's: read whole (the bot reads its files)
 
         def load(g: GitSubmission) -> RecordCheck:
-            if g.ref != "main" or g.tree in own:  # a PR may copy a folder of main: one tree, one record
+            if g.tree in own:  # another PR, or main, may hold the same tree: one tree, one record, read whole
                 return load_record(src.folder(g))
             key = f"{g.tree} {g.pr} {g.folder}"
             if key in self.stored:

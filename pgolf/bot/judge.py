@@ -6,7 +6,8 @@ sees only the typed values of `pgolf.bot.model`. The calls into pgolf.review, in
 - `sources.git.stream(repo, refs="refs/pull/N/head", track=..., main=BASE)`: the stream `audit --git`
   reads, narrowed to one ref: the folders the PR's head adds or changes against its merge base with
   BASE, and BASE's own record folders (each with the PR that merged it). One `git log` of the two
-  tips and a `git cat-file --batch-command` for the objects; no other ref is read.
+  tips and a `git cat-file --batch-command` for the objects; no other ref is read, unless `others`
+  (review-pr --refs) names more: then the stream is audit --git's.
 - `judge.stream.judge_stream(src, ProgressionSettings(), track, load)`: audit --git's own judgment: each
   folder read and matched (`judge.record.load_record` over git objects, or main's from `pgolf.bot.cache`),
   the progression rebuilt over BASE's record folders and the PR's (judged copies with `.verdict`; the
@@ -60,18 +61,20 @@ class Judged:
 
 
 def judge_pr(repo: str | os.PathLike[str], pr: int, *, base: str = "main", track: str = DEFAULT_TRACK,
-             cache: str | os.PathLike[str] | None = None) -> Judged:
+             cache: str | os.PathLike[str] | None = None, others: str | None = None) -> Judged:
     """The record folders PR `pr` adds or changes (refs/pull/N/head), each judged against BASE's standing;
-    main's records at BASE read from (and kept in) the cache folder `cache` when given."""
+    main's records at BASE read from (and kept in) the cache folder `cache` when given. `others`: a ref
+    pattern (refs/pull/*/head) read beside the PR, as audit --git reads the stream: copies and reruns of
+    other PRs are found, and the one-step bound counts their evidence; their folders are cached too."""
     start = time.perf_counter()
     ref = f"refs/pull/{pr}/head"
-    with stream(repo, refs=ref, track=track, main=base) as src:
+    with stream(repo, refs=(ref, others) if others else ref, track=track, main=base) as src:
         if src.refs == 0:
             raise DataError(f"--pr {pr}: {repo} has no ref {ref}; fetch it first: "
                             f"git fetch origin +pull/{pr}/head:{ref}")
         head = src.objects.git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").strip()
         kept = RecordCache(cache, src.main, track) if cache is not None else None
-        j = judge_stream(src, ProgressionSettings(), track, kept.loader(src) if kept else None)
+        j = judge_stream(src, ProgressionSettings(), track, kept.loader(src, ref) if kept else None)
         base_sha, deleted = src.main, tuple(path for who, path in src.deleted if who == pr)
         notes, judged_head = tuple(src.warnings), ref not in src.unjudged
     if kept is not None:

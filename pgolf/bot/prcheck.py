@@ -22,16 +22,18 @@ from pgolf.stats import json_safe
 
 def review_pr(repo: str | os.PathLike[str], pr: int, out: str | os.PathLike[str], *, base: str = "main",
               fmt: str = "markdown", report_url: str | None = None, run_url: str | None = None,
-              track: str = DEFAULT_TRACK, cache: str | os.PathLike[str] | None = None) -> int:
+              track: str = DEFAULT_TRACK, cache: str | os.PathLike[str] | None = None,
+              others: str | None = None) -> int:
     """Write OUT/comment.md, OUT/review.json and OUT/report-K.html (one per folder); print the chosen format
     on stdout (github: workflow commands, and the comment appended to $GITHUB_STEP_SUMMARY); the exit code.
-    `cache`: the folder of the cache of main's records (pgolf.bot.cache); None reads them all again."""
-    judged = judge_pr(repo, pr, base=base, track=track, cache=cache)
+    `cache`: the folder of the cache of main's records (pgolf.bot.cache); None reads them all again.
+    `others`: a pattern of other refs to read beside the PR, as audit --git does (pgolf.bot.judge.judge_pr)."""
+    judged = judge_pr(repo, pr, base=base, track=track, cache=cache, others=others)
     for warning in judged.warnings:
         print(terminal(f"pgolf review-pr: warning: {warning}"), file=sys.stderr)
     review, out = judged.review, Path(out)
     body = comment(review, report_url, run_url)
-    meta = provenance.collect(command="review-pr", repo=str(repo), pr=pr, base=base, track=track)
+    meta = provenance.collect(command="review-pr", repo=str(repo), pr=pr, base=base, track=track, refs=others)
     data = atomic.json_text(json_safe({**review.as_dict(), "exit_code": review.exit_code, "provenance": meta}))
     atomic.write_group({out / "comment.md": body, out / "review.json": data,
                         **{out / name: html for name, html in judged.pages.items()}})

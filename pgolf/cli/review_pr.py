@@ -5,6 +5,7 @@ the PR runs) against the record standing on --base. Writes DIR/comment.md, DIR/r
 DIR/report-K.html per folder. Exit 0: the claim holds as a record; 1: it does not, or it is held for
 review; 2: a usage or input error (no such repository, PR ref or base).
 main's records at the base are kept in a cache folder between runs (--cache; --no-cache reads them all).
+--refs 'refs/pull/*/head' reads every other PR beside it (their folders cached too): audit --git's judgment.
 The judgment is imported only when it runs (scipy, jinja2): `--help` stays fast.
 """
 
@@ -30,6 +31,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--run-url", default=None, help="the CI run whose artifact holds the reports (the comment "
                                                         "points there when --report-url is not given)")
     parser.add_argument("--track", default="track_10min_16mb", help="the records track (track_10min_16mb)")
+    parser.add_argument("--refs", default=None, metavar="PATTERN",
+                        help="also read these refs as submissions, as audit --git does (refs/pull/*/head: every "
+                             "other PR the clone holds), so copies and reruns of other PRs are found; default: "
+                             "the PR and the base only")
     cache = parser.add_mutually_exclusive_group()
     cache.add_argument("--cache", type=Path, default=None, metavar="DIR",
                        help="keep main's records at the base in DIR/review-pr/ between runs (default: "
@@ -43,4 +48,4 @@ def main(args: argparse.Namespace) -> int:
 
     cache = None if args.no_cache else (args.cache or default_dir(args.out))
     return review_pr(args.git, args.pr, args.out, base=args.base, fmt=args.format, report_url=args.report_url,
-                     run_url=args.run_url, track=args.track, cache=cache)
+                     run_url=args.run_url, track=args.track, cache=cache, others=args.refs)

@@ -16,7 +16,7 @@ import datetime as dt
 import functools
 import os
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import PurePosixPath
 
@@ -177,8 +177,10 @@ class StreamRef:
         return int(m.group(1)) if m else None
 
 
-def list_refs(objects: GitObjects, pattern: str) -> list[StreamRef]:
-    out = objects.git("for-each-ref", "--format=%(objectname) %(objecttype) %(refname)", pattern)
+def list_refs(objects: GitObjects, pattern: str | Sequence[str]) -> list[StreamRef]:
+    """The commits of the refs matching `pattern` (one, or several: each ref once), in PR order."""
+    patterns = [pattern] if isinstance(pattern, str) else list(pattern)
+    out = objects.git("for-each-ref", "--format=%(objectname) %(objecttype) %(refname)", *patterns)
     refs = [StreamRef(ref, sha) for sha, kind, ref in (line.split(" ", 2) for line in out.splitlines())
             if kind == "commit"]
     return sorted(refs, key=lambda r: (r.pr is None, r.pr or 0, r.ref))
@@ -315,7 +317,7 @@ def _ref_submissions(objects: GitObjects, graph: CommitGraph, entry: dict[str, i
     return subs, [(ref.pr, f"{track_path}/{name}") for name in sorted(before.keys() - head.keys())]
 
 
-def stream(repo: str | os.PathLike[str], *, refs: str = DEFAULT_REFS, track: str = DEFAULT_TRACK,
+def stream(repo: str | os.PathLike[str], *, refs: str | Sequence[str] = DEFAULT_REFS, track: str = DEFAULT_TRACK,
            main: str = "main") -> Stream:
     """main's record folders and every ref's added or changed ones (see the module docstring). A ref or a commit
     of main whose trees the repository lacks is a warning naming it and the missing object; the rest is read."""
