@@ -36,7 +36,8 @@ def test_actionlint_passes_the_example_workflow_and_a_workflow_using_the_action(
     # a workflow using the local action: actionlint reads action.yml's metadata and checks its inputs
     (tmp_path / ".github" / "workflows" / "local.yml").write_text(WORKFLOW.read_text().replace(
         "uses: example-org/pgolf@0123456789abcdef0123456789abcdef01234567  # v0.1.0",
-        "uses: ./\n        with:\n          comment: 'false'\n          report-url: https://example.org/r"))
+        "uses: ./").replace("        with:\n          # also judge", "        with:\n          comment: 'false'\n"
+                                   "          report-url: https://example.org/r\n          # also judge"))
     subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
     done = subprocess.run([actionlint, "-color=false"], cwd=tmp_path, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr

@@ -8,6 +8,10 @@ runs over them as over freshly read ones. Every folder but the PR's own is cache
 where `review-pr --refs` reads them), keyed by tree id, PR and path (what the record's label is made of);
 the PR's own folders are always read.
 
+With `review-pr --refs` most of the rest is listing what each of some 2,000 refs adds or changes against the
+base (walking their trees); that listing is a function of the ref's commit and the base, so it is kept in
+the same file (`refs`) and a ref whose commit has not moved is not walked again.
+
 The file is stamped with FORMAT and a digest of pgolf's own source, so a pgolf that reads logs
 differently never takes an old file's records; a stale or corrupt file is ignored with a warning and
 rewritten. It is written atomically (`pgolf.atomic`), so a killed run leaves the old file or none.
@@ -27,9 +31,9 @@ from pgolf.bot.codec import CodecError, decode, encode
 from pgolf.errors import OutputError
 from pgolf.review.judge.record import RecordCheck, load_record
 from pgolf.review.judge.stream import Loader
-from pgolf.review.sources.git import GitSubmission, Stream
+from pgolf.review.sources.git import GitSubmission, RefListing, Stream
 
-FORMAT = 1
+FORMAT = 2  # 2: the ref listings (`refs`) beside the records
 _PGOLF = Path(__file__).resolve().parents[1]
 
 
@@ -59,9 +63,11 @@ class RecordCache:
         self.path, self.base, self.track = cache_file(root, base, track), base, track
         self.warnings: list[str] = []
         self.own = self.path.exists()
+        self.listed: dict[str, RefListing] = {}  # what each ref adds or changes against this base (stream's)
         self.stored: dict[str, Any] = self._read()
         self.fresh: dict[str, Any] = {}
         self.used: set[str] = set()  # keys of stored records this run decoded
+        self.known_refs = len(self.listed)
 
     def _read(self) -> dict[str, Any]:
         """The records of this base's file; when there is none yet, those of the newest file of an earlier
@@ -81,6 +87,12 @@ class RecordCache:
         stamp = (data.get("format"), data.get("pgolf_source"), data.get("base"), data.get("track"))
         if stamp != (FORMAT, source_digest(), base, self.track):
             return self._ignore(path, "written by another pgolf version or for another base")
+        if base == self.base:  # a ref's listing holds for the base it was made against only
+            try:
+                self.listed = {k: (list(subs), list(gone)) for k, (subs, gone) in decode(data.get("refs", {})).items()}
+            except (CodecError, KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
+                self.warnings.append(f"cache {path}: ref listings ignored ({exc}); the refs are listed again")
+                self.listed = {}
         return data["records"]
 
     def _ignore(self, path: Path, why: str) -> dict[str, Any]:
@@ -114,12 +126,12 @@ class RecordCache:
     def save(self) -> None:
         """Write this base's file, holding the records this run used, when it is missing or lacked some
         (atomically; a failure is a warning only)."""
-        if not self.fresh and self.path.exists():
+        if not self.fresh and len(self.listed) == self.known_refs and self.path.exists():
             return
         # an earlier base's file: only what main still holds; this base's own: everything
         used = {k: v for k, v in self.stored.items() if k in self.used or self.own}
         data = {"format": FORMAT, "pgolf_source": source_digest(), "base": self.base, "track": self.track,
-                "records": {**used, **self.fresh}}
+                "records": {**used, **self.fresh}, "refs": encode(self.listed)}
         try:
             atomic.write_text(self.path, json.dumps(data, separators=(",", ":"), sort_keys=True) + "\n")
         except (OSError, OutputError) as exc:

@@ -1,4 +1,4 @@
-"""The reviewer's typed values <-> JSON, for the bot's cache of main's records (`pgolf.bot.cache`).
+"""The reviewer's typed values <-> JSON, for the bot's cache of records and ref listings (`pgolf.bot.cache`).
 
 A record read from a folder (`RecordCheck`: its runs, stages, claim and flags) becomes plain JSON and
 comes back as the same typed value, so a cached record judges exactly as a freshly read one. Tags keep
@@ -19,8 +19,11 @@ from typing import Any
 from pgolf.review.model import Flag, ParsedRun, ReadmeSeeds, Stage
 from pgolf.review.read.claim import Claim, SeedClaim
 from pgolf.review.read.record import RecordCheck
+from pgolf.review.sources.git import GitSubmission
+from pgolf.review.sources.landed import Version
 
-CLASSES: dict[str, type] = {c.__name__: c for c in (RecordCheck, ParsedRun, Stage, Claim, SeedClaim, Flag, ReadmeSeeds)}
+CLASSES: dict[str, type] = {c.__name__: c for c in (RecordCheck, ParsedRun, Stage, Claim, SeedClaim, Flag, ReadmeSeeds,
+                                                    GitSubmission, Version)}
 SKIPPED = {"files"}  # a reader of the folder's git objects: not data
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from pgolf.bot.model import FolderReview, PrReview, SeedRow
+from pgolf.review.settings import MARGIN_NATS
 from pgolf.stats import format_p
 
 MARKER = "<!-- pgolf-review -->"
@@ -68,7 +69,7 @@ def _numbers(f: FolderReview) -> list[str]:
              f"{_num(f.mean_bpb, '.5f')}, n = {f.n}", f"- size: {size} (cap {f.size_cap:,})"]
     if f.standing is not None:
         p = format_p(f.p_standing) if f.p_standing is not None else f"none ({f.method or 'no test'})"
-        rule = f" (the written rule, 0.005 nats: p = {format_p(f.p_standing_margin)})" \
+        rule = f" (the written rule, {MARGIN_NATS:g} nats: p = {format_p(f.p_standing_margin)})" \
             if f.p_standing_margin is not None else ""
         lines.append(f"- against the standing record {text(f.standing.key, MAX_NAME)} (mean "
                      f"{_num(f.standing.mean_bpb, '.5f')}): p = {p}{rule}, n = {f.n} vs {f.standing.n}")

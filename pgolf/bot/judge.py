@@ -47,6 +47,7 @@ from pgolf.review.output.rows import run_rows
 from pgolf.review.read.names import labels, seed_from_name
 from pgolf.review.read.record import RecordCheck, claim_file
 from pgolf.review.sources.git import DEFAULT_TRACK, stream
+from pgolf.review.sources.gitobjects import GitObjects
 
 _JSON_KEY = re.compile(r'"([A-Za-z_][A-Za-z0-9_]*)"\s*:')
 
@@ -68,12 +69,13 @@ def judge_pr(repo: str | os.PathLike[str], pr: int, *, base: str = "main", track
     other PRs are found, and the one-step bound counts their evidence; their folders are cached too."""
     start = time.perf_counter()
     ref = f"refs/pull/{pr}/head"
-    with stream(repo, refs=(ref, others) if others else ref, track=track, main=base) as src:
+    kept = RecordCache(cache, _commit(repo, base), track) if cache is not None else None
+    with stream(repo, refs=(ref, others) if others else ref, track=track, main=base,
+                listed=kept.listed if kept else None) as src:
         if src.refs == 0:
             raise DataError(f"--pr {pr}: {repo} has no ref {ref}; fetch it first: "
                             f"git fetch origin +pull/{pr}/head:{ref}")
         head = src.objects.git("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}").strip()
-        kept = RecordCache(cache, src.main, track) if cache is not None else None
         j = judge_stream(src, ProgressionSettings(), track, kept.loader(src, ref) if kept else None)
         base_sha, deleted = src.main, tuple(path for who, path in src.deleted if who == pr)
         notes, judged_head = tuple(src.warnings), ref not in src.unjudged
@@ -92,6 +94,12 @@ def judge_pr(repo: str | os.PathLike[str], pr: int, *, base: str = "main", track
     review = PrReview(str(repo), pr, head, base_sha, f"{best.key} {best.score}" if best else None, tuple(folders),
                       deleted, time.perf_counter() - start, notes, judged_head)
     return Judged(review, pages, (*notes, *(kept.warnings if kept else ())))
+
+
+def _commit(repo: str | os.PathLike[str], rev: str) -> str:
+    """`rev`'s commit id (DataError naming the repository when git cannot read it): the cache's key."""
+    with GitObjects(repo) as objects:
+        return objects.git("rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}").strip()
 
 
 def judge_folder(folder: str | Path, repo_path: str) -> FolderReview:

@@ -317,10 +317,20 @@ def _ref_submissions(objects: GitObjects, graph: CommitGraph, entry: dict[str, i
     return subs, [(ref.pr, f"{track_path}/{name}") for name in sorted(before.keys() - head.keys())]
 
 
+# what one ref adds or changes, and the folders it deletes: a function of the ref's commit and main's alone
+RefListing = tuple[list[GitSubmission], list[tuple[int | None, str]]]
+
+
+def listing_key(ref: StreamRef) -> str:
+    return f"{ref.ref} {ref.commit}"
+
+
 def stream(repo: str | os.PathLike[str], *, refs: str | Sequence[str] = DEFAULT_REFS, track: str = DEFAULT_TRACK,
-           main: str = "main") -> Stream:
+           main: str = "main", listed: dict[str, RefListing] | None = None) -> Stream:
     """main's record folders and every ref's added or changed ones (see the module docstring). A ref or a commit
-    of main whose trees the repository lacks is a warning naming it and the missing object; the rest is read."""
+    of main whose trees the repository lacks is a warning naming it and the missing object; the rest is read.
+    `listed`: refs already listed against this same main (the bot's cache), by listing_key: taken from it
+    instead of walked again, and the refs walked now are added to it."""
     objects = GitObjects(repo)
     main_sha = objects.git("rev-parse", "--verify", "--quiet", f"{main}^{{commit}}").strip()
     matched = list_refs(objects, refs)
@@ -332,9 +342,12 @@ def stream(repo: str | os.PathLike[str], *, refs: str | Sequence[str] = DEFAULT_
     warnings: list[str] = []
     unjudged: list[str] = []
     evidence = evidence_files(objects)
+    known = listed if listed is not None else {}
     for ref in matched:
         try:
-            got, gone = _ref_submissions(objects, graph, entry, ref, track_path, evidence)
+            got, gone = known.get(listing_key(ref)) or _ref_submissions(objects, graph, entry, ref, track_path,
+                                                                        evidence)
+            known[listing_key(ref)] = (got, gone)
         except CorruptRepository as exc:
             warnings.append(f"{_who(ref)} is not judged: {exc}")
             unjudged.append(ref.ref)
