@@ -15,7 +15,7 @@ import math
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,8 +37,22 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
         os.chmod(tmp, 0o666 & ~_current_umask())  # mkstemp makes 0600; outputs get the usual mode
         os.replace(tmp, target)
     finally:
-        if tmp.exists():
-            tmp.unlink()
+        uninterrupted(lambda: tmp.unlink(missing_ok=True))
+
+
+def uninterrupted(cleanup: Callable[[], object]) -> None:
+    """Run `cleanup` to its end even when an interrupt arrives during it, then raise that interrupt.
+    A stop often comes twice (Ctrl-C pressed again; SIGTERM to the process group and again from Snakemake
+    stopping its jobs), and the second one used to land in a `finally` and leave a staging folder behind."""
+    stopped: KeyboardInterrupt | None = None
+    while True:
+        try:
+            cleanup()
+            break
+        except KeyboardInterrupt as exc:
+            stopped = exc
+    if stopped is not None:
+        raise stopped
 
 
 def _current_umask() -> int:
@@ -134,7 +148,7 @@ def staging_dir(out_dir: str | os.PathLike[str]) -> Iterator[Path]:
             raise  # not a write of ours (an input, say): the caller's to report
         raise output_error(exc, staging) from None
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        uninterrupted(lambda: shutil.rmtree(staging, ignore_errors=True))
 
 
 def check_targets(targets: Iterable[str | os.PathLike[str]]) -> None:
@@ -179,8 +193,7 @@ def write_group(files: dict[str | os.PathLike[str], bytes | str]) -> None:
         for tmp, target in staged:
             os.replace(tmp, target)
     finally:
-        for tmp, _ in staged:
-            tmp.unlink(missing_ok=True)
+        uninterrupted(lambda: [tmp.unlink(missing_ok=True) for tmp, _ in staged])
 
 
 def _stage(target: Path, data: bytes) -> Path:
