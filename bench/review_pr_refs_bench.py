@@ -15,6 +15,7 @@ review-pr` processes, timed from start to exit. Prints the machine, the timings 
 
 from __future__ import annotations
 
+import argparse
 import json
 import random
 import subprocess
@@ -64,8 +65,6 @@ def cli_seconds(repo: Path, prs: list[int], cache: Path) -> dict[str, float]:
 
 
 def main() -> int:
-    import argparse  # noqa: PLC0415
-
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--git", required=True, type=Path)
     ap.add_argument("--sample", type=int, default=40)
